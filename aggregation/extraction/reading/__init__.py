@@ -1,0 +1,1 @@
+"""Readers: bytes in, a ``Workbook`` out, or ``UnreadableFile`` with a clear reason."""

@@ -1,0 +1,79 @@
+"""What the engine returns: a verdict, its reasons, the tables found and the observations."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    PARSED = "parsed"
+    NEEDS_REVIEW = "needs_review"
+    NO_DATA = "no_data"
+    FAILED = "failed"
+
+
+class TableKind(StrEnum):
+    CROSSTAB = "crosstab"
+    RECORDS = "records"
+    LONG = "long"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One doubt or failure, pointing at the sheet and cells behind it.
+
+    ``code`` is stable and machine-readable (e.g. ``unknown_label``, ``calendar_years``,
+    ``total_mismatch``, ``formula_without_value``, ``partial_period``, ``out_of_scope_rows``,
+    ``hidden_sheet``, ``unsafe_file``); ``message`` is the sentence a researcher reads.
+    """
+
+    code: str
+    message: str
+    sheet: str = ""
+    cells: str = ""  # A1 range, e.g. "B4" or "A3:F9"
+    blocking: bool = True  # False: informational, does not by itself force needs_review
+    label: str = ""  # the label in question, for unknown_label reasons
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    sheet: str
+    cells: str
+    kind: TableKind
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One figure: dimension values -> a count, or a range when suppressed.
+
+    ``dimensions`` maps dimension name (``period``, ``age``, ``offence``, ``force``) to its
+    canonical value (``"2018-19"``, ``"13"``, ``"0-10"``, ``"unknown"``, ``"Rape"``...). A dimension
+    absent from the mapping means "all" for that dimension. ``value`` is set only when exact;
+    ``lower``/``upper`` always bound it (equal when exact).
+    """
+
+    dimensions: dict[str, str]
+    value: int | None
+    lower: int
+    upper: int
+    sheet: str
+    cell: str
+    derived: bool = False  # a total or subtotal: checks its parts, never added to them
+    raw: str = ""  # the cell's text as written, e.g. "<5"
+    table: int = 0  # index into ExtractionResult.tables
+    note: str = ""
+
+
+@dataclass(slots=True)
+class ExtractionResult:
+    verdict: Verdict
+    reasons: list[Reason] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    format: str = ""
+    sheets: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
