@@ -1,0 +1,324 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from requests_app import selectors, services
+from requests_app.models import (
+    Campaign,
+    Document,
+    Exemption,
+    FOIRequest,
+    Force,
+    ForceAlias,
+    RequestEvent,
+)
+
+
+class ForceAliasInline(admin.TabularInline):
+    model = ForceAlias
+    extra = 1
+
+
+@admin.register(Force)
+class ForceAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "nation", "kind", "foi_regime", "foi_email"]
+    list_filter = ["nation", "kind", "foi_regime"]
+    search_fields = ["name", "short_name", "slug", "aliases__alias"]
+    readonly_fields = ["slug"]
+    inlines = [ForceAliasInline]
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(admin.ModelAdmin):
+    list_display = ["code", "label"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["title", "owner", "sent_on", "request_count", "overdue_count"]
+    list_select_related = ["owner"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["target_forces"]
+    readonly_fields = ["sent_on", "created_at"]
+    actions = ["send_campaigns"]
+    search_fields = ["title", "slug"]
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_requests=Count("requests"),
+                n_overdue=Count("requests", filter=~Q(requests__lateness="on_time")),
+            )
+        )
+
+    @admin.display(description="requests", ordering="n_requests")
+    def request_count(self, obj: Campaign) -> int:
+        return obj.n_requests
+
+    @admin.display(description="overdue", ordering="n_overdue")
+    def overdue_count(self, obj: Campaign) -> int:
+        return obj.n_overdue
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("owner", request.user.pk)
+        initial.setdefault("target_forces", Force.objects.default_targets())
+        return initial
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        if campaign is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "status_counts": selectors.campaign_status_counts(campaign),
+                "outcome": selectors.campaign_outcome(campaign),
+                "overdue": selectors.campaign_overdue_requests(campaign),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Send to every target force")
+    def send_campaigns(self, request: HttpRequest, queryset) -> None:
+        for campaign in queryset:
+            try:
+                sent = services.campaign_send(campaign=campaign, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{campaign}: {exc.messages[0]}", messages.ERROR)
+            else:
+                self.message_user(request, f"{campaign}: {len(sent)} request(s) sent.")
+
+
+class EventForm(forms.ModelForm):
+    """A new timeline event; the service decides whether it may happen."""
+
+    exemptions = forms.ModelMultipleChoiceField(
+        queryset=Exemption.objects.all(), required=False, help_text="Refusals only."
+    )
+    ncnd = forms.BooleanField(label="NCND", required=False)
+    reference = forms.CharField(required=False, help_text="The force's reference, if given.")
+
+    class Meta:
+        model = RequestEvent
+        fields = ["kind", "occurred_on", "target_on", "note"]
+
+    def clean(self):
+        data = super().clean()
+        request = self.instance.request if self.instance.request_id else None
+        if request is None or self.errors or not self.has_changed():
+            return data
+        try:
+            services.check_event(
+                request=request,
+                kind=data["kind"],
+                on=data["occurred_on"],
+                target_on=data.get("target_on"),
+                exemptions=[e.code for e in data.get("exemptions") or []],
+                ncnd=data.get("ncnd", False),
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                {f if f in self.fields else None: m for f, m in exc.message_dict.items()}
+            ) from None
+        return data
+
+
+class RequestEventInline(admin.TabularInline):
+    model = RequestEvent
+    form = EventForm
+    extra = 1
+    can_delete = False
+    fields = [
+        "kind",
+        "occurred_on",
+        "target_on",
+        "note",
+        "exemptions",
+        "ncnd",
+        "reference",
+        "status_after",
+        "recorded_by",
+    ]
+    readonly_fields = ["status_after", "recorded_by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The timeline is a record of what happened: add to it, never rewrite it.
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
+
+class DocumentInline(admin.TabularInline):
+    model = Document
+    extra = 0
+    can_delete = False
+    fields = ["original_name", "size", "status", "status_reason", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+
+class LatenessFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "late"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", "Overdue"),
+            ("very_overdue", "Very overdue"),
+            ("review", "Internal review overdue"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "overdue":
+                return queryset.exclude(lateness="on_time")
+            case "very_overdue":
+                return queryset.filter(lateness="very_overdue")
+            case "review":
+                return queryset.filter(review_overdue=True)
+        return queryset
+
+
+@admin.register(FOIRequest)
+class FOIRequestAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "force",
+        "campaign",
+        "status",
+        "sent_on",
+        "due_on",
+        "lateness",
+        "answered_on",
+        "references_display",
+    ]
+    list_select_related = ["force", "campaign"]
+    list_filter = [LatenessFilter, "status", "lateness", "review_overdue", "campaign", "force"]
+    search_fields = ["force__name", "campaign__title", "references"]
+    date_hierarchy = "sent_on"
+    readonly_fields = [
+        "campaign",
+        "force",
+        "status",
+        "exemptions",
+        "ncnd",
+        "sent_on",
+        "acknowledged_on",
+        "answered_on",
+        "due_on",
+        "very_overdue_on",
+        "review_asked_on",
+        "review_due_on",
+        "working_days_to_answer",
+        "lateness",
+        "review_overdue",
+    ]
+    fields = ["references", *readonly_fields]
+    inlines = [RequestEventInline, DocumentInline]
+    actions = ["acknowledge_today", "resend_today"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # requests are created by sending a campaign
+
+    @admin.display(description="references")
+    def references_display(self, obj: FOIRequest) -> str:
+        return ", ".join(obj.references)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RequestEvent:
+            return super().save_formset(request, form, formset, change)
+        # The service writes the event; the admin's change message reads what it created.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for event_form in formset.extra_forms:
+            if not event_form.has_changed():
+                continue
+            data = event_form.cleaned_data
+            event = services.record_event(
+                request=form.instance,
+                kind=data["kind"],
+                by=request.user,
+                on=data["occurred_on"],
+                note=data.get("note", ""),
+                target_on=data.get("target_on"),
+                exemptions=[e.code for e in data.get("exemptions") or []],
+                ncnd=data.get("ncnd", False),
+                reference=data.get("reference", ""),
+            )
+            formset.new_objects.append(event)
+
+    def _apply(self, request, queryset, service, verb: str) -> None:
+        done = 0
+        for foi_request in queryset.select_related("force"):
+            try:
+                service(request=foi_request, by=request.user, on=timezone.localdate())
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{foi_request}: {exc.messages[0]}", messages.WARNING)
+        self.message_user(request, f"{done} request(s) {verb}.")
+
+    @admin.action(description="Record acknowledgement today")
+    def acknowledge_today(self, request, queryset) -> None:
+        self._apply(request, queryset, services.foi_request_acknowledge, "acknowledged")
+
+    @admin.action(description="Record re-sent today (keeps the original clock)")
+    def resend_today(self, request, queryset) -> None:
+        self._apply(request, queryset, services.foi_request_resend, "re-sent")
+
+
+@admin.register(RequestEvent)
+class RequestEventAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "request",
+        "kind",
+        "occurred_on",
+        "status_before",
+        "status_after",
+        "recorded_by",
+    ]
+    list_select_related = ["request__force", "request__campaign", "recorded_by"]
+    list_filter = ["kind", "request__campaign"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # add events on the request's page, where the service checks them
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Document)
+class DocumentAdmin(SimpleHistoryAdmin):
+    list_display = ["original_name", "request", "status", "size", "uploaded_by", "uploaded_at"]
+    list_select_related = ["request__force", "request__campaign", "uploaded_by"]
+    list_filter = ["status", "request__campaign"]
+    readonly_fields = [
+        "request",
+        "original_name",
+        "size",
+        "sha256",
+        "format",
+        "status",
+        "status_reason",
+        "rows_read",
+        "attempts",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    exclude = ["file", "status_changed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

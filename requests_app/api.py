@@ -1,0 +1,128 @@
+"""REST API: thin views over the same services the admin uses."""
+
+from __future__ import annotations
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from requests_app import services
+from requests_app.models import (
+    Campaign,
+    FOIRequest,
+    Force,
+    Lateness,
+    RequestEvent,
+    Status,
+)
+from requests_app.serializers import (
+    CampaignSendResultSerializer,
+    CampaignSendSerializer,
+    CampaignSerializer,
+    FOIRequestSerializer,
+    ForceSerializer,
+    RequestEventSerializer,
+)
+
+
+def exception_handler(exc, context):
+    """Refusals from the services are 400s naming the field, like any other bad input."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ValidationError(detail)
+    return drf_exception_handler(exc, context)
+
+
+class ForceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Force.objects.prefetch_related("aliases")
+    serializer_class = ForceSerializer
+    lookup_field = "slug"
+    filterset_fields = ["nation", "kind", "foi_regime"]
+
+
+class CampaignViewSet(viewsets.ModelViewSet):
+    queryset = Campaign.objects.select_related("owner").prefetch_related("target_forces")
+    serializer_class = CampaignSerializer
+    lookup_field = "slug"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        forces = serializer.validated_data.pop("target_forces", None)
+        campaign = serializer.save(owner=self.request.user)
+        campaign.target_forces.set(
+            forces if forces is not None else Force.objects.default_targets()
+        )
+
+    @extend_schema(request=CampaignSendSerializer, responses=CampaignSendResultSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request: Request, slug: str | None = None) -> Response:
+        """Send the request to every target force; calling it again sends nothing new."""
+        campaign = self.get_object()
+        params = CampaignSendSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        sent = services.campaign_send(
+            campaign=campaign, by=request.user, on=params.validated_data.get("sent_on")
+        )
+        result = {"sent": len(sent), "requests": campaign.requests.count()}
+        return Response(CampaignSendResultSerializer(result).data)
+
+
+class FOIRequestFilter(django_filters.FilterSet):
+    campaign = django_filters.CharFilter(field_name="campaign__slug")
+    force = django_filters.CharFilter(field_name="force__slug")
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    lateness = django_filters.ChoiceFilter(choices=Lateness.choices)
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", help_text="Past a statutory deadline (request or review)."
+    )
+
+    class Meta:
+        model = FOIRequest
+        fields = ["campaign", "force", "status", "lateness", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        late = ~Q(lateness=Lateness.ON_TIME) | Q(review_overdue=True)
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
+class FOIRequestViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = FOIRequest.objects.select_related("campaign", "force").prefetch_related("exemptions")
+    serializer_class = FOIRequestSerializer
+    filterset_class = FOIRequestFilter
+
+
+class RequestEventViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A request's timeline; posting an event performs its transition."""
+
+    queryset = RequestEvent.objects.select_related("recorded_by")
+    serializer_class = RequestEventSerializer
+    filterset_fields = ["request", "kind"]
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        event = services.record_event(
+            request=data["request"],
+            kind=data["kind"],
+            by=request.user,
+            on=data["occurred_on"],
+            note=data.get("note", ""),
+            target_on=data.get("target_on"),
+            exemptions=[e.code for e in data.get("exemptions", [])],
+            ncnd=data.get("ncnd", False),
+            reference=data.get("reference", ""),
+        )
+        return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)

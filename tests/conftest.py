@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+
+from foitrack.celery import app as celery_app
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def service_reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or default_port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str, default_port: int) -> None:
+    """Skip on a machine without the service; in CI its absence is a failure, never a skip."""
+    if service_reachable(url, default_port):
+        return
+    if IN_CI:
+        pytest.fail(f"{name} at {url} is not reachable, and CI=true requires it")
+    pytest.skip(f"{name} not reachable at {url}")
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(request):
+    """Ordinary tests run tasks eagerly; tests marked `worker` use the real broker."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(request, tmp_path):
+    # Extraction tests may run with `-p no:django`; they store nothing.
+    if request.config.pluginmanager.has_plugin("django"):
+        request.getfixturevalue("settings").MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def researcher(db):
+    # Imported here so the pure-Python extraction tests can run without Django set up.
+    from django.contrib.auth.models import Group, User
+
+    from requests_app.permissions import RESEARCHER_GROUP
+
+    user = User.objects.create_user("rita", email="rita@example.org", password="pw-rita-12345")
+    user.groups.add(Group.objects.get_or_create(name=RESEARCHER_GROUP)[0])
+    return user
+
+
+@pytest.fixture
+def reader(db):
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("rob", email="rob@example.org", password="pw-rob-12345")
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path, settings):
+    """A real Celery worker process over Redis, sharing the test database.
+
+    Needs PostgreSQL (the worker is another process) and Redis; skips without them outside CI.
+    """
+
+    from django.db import connection
+
+    require_service("Redis", REDIS_URL, 6379)
+    if connection.vendor != "postgresql":
+        if IN_CI:
+            pytest.fail("CI=true requires DATABASE_URL to name PostgreSQL")
+        pytest.skip("a worker process shares the test database only on PostgreSQL")
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "foitrack.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "CELERY_QUEUE": queue,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "SECURE_SSL_REDIRECT": "false",
+    }
+    env.setdefault("SECRET_KEY", "test-only-secret-key-never-used-outside-the-test-suite")
+    saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue")}
+    celery_app.conf.update(broker_url=REDIS_URL, task_default_queue=queue)
+    celery_app.conf.task_always_eager = False
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "foitrack", "worker", "-Q", queue,
+             "--concurrency=1", "--without-gossip", "--without-mingle", "-l", "info"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    worker = WorkerHandle(proc=proc, log=log, queue=queue, mail_dir=tmp_path / "mail")
+    try:
+        worker.wait_for("ready.", timeout=60)
+        yield worker
+    finally:
+        worker.stop()
+        celery_app.conf.update(saved)
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+
+
+class WorkerHandle:
+    def __init__(self, *, proc, log, queue, mail_dir) -> None:
+        self.proc, self.log, self.queue, self.mail_dir = proc, log, queue, mail_dir
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float) -> None:
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited early:\n{self.output()}")
+            time.sleep(0.2)
+        raise AssertionError(f"worker never logged {text!r}:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def wait_until(predicate, timeout: float = 30, interval: float = 0.2):
+    """Poll until predicate() is truthy; return its value or fail with a timeout."""
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

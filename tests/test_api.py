@@ -1,0 +1,177 @@
+"""The REST API: researchers write, other signed-in users read, anonymous users get nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from requests_app.models import Campaign, EventKind, FOIRequest, Status
+from tests.factories import make_campaign, sent_request
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_researcher(researcher) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(researcher)
+    return client
+
+
+@pytest.fixture
+def as_reader(reader) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(reader)
+    return client
+
+
+NEW_CAMPAIGN = {
+    "title": "Online offences",
+    "slug": "online",
+    "request_text": "How many?",
+    "periods": ["2017-18", "2018-19"],
+}
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/forces/", "/api/campaigns/", "/api/requests/", "/api/events/"]
+)
+def test_it_refuses_anonymous_users(client, path):
+    assert APIClient().get(path).status_code in (401, 403)
+
+
+def test_a_reader_can_read_but_not_write(as_reader, researcher):
+    make_campaign(researcher, slug="x")
+    assert as_reader.get("/api/campaigns/").status_code == 200
+    assert as_reader.get("/api/forces/").json()["count"] == 46
+    assert as_reader.post("/api/campaigns/", NEW_CAMPAIGN, format="json").status_code == 403
+    assert as_reader.post("/api/campaigns/x/send/").status_code == 403
+    assert FOIRequest.objects.count() == 0
+
+
+def test_a_researcher_creates_a_campaign_defaulting_to_44_forces(as_researcher, researcher):
+    response = as_researcher.post("/api/campaigns/", NEW_CAMPAIGN, format="json")
+    assert response.status_code == 201, response.json()
+    campaign = Campaign.objects.get(slug="online")
+    assert campaign.owner == researcher
+    assert campaign.target_forces.count() == 44
+    assert response.json()["owner"] == "rita"
+
+
+def test_sending_through_the_api_is_idempotent(as_researcher, researcher):
+    make_campaign(researcher, slug="x")
+    first = as_researcher.post("/api/campaigns/x/send/", {"sent_on": "2024-03-01"}, format="json")
+    assert first.json() == {"sent": 44, "requests": 44}
+    second = as_researcher.post("/api/campaigns/x/send/", {}, format="json")
+    assert second.json() == {"sent": 0, "requests": 44}
+
+
+def test_token_authentication_works(researcher):
+    token = Token.objects.create(user=researcher)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/forces/metropolitan/").json()["short_name"] == "Metropolitan Police"
+
+
+def test_it_rejects_an_unknown_force_naming_the_field(as_researcher):
+    payload = {**NEW_CAMPAIGN, "target_forces": ["atlantis"]}
+    response = as_researcher.post("/api/campaigns/", payload, format="json")
+    assert response.status_code == 400
+    assert "target_forces" in response.json()
+    assert not Campaign.objects.exists()
+
+
+def test_it_rejects_a_period_that_is_not_a_financial_year(as_researcher):
+    payload = {**NEW_CAMPAIGN, "periods": ["2018", "2018-20"]}
+    response = as_researcher.post("/api/campaigns/", payload, format="json")
+    assert response.status_code == 400
+    assert "2018" in str(response.json()["periods"])
+
+
+def test_it_rejects_malformed_json(as_researcher):
+    response = as_researcher.post(
+        "/api/campaigns/", data="{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+def test_posting_an_event_performs_the_transition(as_researcher, researcher):
+    request = sent_request(researcher, on=date(2024, 3, 1))
+    response = as_researcher.post(
+        "/api/events/",
+        {
+            "request": request.pk,
+            "kind": "refused",
+            "occurred_on": "2024-03-20",
+            "exemptions": ["s12"],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["status_after"] == Status.REFUSED
+    request.refresh_from_db()
+    assert request.status == Status.REFUSED
+
+
+def test_it_rejects_an_event_not_valid_for_the_status_and_writes_nothing(as_researcher, researcher):
+    request = sent_request(researcher, on=date(2024, 3, 1))
+    response = as_researcher.post(
+        "/api/events/",
+        {"request": request.pk, "kind": EventKind.FEE_PAID, "occurred_on": "2024-03-05"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "cannot be" in response.json()["kind"][0]
+    assert request.events.count() == 1
+
+
+def test_it_rejects_an_event_dated_in_the_future(as_researcher, researcher):
+    request = sent_request(researcher, on=date(2024, 3, 1))
+    response = as_researcher.post(
+        "/api/events/",
+        {"request": request.pk, "kind": "acknowledged", "occurred_on": "2999-01-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "future" in response.json()["occurred_on"][0]
+
+
+def test_requests_filter_by_campaign_force_status_and_overdue(as_reader, researcher):
+    late = sent_request(researcher, force="kent", on=date(2024, 1, 2))
+    sent_request(researcher, force="essex", on=date(2024, 1, 2))
+    from requests_app import services
+
+    services.foi_request_receive_response(
+        request=FOIRequest.objects.get(force__slug="essex"), by=researcher, on=date(2024, 1, 5)
+    )
+    services.mark_overdue(today=date(2024, 6, 1))
+    assert [r["force"] for r in as_reader.get("/api/requests/?overdue=true").json()["results"]] == [
+        "kent"
+    ]
+    assert as_reader.get("/api/requests/?force=essex").json()["results"][0]["status"] == "answered"
+    assert as_reader.get(f"/api/requests/?campaign={late.campaign.slug}").json()["count"] == 1
+    assert as_reader.get("/api/requests/?status=answered").json()["count"] == 1
+
+
+def test_a_reader_cannot_post_events(as_reader, researcher):
+    request = sent_request(researcher, on=date(2024, 3, 1))
+    response = as_reader.post(
+        "/api/events/",
+        {"request": request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert request.events.count() == 1
+
+
+def test_the_openapi_schema_validates_without_warnings(as_reader):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+    response = as_reader.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert "/api/events/" in response.json()["paths"]
