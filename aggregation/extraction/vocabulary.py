@@ -39,7 +39,8 @@ class Scope:
     """Which records count, for record lists (one row per crime)."""
 
     max_age: int | None = 17  # victims aged 18 or over are outside the request
-    require_flag: bool = True  # when a flag column exists (e.g. online/cyber), only flagged rows count
+    # When a flag column exists (e.g. online/cyber), only flagged rows count.
+    require_flag: bool = True
 
 
 @dataclass(frozen=True, slots=True)
