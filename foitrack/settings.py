@@ -118,6 +118,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded responses live outside any public URL; they are served only through permission checks.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
+# Responses: the upload limit and how long and how often a parse may try.
+UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_MB", 25) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+PARSE_TIME_LIMIT_SECONDS = envint("PARSE_TIME_LIMIT_SECONDS", 120)
+PARSE_MAX_ATTEMPTS = envint("PARSE_MAX_ATTEMPTS", 3)
+
 # Email: the overdue digest goes to each campaign owner.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -143,10 +149,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+# With the broker down, an upload must not hang: publish fails fast, the sweeper re-queues later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 1}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("WORKER_MAX_MEMORY_KB", 1024 * 1024)
 CELERY_BEAT_SCHEDULE = {
     "mark-overdue-daily": {
         "task": "requests_app.tasks.mark_overdue",
         "schedule": crontab(hour=7, minute=0),
+    },
+    "sweep-stuck-documents": {
+        "task": "aggregation.tasks.sweep_stuck_documents",
+        "schedule": 5 * 60,
     },
 }
 
@@ -176,6 +191,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # In-process (eager) tasks would log every success into command output.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
 
 # Production hardening: on whenever DEBUG is off, so `check --deploy` is clean.

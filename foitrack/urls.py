@@ -5,5 +5,6 @@ from drf_spectacular.views import SpectacularAPIView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("requests_app.urls")),
+    path("api/", include("aggregation.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
 ]

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from aggregation import services as document_services
 from requests_app import selectors, services
 from requests_app.models import (
     Campaign,
@@ -170,6 +171,38 @@ class DocumentInline(admin.TabularInline):
         return super().get_queryset(request).select_related("uploaded_by")
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class FOIRequestForm(forms.ModelForm):
+    responses = MultipleFileField(
+        required=False,
+        label="Upload response files",
+        help_text="xlsx, xls, ods or csv; several at once. Each is read on the workers.",
+    )
+
+    class Meta:
+        model = FOIRequest
+        fields = ["references"]
+
+    def clean_responses(self) -> list[tuple[str, bytes]]:
+        files = []
+        for upload in self.cleaned_data["responses"]:
+            content = upload.read()
+            document_services.check_upload(name=upload.name, content=content)
+            files.append((upload.name, content))
+        return files
+
+
 class LatenessFilter(admin.SimpleListFilter):
     title = "deadline"
     parameter_name = "late"
@@ -225,7 +258,8 @@ class FOIRequestAdmin(SimpleHistoryAdmin):
         "lateness",
         "review_overdue",
     ]
-    fields = ["references", *readonly_fields]
+    form = FOIRequestForm
+    fields = ["references", "responses", *readonly_fields]
     inlines = [RequestEventInline, DocumentInline]
     actions = ["acknowledge_today", "resend_today"]
 
@@ -235,6 +269,15 @@ class FOIRequestAdmin(SimpleHistoryAdmin):
     @admin.display(description="references")
     def references_display(self, obj: FOIRequest) -> str:
         return ", ".join(obj.references)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for name, content in form.cleaned_data.get("responses", []):
+            _, new = document_services.document_upload(
+                request=form.instance, name=name, content=content, by=request.user
+            )
+            if not new:
+                self.message_user(request, f"{name} was uploaded before.", messages.WARNING)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not RequestEvent:
@@ -297,28 +340,4 @@ class RequestEventAdmin(SimpleHistoryAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Document)
-class DocumentAdmin(SimpleHistoryAdmin):
-    list_display = ["original_name", "request", "status", "size", "uploaded_by", "uploaded_at"]
-    list_select_related = ["request__force", "request__campaign", "uploaded_by"]
-    list_filter = ["status", "request__campaign"]
-    readonly_fields = [
-        "request",
-        "original_name",
-        "size",
-        "sha256",
-        "format",
-        "status",
-        "status_reason",
-        "rows_read",
-        "attempts",
-        "uploaded_by",
-        "uploaded_at",
-    ]
-    exclude = ["file", "status_changed_at"]
-
-    def has_add_permission(self, request) -> bool:
         return False

@@ -264,6 +264,12 @@ class RequestEvent(models.Model):
         return f"{self.get_kind_display()} on {self.occurred_on}"
 
 
+class DocumentQuerySet(models.QuerySet["Document"]):
+    def counted(self) -> DocumentQuerySet:
+        """Only parsed and approved documents count in rollups."""
+        return self.filter(status__in=(DocumentStatus.PARSED, DocumentStatus.APPROVED))
+
+
 class DocumentStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     PARSING = "parsing", "Parsing"
@@ -299,8 +305,14 @@ class Document(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # What the extraction engine found: reasons (with sheet and cells), tables, sheets.
+    result = models.JSONField(default=dict, blank=True)
+    excluded_tables = models.JSONField(
+        default=list, blank=True, help_text="Indexes of tables a researcher excluded."
+    )
 
     history = HistoricalRecords()
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-uploaded_at"]

@@ -1,0 +1,120 @@
+"""Documents API: upload (202, parsed on the workers), status, observations, review."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from aggregation import services
+from aggregation.models import Observation
+from aggregation.serializers import (
+    DocumentSerializer,
+    ExcludeTablesSerializer,
+    MapLabelSerializer,
+    NoteSerializer,
+    ObservationSerializer,
+    UploadSerializer,
+)
+from requests_app.models import Document, FOIRequest
+
+
+class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Document.objects.select_related("request__force", "request__campaign", "uploaded_by")
+    serializer_class = DocumentSerializer
+    filterset_fields = {
+        "request": ["exact"],
+        "status": ["exact"],
+        "request__campaign__slug": ["exact"],
+        "request__force__slug": ["exact"],
+    }
+
+    @extend_schema(request=UploadSerializer, responses={202: DocumentSerializer(many=True)})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path=r"upload/(?P<request_id>\d+)",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def upload(self, request: Request, request_id: str) -> Response:
+        """Upload one or more response files to an FOI request; each is parsed on the workers."""
+        foi_request = get_object_or_404(FOIRequest, pk=request_id)
+        form = UploadSerializer(data={"file": request.FILES.getlist("file")})
+        form.is_valid(raise_exception=True)
+        documents = []
+        for upload in form.validated_data["file"]:
+            document, _ = services.document_upload(
+                request=foi_request, name=upload.name, content=upload.read(), by=request.user
+            )
+            documents.append(document)
+        data = self.get_serializer(documents, many=True).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ObservationSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def observations(self, request: Request, pk: str | None = None) -> Response:
+        rows = Observation.objects.filter(document=self.get_object()).select_related("force")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ObservationSerializer(page, many=True).data)
+
+    def _done(self, document: Document) -> Response:
+        document.refresh_from_db()
+        return Response(self.get_serializer(document).data)
+
+    @extend_schema(request=MapLabelSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"], url_path="map-label")
+    def map_label(self, request: Request, pk: str | None = None) -> Response:
+        """Map an unknown label to a vocabulary term (for every force, or this one), re-parse."""
+        document = self.get_object()
+        params = MapLabelSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        services.document_map_label(document=document, by=request.user, **params.validated_data)
+        return self._done(document)
+
+    @extend_schema(request=ExcludeTablesSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"], url_path="exclude-tables")
+    def exclude_tables(self, request: Request, pk: str | None = None) -> Response:
+        document = self.get_object()
+        params = ExcludeTablesSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        services.document_exclude_tables(
+            document=document, tables=params.validated_data["tables"], by=request.user
+        )
+        return self._done(document)
+
+    @extend_schema(request=NoteSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"], url_path="no-data")
+    def no_data(self, request: Request, pk: str | None = None) -> Response:
+        document = self.get_object()
+        params = NoteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        services.document_mark_no_data(document=document, by=request.user, **params.validated_data)
+        return self._done(document)
+
+    @extend_schema(request=None, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"])
+    def reparse(self, request: Request, pk: str | None = None) -> Response:
+        document = self.get_object()
+        services.document_reparse(document=document, by=request.user)
+        return self._done(document)
+
+    @extend_schema(request=NoteSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        document = self.get_object()
+        params = NoteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        services.document_approve(document=document, by=request.user, **params.validated_data)
+        return self._done(document)
+
+    @extend_schema(request=None, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        """Move the document's FOI request to "response received"."""
+        document = self.get_object()
+        services.document_accept_as_response(document=document, by=request.user)
+        return self._done(document)

@@ -1,0 +1,54 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from aggregation.extraction.engine import extract
+from aggregation.extraction.summary import summarise
+from aggregation.selectors import campaign_vocabulary
+from requests_app.models import Campaign
+
+
+class Command(BaseCommand):
+    help = "Read one response file and show what the engine finds: verdict, reasons, figures."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--campaign", help="Use this campaign's periods and vocabulary.")
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="Print the whole result as JSON."
+        )
+
+    def handle(self, *args, file: Path, campaign: str | None, as_json: bool, **options) -> None:
+        if not file.is_file():
+            raise CommandError(f"file: {file} does not exist or is not a file")
+        chosen = None
+        if campaign:
+            chosen = Campaign.objects.filter(slug=campaign).first()
+            if chosen is None:
+                raise CommandError(f"--campaign: no campaign with slug {campaign!r}")
+        result = extract(file, campaign_vocabulary(chosen))
+        if as_json:
+            self.stdout.write(json.dumps(result.to_dict(), indent=2, default=str))
+            return
+        self._summary(file, result)
+
+    def _summary(self, file: Path, result) -> None:
+        out = self.stdout.write
+        out(f"{file.name}: {result.verdict} ({result.format or 'unknown format'})")
+        for reason in result.reasons:
+            where = f" [{reason.sheet}!{reason.cells}]" if reason.sheet else ""
+            mark = "!" if reason.blocking else "i"
+            out(f"  {mark} {reason.code}{where}: {reason.message}")
+        for i, table in enumerate(result.tables):
+            out(f"  table {i}: {table.kind} at {table.sheet}!{table.cells} {table.title}".rstrip())
+        out(f"  {len(result.observations)} observations")
+        for period, summary in sorted(summarise(result).items()):
+            total = summary.total
+            if total is None:
+                shown = "no total"
+            elif total.value is not None:
+                shown = str(total.value)
+            else:
+                shown = f"between {total.lower} and {total.upper}"
+            out(f"  {period}: {shown}")

@@ -1,0 +1,154 @@
+"""Import a folder of force responses through the same upload service and task as the admin."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.text import slugify
+
+from aggregation import services
+from aggregation.extraction.engine import extract
+from aggregation.selectors import campaign_vocabulary, recognise_force
+from requests_app import services as request_services
+from requests_app.demo import DEMO_TEXT
+from requests_app.models import Campaign, Document, DocumentStatus, Force
+
+IN_FLIGHT = {DocumentStatus.QUEUED, DocumentStatus.PARSING}
+
+
+class Command(BaseCommand):
+    help = "Upload force response files to a campaign and parse them (on the workers if set)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument("--campaign", required=True, help="Campaign slug.")
+        parser.add_argument(
+            "--create", action="store_true", help="Create the campaign from the default template."
+        )
+        parser.add_argument("--force", dest="force_slug", help="The force every file comes from.")
+        parser.add_argument("--wait", action="store_true", help="Wait for the workers to finish.")
+        parser.add_argument("--timeout", type=float, default=600, help="Seconds --wait waits.")
+        parser.add_argument("--json", action="store_true", dest="as_json")
+
+    def handle(self, *args, files, campaign, create, force_slug, wait, timeout, as_json, **opts):
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise CommandError(f"FILE: not found: {', '.join(missing)}")
+        contents = {f: f.read_bytes() for f in files}
+        forced = None
+        if force_slug:
+            forced = Force.objects.filter(slug=force_slug).first()
+            if forced is None:
+                raise CommandError(f"--force: no force with slug {force_slug!r}")
+        # Decide every file's force before writing anything: all or nothing.
+        forces = {f: forced or self._recognise(f, contents[f]) for f in files}
+        target = self._campaign(campaign, create, contents)
+        owner = target.owner
+        rows = []
+        for f in files:
+            request = self._request(target, forces[f], owner)
+            try:
+                document, _ = services.document_upload(
+                    request=request, name=f.name, content=contents[f], by=owner
+                )
+            except ValidationError as exc:
+                rows.append(self._row(f, forces[f], None, "failed", exc.messages))
+                continue
+            rows.append((f, forces[f], document))
+        if wait:
+            self._wait([r[2] for r in rows if isinstance(r, tuple)], timeout)
+        report = [r if isinstance(r, dict) else self._report(*r) for r in rows]
+        if as_json:
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            for r in report:
+                self.stdout.write(f"{r['file']}: {r['force']} -> {r['status']}")
+                for reason in r["reasons"]:
+                    self.stdout.write(f"    {reason}")
+
+    def _recognise(self, path: Path, content: bytes) -> Force:
+        candidates = recognise_force(path.name, content)
+        if len(candidates) == 1:
+            return candidates[0]
+        listed = ", ".join(f.slug for f in candidates) or "none found"
+        raise CommandError(
+            f"{path.name}: cannot tell which force sent it (candidates: {listed}); "
+            "name the force with --force"
+        )
+
+    def _campaign(self, slug: str, create: bool, contents: dict[Path, bytes]) -> Campaign:
+        existing = Campaign.objects.filter(slug=slug).first()
+        if existing:
+            return existing
+        if not create:
+            raise CommandError(f"--campaign: no campaign {slug!r} (add --create to make it)")
+        periods = sorted(
+            {
+                o.dimensions["period"]
+                for content in contents.values()
+                for o in extract(content, campaign_vocabulary(None)).observations
+                if "period" in o.dimensions
+            }
+        )
+        if not periods:
+            raise CommandError("--create: no financial years found in the files")
+        owner = self._owner()
+        with transaction.atomic():
+            created = Campaign.objects.create(
+                title=slug.replace("-", " ").capitalize(),
+                slug=slugify(slug),
+                owner=owner,
+                request_text=DEMO_TEXT,
+                periods=periods,
+            )
+            created.target_forces.set(Force.objects.default_targets())
+        return created
+
+    def _owner(self):
+        User = get_user_model()
+        owner = User.objects.filter(is_superuser=True).order_by("pk").first()
+        return owner or User.objects.get_or_create(username="importer")[0]
+
+    def _request(self, campaign: Campaign, force: Force, owner):
+        request = campaign.requests.filter(force=force).first()
+        if request is None:
+            if not campaign.target_forces.filter(pk=force.pk).exists():
+                raise CommandError(f"{force.slug} is not a target of campaign {campaign.slug}")
+            request_services.campaign_send(campaign=campaign, by=owner)
+            request = campaign.requests.get(force=force)
+        return request
+
+    def _wait(self, documents: list[Document], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        ids = [d.pk for d in documents]
+        while Document.objects.filter(pk__in=ids, status__in=IN_FLIGHT).exists():
+            if time.monotonic() > deadline:
+                raise CommandError(f"--wait: the workers did not finish within {timeout:.0f} s")
+            time.sleep(0.5)
+
+    def _report(self, path: Path, force: Force, document: Document) -> dict:
+        document.refresh_from_db()
+        reasons = [
+            f"{r['code']}: {r['message']}" + (f" [{r['sheet']}!{r['cells']}]" if r["sheet"] else "")
+            for r in document.result.get("reasons", [])
+            if r.get("blocking", True)
+        ]
+        if document.status == DocumentStatus.FAILED and not reasons:
+            reasons = [document.status_reason]
+        return self._row(path, force, document.pk, document.status, reasons)
+
+    @staticmethod
+    def _row(path: Path, force: Force, document: int | None, status: str, reasons) -> dict:
+        return {
+            "file": str(path),
+            "force": force.slug,
+            "document": document,
+            "status": status,
+            "reasons": list(reasons),
+        }

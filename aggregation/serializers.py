@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from aggregation.models import Observation, ReviewAction, Term
+from requests_app.models import Document
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    request = serializers.PrimaryKeyRelatedField(read_only=True)
+    force = serializers.CharField(source="request.force.slug", read_only=True)
+    campaign = serializers.CharField(source="request.campaign.slug", read_only=True)
+    uploaded_by = serializers.CharField(source="uploaded_by.get_username", read_only=True)
+    status_url = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    tables = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "request",
+            "force",
+            "campaign",
+            "original_name",
+            "size",
+            "sha256",
+            "format",
+            "status",
+            "status_reason",
+            "rows_read",
+            "attempts",
+            "reasons",
+            "tables",
+            "excluded_tables",
+            "uploaded_by",
+            "uploaded_at",
+            "status_url",
+        ]
+        read_only_fields = fields
+
+    def get_status_url(self, obj: Document) -> str:
+        return reverse("document-detail", args=[obj.pk], request=self.context.get("request"))
+
+    def get_reasons(self, obj: Document) -> list[dict]:
+        return (obj.result or {}).get("reasons", [])
+
+    def get_tables(self, obj: Document) -> list[dict]:
+        return (obj.result or {}).get("tables", [])
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.ListField(
+        child=serializers.FileField(), allow_empty=False, help_text="One or more files."
+    )
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    force = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = [
+            "id",
+            "document",
+            "force",
+            "period",
+            "age",
+            "offence",
+            "value",
+            "lower",
+            "upper",
+            "derived",
+            "sheet",
+            "cell",
+            "raw",
+            "table",
+        ]
+        read_only_fields = fields
+
+
+class MapLabelSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    term = serializers.PrimaryKeyRelatedField(queryset=Term.objects.all())
+    this_force_only = serializers.BooleanField(default=False)
+
+
+class ExcludeTablesSerializer(serializers.Serializer):
+    tables = serializers.ListField(child=serializers.IntegerField(min_value=0), allow_empty=False)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReviewActionSerializer(serializers.ModelSerializer):
+    by = serializers.CharField(source="by.get_username", read_only=True)
+
+    class Meta:
+        model = ReviewAction
+        fields = ["id", "document", "kind", "detail", "note", "by", "at"]
+        read_only_fields = fields

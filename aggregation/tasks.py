@@ -1,0 +1,40 @@
+"""Celery tasks: thin, take ids, return quietly when the row is gone."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from aggregation import services
+
+SOFT_LIMIT = settings.PARSE_TIME_LIMIT_SECONDS
+
+
+@shared_task(
+    name="aggregation.tasks.parse_document",
+    acks_late=True,
+    reject_on_worker_lost=True,  # a killed worker's parse goes back on the queue
+    autoretry_for=(OperationalError, InterfaceError),  # the database blinked: try again
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+    soft_time_limit=SOFT_LIMIT,
+    time_limit=SOFT_LIMIT + 30,
+)
+def parse_document(document_id: int) -> str | None:
+    try:
+        return services.document_parse(document_id=document_id)
+    except SoftTimeLimitExceeded:
+        services.document_fail(
+            document_id=document_id,
+            reason=f"Reading the file took longer than the {SOFT_LIMIT} s allowed; "
+            "ask the force for a smaller file, or split it.",
+        )
+        return "failed"
+
+
+@shared_task(name="aggregation.tasks.sweep_stuck_documents")
+def sweep_stuck_documents() -> int:
+    return len(services.sweep_stuck_documents())
