@@ -92,8 +92,10 @@ def enqueue_parse(document_id: int) -> bool:
     """Queue a parse; when the broker is down the document stays queued for the sweeper."""
     from aggregation.tasks import parse_document
 
+    limit = settings.PARSE_TIME_LIMIT_SECONDS
     try:
-        parse_document.delay(document_id)
+        # Limits travel in the message: the settings at enqueue time are the ones that hold.
+        parse_document.apply_async((document_id,), soft_time_limit=limit, time_limit=limit + 30)
     except Exception:  # the broker is down or unreachable: the sweeper queues it later
         log.warning("could not queue the parse of document %s; the sweeper will", document_id)
         return False
@@ -180,7 +182,8 @@ def _store_result(document: Document, result: ExtractionResult) -> DocumentStatu
     status = VERDICT_STATUS[result.verdict]
     document.result = _result_json(result)
     document.status = status
-    document.status_reason = "; ".join(r.message for r in result.reasons if r.blocking)[:2000]
+    blocking = dict.fromkeys(r.message for r in result.reasons if r.blocking)
+    document.status_reason = "; ".join(blocking)[:2000]
     document.format = result.format or document.format
     document.status_changed_at = timezone.now()
     document.save()
@@ -264,6 +267,7 @@ def document_map_label(
 
 @transaction.atomic
 def document_exclude_tables(*, document: Document, tables: Iterable[int], by: User | None):
+    document = Document.objects.select_for_update().get(pk=document.pk)
     found = len(document.result.get("tables", []))
     chosen = sorted(set(tables))
     bad = [t for t in chosen if not 0 <= t < found]

@@ -8,11 +8,16 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from aggregation import services
+from aggregation.extraction import interrupts
+
+# A time limit stops the parse; the engine must not report it as a damaged file.
+interrupts.register(SoftTimeLimitExceeded)
 
 SOFT_LIMIT = settings.PARSE_TIME_LIMIT_SECONDS
 
 
 @shared_task(
+    bind=True,
     name="aggregation.tasks.parse_document",
     acks_late=True,
     reject_on_worker_lost=True,  # a killed worker's parse goes back on the queue
@@ -23,13 +28,15 @@ SOFT_LIMIT = settings.PARSE_TIME_LIMIT_SECONDS
     soft_time_limit=SOFT_LIMIT,
     time_limit=SOFT_LIMIT + 30,
 )
-def parse_document(document_id: int) -> str | None:
+def parse_document(self, document_id: int) -> str | None:
     try:
         return services.document_parse(document_id=document_id)
     except SoftTimeLimitExceeded:
+        # The limit travels in the message, as the producer set it.
+        _, soft = self.request.timelimit or (None, SOFT_LIMIT)
         services.document_fail(
             document_id=document_id,
-            reason=f"Reading the file took longer than the {SOFT_LIMIT} s allowed; "
+            reason=f"Reading the file took longer than the {soft} s allowed; "
             "ask the force for a smaller file, or split it.",
         )
         return "failed"

@@ -78,4 +78,24 @@ def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
     services.foi_request_refuse(request=r, by=owner, exemptions=["s12", "s40"], on=day(sent_on, 12))
     services.foi_request_ask_review(request=r, by=owner, on=day(sent_on, 14))
     services.mark_overdue(today=today)
+    _upload_demo_responses(campaign, owner)
     return campaign
+
+
+def _upload_demo_responses(campaign: Campaign, owner: User) -> None:
+    """The answered forces' files, read by the same upload service and task as any other."""
+    from aggregation import demo
+    from aggregation.services import document_upload
+
+    periods = list(campaign.periods)
+    for slug in ("hampshire", "norfolk", "cumbria", "west-yorkshire"):
+        r = campaign.requests.select_related("force").get(force__slug=slug)
+        content = demo.ages_by_year_xlsx(r.force.name, demo.figures(slug, periods))
+        document_upload(request=r, name=f"{slug}-response.xlsx", content=content, by=owner)
+    for slug, odd in (
+        ("west-midlands", None),
+        ("south-wales", "Breach of sexual harm prevention order"),
+    ):
+        r = campaign.requests.get(force__slug=slug)
+        content = demo.offences_long_csv(slug, periods, odd_label=odd)
+        document_upload(request=r, name=f"{slug}-offences.csv", content=content, by=owner)

@@ -72,19 +72,60 @@ def reader(db):
     return User.objects.create_user("rob", email="rob@example.org", password="pw-rob-12345")
 
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+class RedisServer:
+    """A private redis-server for one test, so a test may stop and restart its broker."""
+
+    def __init__(self, directory) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.dir = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            return
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--dir", str(self.dir), "--maxmemory-policy", "noeviction"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_until(lambda: service_reachable(self.url, self.port), timeout=10, interval=0.05)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One private broker for the session (the producer keeps its connections to one URL).
+
+    Needs the redis-server binary; skips without it outside CI.
+    """
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        if IN_CI:
+            pytest.fail("CI=true requires redis-server on the PATH")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path, settings):
+def celery_worker_process(request, transactional_db, tmp_path, settings, redis_server):
     """A real Celery worker process over Redis, sharing the test database.
 
     Needs PostgreSQL (the worker is another process) and Redis; skips without them outside CI.
+    `@pytest.mark.worker(env={...})` adds to the worker's environment.
     """
-
     from django.db import connection
 
-    require_service("Redis", REDIS_URL, 6379)
     if connection.vendor != "postgresql":
         if IN_CI:
             pytest.fail("CI=true requires DATABASE_URL to name PostgreSQL")
@@ -100,16 +141,17 @@ def celery_worker_process(transactional_db, tmp_path, settings):
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "foitrack.settings",
         "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_server.url,
         "CELERY_QUEUE": queue,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         "SECURE_SSL_REDIRECT": "false",
+        **request.node.get_closest_marker("worker").kwargs.get("env", {}),
     }
     env.setdefault("SECRET_KEY", "test-only-secret-key-never-used-outside-the-test-suite")
     saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue")}
-    celery_app.conf.update(broker_url=REDIS_URL, task_default_queue=queue)
+    celery_app.conf.update(broker_url=redis_server.url, task_default_queue=queue)
     celery_app.conf.task_always_eager = False
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -117,20 +159,21 @@ def celery_worker_process(transactional_db, tmp_path, settings):
              "--concurrency=1", "--without-gossip", "--without-mingle", "-l", "info"],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-    worker = WorkerHandle(proc=proc, log=log, queue=queue, mail_dir=tmp_path / "mail")
+    worker = WorkerHandle(
+        proc=proc, log=log, queue=queue, mail_dir=tmp_path / "mail", redis=redis_server
+    )
     try:
         worker.wait_for("ready.", timeout=60)
         yield worker
     finally:
         worker.stop()
         celery_app.conf.update(saved)
-        with celery_app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
 
 
 class WorkerHandle:
-    def __init__(self, *, proc, log, queue, mail_dir) -> None:
+    def __init__(self, *, proc, log, queue, mail_dir, redis: RedisServer) -> None:
         self.proc, self.log, self.queue, self.mail_dir = proc, log, queue, mail_dir
+        self.redis = redis
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

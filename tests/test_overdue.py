@@ -53,6 +53,7 @@ def test_no_digest_when_nothing_is_late(researcher, mailoutbox):
 
 
 @pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_worker_runs_the_overdue_task(celery_worker_process, researcher):
     request = sent_request(researcher, on=date(2024, 1, 2))
     tasks.mark_overdue.delay()

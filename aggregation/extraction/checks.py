@@ -1,0 +1,183 @@
+"""Checking figures against each other: every total against its parts, within a table and
+across the tables of one document (a total in question 1, its age breakdown in question 2).
+
+Suppressed cells make ranges, so a total "agrees" when it lies within the range its parts
+allow. Empty cells among figures are read as zero only when a total confirms it exactly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .context import PERIOD, Context, Figure
+from .grid import cell_ref, range_ref
+from .values import BARE_SUPPRESSION_MARKERS, ValueKind
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    lower: int
+    upper: int
+
+    def overlaps(self, other: _Range) -> bool:
+        return self.lower <= other.upper and other.lower <= self.upper
+
+    def __str__(self) -> str:
+        return str(self.lower) if self.lower == self.upper else f"{self.lower} to {self.upper}"
+
+
+def _sum(parts: list[Figure]) -> _Range:
+    return _Range(sum(p.cell.lower for p in parts), sum(p.cell.upper for p in parts))
+
+
+def _ref(figure: Figure) -> str:
+    return figure.cells or cell_ref(figure.row, figure.col)
+
+
+def _span(parts: list[Figure]) -> str:
+    if any(p.cells for p in parts):
+        return parts[0].cells
+    rows = [p.row for p in parts]
+    cols = [p.col for p in parts]
+    return range_ref(min(rows), min(cols), max(rows), max(cols))
+
+
+def _describe(dims: dict[str, str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(dims.items())) or "the whole table"
+
+
+def check_totals(ctx: Context) -> None:
+    """Compare each total with its parts, then settle empty cells and drop unreadable totals."""
+    confirmed_blanks: set[int] = set()
+    by_table: dict[int, list[Figure]] = defaultdict(list)
+    for figure in ctx.figures:
+        by_table[figure.table].append(figure)
+    for table, figures in by_table.items():
+        _check_table(table, figures, ctx, confirmed_blanks)
+    _settle_blanks(ctx, confirmed_blanks)
+    _check_across_tables(ctx)
+    _report_suppression(ctx)
+
+
+def _check_table(table: int, figures: list[Figure], ctx: Context, confirmed: set[int]) -> None:
+    groups: dict[frozenset[str], list[Figure]] = defaultdict(list)
+    for figure in figures:
+        if not figure.derived:
+            groups[frozenset(figure.dims)].append(figure)
+    for total in figures:
+        if not total.derived or total.blank:
+            continue
+        if any((table, d) in ctx.incomplete for d in total.over):
+            continue  # an unknown label is missing from the parts: already a reason
+        needed = frozenset(total.dims) | total.over
+        parts = [
+            p for p in groups.get(needed, []) if all(p.dims.get(k) == v for k, v in total.dims.items())
+        ]
+        if not parts:
+            continue
+        given, added = _Range(total.cell.lower, total.cell.upper), _sum(parts)
+        if not given.overlaps(added):
+            ctx.reason(
+                "total_mismatch",
+                f"The total in {_ref(total)} ({given}) disagrees with the sum of its parts in "
+                f"{_span(parts)} ({added}) for {_describe(total.dims)}.",
+                total.sheet,
+                f"{_ref(total)},{_span(parts)}",
+            )
+        elif given.lower == given.upper == added.lower == added.upper:
+            confirmed.update(id(p) for p in parts if p.blank)
+
+
+def _settle_blanks(ctx: Context, confirmed: set[int]) -> None:
+    """Empty cells a total confirms become zeros; the others are doubts, never zeros."""
+    unsettled: dict[tuple[str, int], list[str]] = defaultdict(list)
+    kept = []
+    for figure in ctx.figures:
+        if not figure.blank:
+            kept.append(figure)
+        elif id(figure) in confirmed:
+            figure.cell = figure.cell.__class__(
+                ValueKind.EXACT, 0, 0, 0, "", "empty cell: its total confirms zero"
+            )
+            kept.append(figure)
+        elif not figure.derived:
+            unsettled[(figure.sheet, figure.table)].append(_ref(figure))
+    ctx.figures = kept
+    for (sheet, _table), cells in unsettled.items():
+        ctx.reason(
+            "blank_cells",
+            f"{len(cells)} empty cells sit among the figures and no total confirms they are zero; "
+            "they were not read.",
+            sheet,
+            cells,
+        )
+
+
+def _check_across_tables(ctx: Context) -> None:
+    """Per period, every explicit total and every complete one-way breakdown must agree."""
+    totals: dict[str, list[Figure]] = defaultdict(list)
+    breakdowns: dict[tuple[str, int, str], list[Figure]] = defaultdict(list)
+    for figure in ctx.figures:
+        period = figure.dims.get(PERIOD)
+        if period is None:
+            continue
+        others = [d for d in figure.dims if d != PERIOD]
+        if not others:
+            totals[period].append(figure)
+        elif len(others) == 1 and not figure.derived:
+            dimension = others[0]
+            if (figure.table, dimension) not in ctx.incomplete and (figure.table, "") not in ctx.incomplete:
+                breakdowns[(period, figure.table, dimension)].append(figure)
+    for (period, table, dimension), parts in breakdowns.items():
+        reference = next((t for t in totals.get(period, []) if t.table != table), None)
+        if reference is None:
+            continue
+        given, added = _Range(reference.cell.lower, reference.cell.upper), _sum(parts)
+        if not given.overlaps(added):
+            ctx.reason(
+                "total_mismatch",
+                f"The {dimension} breakdown for {period} in {parts[0].sheet}!{_span(parts)} adds "
+                f"to {added}, but {reference.sheet}!{_ref(reference)} gives {given}.",
+                parts[0].sheet,
+                f"{_ref(reference)},{_span(parts)}",
+            )
+    for period, figures in totals.items():
+        first = figures[0]
+        for other in figures[1:]:
+            if not _Range(first.cell.lower, first.cell.upper).overlaps(
+                _Range(other.cell.lower, other.cell.upper)
+            ):
+                ctx.reason(
+                    "total_mismatch",
+                    f"Two totals for {period} disagree: {first.sheet}!{_ref(first)} gives "
+                    f"{first.cell.raw or first.cell.value}, {other.sheet}!{_ref(other)} gives "
+                    f"{other.cell.raw or other.cell.value}.",
+                    other.sheet,
+                    f"{_ref(first)},{_ref(other)}",
+                )
+
+
+def _report_suppression(ctx: Context) -> None:
+    suppressed = [f for f in ctx.figures if f.cell.kind is ValueKind.SUPPRESSED]
+    if not suppressed:
+        return
+    bare = [f for f in suppressed if f.cell.raw.lower() in BARE_SUPPRESSION_MARKERS]
+    markers = sorted({f.cell.raw for f in suppressed})
+    if bare and not ctx.suppression.stated:
+        how = (
+            f"the file does not say what its marker hides, so it was read as "
+            f"{ctx.suppression.lower} to {ctx.suppression.upper} (the usual police threshold)"
+        )
+    elif bare:
+        how = f"the file's notes say its marker hides {ctx.suppression.lower} to {ctx.suppression.upper}"
+    else:
+        how = "each read as the range it states"
+    ctx.reason(
+        "suppressed",
+        f"{len(suppressed)} small counts are suppressed ({', '.join(markers)}): {how}; "
+        "figures that include them are ranges.",
+        suppressed[0].sheet,
+        [_ref(f) for f in suppressed],
+        blocking=False,
+    )

@@ -1,0 +1,165 @@
+"""State shared while one document is understood: the vocabulary's matchers, the file's
+suppression convention, the reasons found so far and the figures read so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .labels import (
+    UNKNOWN_AGE,
+    CategoryMatcher,
+    ForceMatcher,
+    PeriodKind,
+    clean,
+    parse_age,
+    parse_period,
+    parse_total,
+)
+from .result import Reason, Table
+from .values import DEFAULT_SUPPRESSION, CellValue, Suppression
+from .vocabulary import Vocabulary
+
+PERIOD, AGE, OFFENCE, FORCE = "period", "age", "offence", "force"
+DIMENSIONS = (PERIOD, AGE, OFFENCE, FORCE)
+_MAX_CELLS_IN_REASON = 25
+# Words that may follow "Total" without naming a group: "Total sexual offences".
+_GENERIC_GROUP_WORDS = frozenset({"sexual", "offences", "offence", "crime", "crimes", "overall"})
+
+
+class LabelKind(StrEnum):
+    VALUE = "value"  # a dimension value, e.g. "2018-19"
+    TOTAL = "total"  # a total over the dimension; ``value`` set for a group subtotal
+    CALENDAR = "calendar"  # a calendar year or month: a different period, never converted
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedLabel:
+    kind: LabelKind
+    value: str = ""
+
+
+@dataclass(slots=True)
+class Figure:
+    """One figure read from a cell, before it becomes an Observation."""
+
+    dims: dict[str, str]
+    cell: CellValue
+    sheet: str
+    row: int
+    col: int
+    table: int
+    over: frozenset[str] = frozenset()  # dimensions this figure totals over: derived if any
+    blank: bool = False  # an empty cell among figures: zero only if a total confirms it
+    cells: str = ""  # provenance when not a single cell (record lists count a column range)
+
+    @property
+    def derived(self) -> bool:
+        return bool(self.over)
+
+
+@dataclass(slots=True)
+class Context:
+    vocabulary: Vocabulary
+    suppression: Suppression = DEFAULT_SUPPRESSION
+    reasons: list[Reason] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    # (table index, dimension) pairs whose breakdown is incomplete (an unknown label): their
+    # parts cannot be checked against a total.
+    incomplete: set[tuple[int, str]] = field(default_factory=set)
+    offences: CategoryMatcher = field(init=False)
+    forces: ForceMatcher = field(init=False)
+    _label_cache: dict[tuple[str, object], ParsedLabel] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.offences = CategoryMatcher(self.vocabulary, OFFENCE)
+        self.forces = ForceMatcher(self.vocabulary.forces)
+        self._label_cache: dict[tuple[str, object], ParsedLabel] = {}
+
+    def reason(
+        self,
+        code: str,
+        message: str,
+        sheet: str = "",
+        cells: str | list[str] = "",
+        *,
+        blocking: bool = True,
+        label: str = "",
+    ) -> None:
+        if isinstance(cells, list):
+            shown = cells[:_MAX_CELLS_IN_REASON]
+            cells = ",".join(shown) + (",…" if len(cells) > len(shown) else "")
+        self.reasons.append(Reason(code, message, sheet, cells, blocking, label))
+
+    def parse_label(self, dimension: str, value: object) -> ParsedLabel:
+        key = (dimension, value)
+        parsed = self._label_cache.get(key)
+        if parsed is None:
+            parsed = self._label_cache[key] = self._parse_label(dimension, value)
+        return parsed
+
+    def _parse_label(self, dimension: str, value: object) -> ParsedLabel:
+        direct = self._parse_value_label(dimension, value)
+        if direct.kind is not LabelKind.UNKNOWN:
+            return direct
+        total = parse_total(value)
+        if total is None:
+            return direct
+        if not total.group or set(total.group.split()) <= _GENERIC_GROUP_WORDS:
+            return ParsedLabel(LabelKind.TOTAL)
+        group = self._parse_value_label(dimension, total.group)
+        if group.kind is LabelKind.VALUE:
+            return ParsedLabel(LabelKind.TOTAL, group.value)
+        return ParsedLabel(LabelKind.UNKNOWN)
+
+    def _parse_value_label(self, dimension: str, value: object) -> ParsedLabel:
+        if dimension == PERIOD:
+            period = parse_period(value)
+            if period is None:
+                return ParsedLabel(LabelKind.UNKNOWN)
+            if period.kind is PeriodKind.FINANCIAL_YEAR:
+                return ParsedLabel(LabelKind.VALUE, period.canonical)
+            return ParsedLabel(LabelKind.CALENDAR, period.canonical)
+        if dimension == AGE:
+            age = parse_age(value)
+            return ParsedLabel(LabelKind.VALUE, age.canonical) if age else ParsedLabel(LabelKind.UNKNOWN)
+        if dimension == OFFENCE:
+            if isinstance(value, int | float):
+                return ParsedLabel(LabelKind.UNKNOWN)
+            term = self.offences.match(value).term
+            return ParsedLabel(LabelKind.VALUE, term) if term else ParsedLabel(LabelKind.UNKNOWN)
+        if dimension == FORCE:
+            slug = self.forces.match(value)
+            return ParsedLabel(LabelKind.VALUE, slug) if slug else ParsedLabel(LabelKind.UNKNOWN)
+        return ParsedLabel(LabelKind.UNKNOWN)
+
+    def resolve_axis(self, labels: list[object], hint: str | None) -> str | None:
+        """Which dimension a row or column of labels runs along: the one that reads most of them.
+
+        The heading's hint ("Victim age") breaks ties and names the axis when no label reads,
+        so that its labels are reported as unknown rather than ignored.
+        """
+        present = [v for v in labels if clean(v)]
+        if not present:
+            return None
+        best, best_score = None, 0
+        for dimension in DIMENSIONS:
+            if dimension == FORCE and self.forces.empty:
+                continue
+            score = sum(
+                self.parse_label(dimension, v).kind in (LabelKind.VALUE, LabelKind.CALENDAR)
+                for v in present
+            )
+            if score > best_score or (score == best_score and score and dimension == hint):
+                best, best_score = dimension, score
+        if best is None or best_score * 3 < len(present):
+            # Too few labels read for the axis to be trusted: fall back on the heading, whose
+            # unreadable labels then become reasons.
+            return hint if hint in DIMENSIONS else best
+        return best
+
+
+def is_unknown_age(value: str) -> bool:
+    return value == UNKNOWN_AGE

@@ -1,0 +1,293 @@
+"""Reading the figures of a table of counts: a crosstab (labels down the side and across the top)
+or a long table (several label columns and one count column), which are the same thing with
+fewer or more label columns.
+
+Each figure's dimensions come from its row's labels, its column's headers and the table's
+context (a period in the title or sheet name). A "Total" anywhere makes the figure derived
+over that label's dimension; ``checks`` later compares it with its parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .context import PERIOD, Context, Figure, LabelKind, ParsedLabel
+from .grid import cell_ref, column_letter, range_ref
+from .labels import PeriodKind, Role, clean, find_period
+from .result import Table, TableKind
+from .tables import Column, ColumnKind, Layout
+from .values import FIGURE_KINDS, ValueKind, parse_value
+
+_ROLE_DIMENSION = {Role.PERIOD: "period", Role.AGE: "age", Role.OFFENCE: "offence", Role.FORCE: "force"}
+_PROBLEM_CODES = {
+    ValueKind.NOT_AVAILABLE: ("not_available", "given as not available"),
+    ValueKind.ERROR: ("excel_error", "an Excel error where a figure should be"),
+    ValueKind.NO_FORMULA_VALUE: (
+        "formula_without_value",
+        "a formula whose value was never saved: its figure is unknown, not zero",
+    ),
+    ValueKind.TEXT: ("unreadable_value", "text where a figure should be"),
+    ValueKind.PERCENT: ("unreadable_value", "a percentage where a count should be"),
+    ValueKind.REVISION: ("unreadable_value", "a revision mark where a count should be"),
+}
+
+
+@dataclass(slots=True)
+class _Axis:
+    """A label column (down the side) or a header level (across the top)."""
+
+    dimension: str
+    labels: dict[int, ParsedLabel]  # row or column index -> parsed label
+    source: int  # the label column's index, or the header level's position in header_rows
+
+
+def read_counts(layout: Layout, ctx: Context) -> None:
+    """Add the figures of one table of counts to ``ctx`` (or reasons why it cannot be read)."""
+    values = layout.columns_of(ColumnKind.VALUE)
+    if not values:
+        return
+    sheet = layout.sheet.name
+    label_columns = layout.columns_of(ColumnKind.LABEL)
+    table_index = len(ctx.tables)
+    first_col = min(c.index for c in layout.columns)
+    last_col = max(c.index for c in layout.columns)
+    cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
+
+    row_axes = _row_axes(layout, label_columns, ctx)
+    col_axes = _column_axes(layout, values, ctx)
+    axis_dims = [a.dimension for a in row_axes + col_axes]
+    if len(set(axis_dims)) != len(axis_dims):
+        ctx.reason(
+            "unclear_layout",
+            "The same dimension runs along two axes of this table; it cannot be read safely.",
+            sheet,
+            cells,
+        )
+        return
+    if _has_calendar_periods(row_axes + col_axes, ctx, sheet, cells):
+        return
+    context = _table_context(layout, axis_dims, ctx, sheet, cells)
+    if context is None:
+        return
+
+    kind = TableKind.LONG if len(row_axes) >= 2 and len(values) == 1 else TableKind.CROSSTAB
+    ctx.tables.append(Table(sheet, cells, kind, _title(layout)))
+    _report_ignored_columns(layout, ctx)
+    _report_unknown_labels(layout, row_axes, col_axes, table_index, ctx)
+
+    for r in _rows_with_figures(layout, values):
+        row_dims, row_over, ok = _combine(row_axes, r, context)
+        if not ok:
+            continue
+        for column in values:
+            col_dims, col_over, ok = _combine(col_axes, column.index, {})
+            if not ok:
+                continue
+            _read_cell(layout, r, column, {**row_dims, **col_dims}, row_over | col_over, table_index, ctx)
+
+
+def _title(layout: Layout) -> str:
+    return layout.titles[-1] if layout.titles else ""
+
+
+def _row_axes(layout: Layout, label_columns: list[Column], ctx: Context) -> list[_Axis]:
+    axes: list[_Axis] = []
+    for position, column in enumerate(label_columns):
+        raw = _label_cells(layout, column, fill_down=position < len(label_columns) - 1)
+        dimension = ctx.resolve_axis(list(raw.values()), _ROLE_DIMENSION.get(column.role))
+        if dimension is None:
+            continue  # a column of codes or notes beside the labels
+        axes.append(
+            _Axis(dimension, {r: ctx.parse_label(dimension, v) for r, v in raw.items()}, column.index)
+        )
+    return axes
+
+
+def _label_cells(layout: Layout, column: Column, *, fill_down: bool) -> dict[int, object]:
+    """The label of each body row in this column; an outer label column's value written once
+    over a group of rows (merged or not) applies to each row of the group."""
+    sheet = layout.sheet
+    merged = {
+        (r, c): (m.first_row, m.first_col)
+        for m in sheet.merged
+        if m.first_col <= column.index <= m.last_col and m.last_row >= layout.first_row
+        for r in range(m.first_row, m.last_row + 1)
+        for c in (column.index,)
+    }
+    labels: dict[int, object] = {}
+    current: object = None
+    for r in layout.body_rows:
+        value = sheet.value(r, column.index)
+        if not clean(value) and (r, column.index) in merged:
+            value = sheet.value(*merged[(r, column.index)])
+        if clean(value):
+            current = value
+        elif fill_down:
+            value = current
+        labels[r] = value
+    return labels
+
+
+def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Axis]:
+    axes: list[_Axis] = []
+    for level in range(len(layout.header_rows)):
+        raw = {c.index: c.headers[level] for c in values}
+        if not any(clean(v) for v in raw.values()):
+            continue
+        roles = [c.role for c in values]
+        hint = next((_ROLE_DIMENSION[r] for r in roles if r in _ROLE_DIMENSION), None)
+        dimension = ctx.resolve_axis(list(raw.values()), None)
+        if dimension is None:
+            continue  # a level of measure names ("Count", "Number of offences")
+        parsed = {c: ctx.parse_label(dimension, v) for c, v in raw.items()}
+        if all(p.kind is LabelKind.UNKNOWN for p in parsed.values()) and hint is None:
+            continue
+        axes.append(_Axis(dimension, parsed, level))
+    return axes
+
+
+def _has_calendar_periods(axes: list[_Axis], ctx: Context, sheet: str, cells: str) -> bool:
+    calendar = sorted(
+        {p.value for a in axes for p in a.labels.values() if p.kind is LabelKind.CALENDAR}
+    )
+    if not calendar:
+        return False
+    ctx.reason(
+        "calendar_years",
+        "This table counts by calendar year or month ("
+        + ", ".join(calendar[:6])
+        + "), not by financial year (April to March); it was not converted.",
+        sheet,
+        cells,
+    )
+    return True
+
+
+def _table_context(
+    layout: Layout, axis_dims: list[str], ctx: Context, sheet: str, cells: str
+) -> dict[str, str] | None:
+    """Dimensions the whole table shares, from its title or sheet name ("2018-19" per sheet)."""
+    if PERIOD in axis_dims:
+        return {}
+    for text in [*reversed(layout.titles), layout.sheet.name]:
+        period = find_period(text)
+        if period is None:
+            continue
+        if period.kind is PeriodKind.FINANCIAL_YEAR:
+            return {PERIOD: period.canonical}
+        ctx.reason(
+            "calendar_years",
+            f"This table is for {period.canonical} ('{text}'), a calendar period, not a financial "
+            "year; it was not converted.",
+            sheet,
+            cells,
+        )
+        return None
+    ctx.reason(
+        "no_period",
+        "This table does not say which financial year its figures are for.",
+        sheet,
+        cells,
+    )
+    return None
+
+
+def _report_ignored_columns(layout: Layout, ctx: Context) -> None:
+    sheet = layout.sheet.name
+    for column in layout.columns_of(ColumnKind.REVISION):
+        ctx.reason(
+            "revision_flags",
+            f"Column {column_letter(column.index)} holds revision marks (R): read as notes on the "
+            "figures beside them, not as data.",
+            sheet,
+            range_ref(layout.body_rows[0], column.index, layout.last_row, column.index),
+            blocking=False,
+        )
+
+
+def _report_unknown_labels(
+    layout: Layout, row_axes: list[_Axis], col_axes: list[_Axis], table: int, ctx: Context
+) -> None:
+    sheet = layout.sheet.name
+    with_figures = set(_rows_with_figures(layout, layout.columns_of(ColumnKind.VALUE)))
+    columns = {c.index: c for c in layout.columns}
+    for axis in row_axes:
+        for r, parsed in axis.labels.items():
+            if parsed.kind is LabelKind.UNKNOWN and r in with_figures:
+                raw = layout.sheet.value(r, axis.source)
+                _unknown(ctx, axis.dimension, raw, sheet, cell_ref(r, axis.source), table)
+    for axis in col_axes:
+        for c, parsed in axis.labels.items():
+            if parsed.kind is LabelKind.UNKNOWN:
+                raw = columns[c].headers[axis.source]
+                ref = cell_ref(layout.header_rows[axis.source], c)
+                _unknown(ctx, axis.dimension, raw, sheet, ref, table)
+
+
+def _unknown(ctx: Context, dimension: str, raw: object, sheet: str, cell: str, table: int) -> None:
+    text = "" if raw is None else str(raw).strip()
+    ctx.incomplete.add((table, dimension))
+    shown = f"'{text}'" if text else "an empty label"
+    ctx.reason(
+        "unknown_label",
+        f"{shown} does not match any {dimension} in the campaign's vocabulary; "
+        "its figures were not read.",
+        sheet,
+        cell,
+        label=text,
+    )
+
+
+def _rows_with_figures(layout: Layout, values: list[Column]) -> list[int]:
+    """Body rows with at least one figure-like cell; rows of labels only are group headings."""
+    sheet = layout.sheet
+    rows = []
+    for r in layout.body_rows:
+        if any(parse_value(sheet.value(r, c.index)).kind is not ValueKind.BLANK for c in values):
+            rows.append(r)
+    return rows
+
+
+def _combine(
+    axes: list[_Axis], index: int, start: dict[str, str]
+) -> tuple[dict[str, str], frozenset[str], bool]:
+    dims = dict(start)
+    over: set[str] = set()
+    for axis in axes:
+        parsed = axis.labels.get(index)
+        if parsed is None:
+            continue
+        if parsed.kind is LabelKind.UNKNOWN or parsed.kind is LabelKind.CALENDAR:
+            return dims, frozenset(), False
+        if parsed.kind is LabelKind.TOTAL:
+            over.add(axis.dimension)
+            if parsed.value:
+                dims[axis.dimension] = parsed.value
+        else:
+            dims[axis.dimension] = parsed.value
+    return dims, frozenset(over), True
+
+
+def _read_cell(
+    layout: Layout,
+    r: int,
+    column: Column,
+    dims: dict[str, str],
+    over: frozenset[str],
+    table: int,
+    ctx: Context,
+) -> None:
+    sheet = layout.sheet.name
+    raw = layout.sheet.value(r, column.index)
+    value = parse_value(raw, ctx.suppression)
+    ref = cell_ref(r, column.index)
+    if value.kind in FIGURE_KINDS:
+        ctx.figures.append(Figure(dims, value, sheet, r, column.index, table, over))
+    elif value.kind is ValueKind.BLANK:
+        ctx.figures.append(Figure(dims, value, sheet, r, column.index, table, over, blank=True))
+    else:
+        code, what = _PROBLEM_CODES[value.kind]
+        for dimension in dims:
+            ctx.incomplete.add((table, dimension))
+        ctx.incomplete.add((table, ""))
+        ctx.reason(code, f"{ref} holds '{value.raw}': {what}.", sheet, ref)

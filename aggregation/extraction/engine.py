@@ -1,0 +1,194 @@
+"""The extraction engine: a force's response file and the campaign's vocabulary in, the verdict,
+reasons, tables and observations out (SPEC 6 and 7). It never raises for bad input.
+
+``extract`` reads the file (``reading``) and hands the grid to ``understand``, which finds the
+tables, reads their figures, checks totals against parts and decides the verdict. The rule that
+runs through it: every doubt becomes a reason, and any blocking reason means needs review.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable
+
+from .checks import check_totals
+from .context import PERIOD, Context, Figure
+from .crosstab import read_counts
+from .grid import Sheet, Visibility, Workbook, cell_ref
+from .interrupts import reraise_if_interrupt
+from .records import looks_like_records, read_records
+from .result import ExtractionResult, Observation, Reason, Verdict
+from .tables import SheetScan, scan_sheet
+from .values import suppression_from_notes
+from .vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
+
+Source = bytes | str | os.PathLike[str]
+
+_REFUSALS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (
+        "refused_s12",
+        re.compile(
+            r"section 12\b|\bs\.?\s?12\b|exceed(?:s|ed)? the (?:appropriate |cost )?limit|"
+            r"appropriate limit|18 hours|£450"
+        ),
+        "The force refused under section 12 (the cost of compliance would exceed the limit).",
+    ),
+    (
+        "not_held",
+        re.compile(
+            r"not held|does not hold|do not hold|no (?:such |relevant )?information (?:is )?held|"
+            r"no information|no (?:relevant )?records|nil return"
+        ),
+        "The force says it does not hold the information.",
+    ),
+    (
+        "refused",
+        re.compile(
+            r"neither confirm nor deny|\bexempt|section (?:14|21|23|24|30|31|38|40)\b|"
+            r"\bs\.?\s?(?:14|21|23|24|30|31|38|40)\b|refus"
+        ),
+        "The force refused the request (an exemption or a refusal notice).",
+    ),
+)
+
+
+def extract(
+    source: Source, vocabulary: Vocabulary, *, progress: Callable[[int], None] | None = None
+) -> ExtractionResult:
+    """Read and understand one file. Bad input ends as a verdict, never an exception."""
+    try:
+        from .reading import UnreadableFile, read_workbook
+    except ImportError as exc:  # the reading layer is missing: a deployment fault, not the file's
+        log.exception("reading layer unavailable")
+        return _failed("reader_unavailable", f"The file reader is not available: {exc}.")
+    try:
+        workbook = read_workbook(source, progress=progress)
+    except UnreadableFile as exc:
+        return _failed(exc.code, exc.message)
+    except Exception as exc:
+        reraise_if_interrupt(exc)
+        log.exception("unexpected error reading a file")
+        return _failed("read_error", f"The file could not be read ({type(exc).__name__}: {exc}).")
+    try:
+        result = understand(workbook, vocabulary)
+    except Exception as exc:
+        reraise_if_interrupt(exc)
+        log.exception("unexpected error understanding a file")
+        result = _failed(
+            "internal_error",
+            f"The file was read but could not be understood ({type(exc).__name__}: {exc}); "
+            "this is a fault in the engine, not in the file.",
+        )
+        result.format = workbook.format
+        result.sheets = [s.name for s in workbook.sheets]
+    if progress is not None:
+        progress(100)
+    return result
+
+
+def _failed(code: str, message: str) -> ExtractionResult:
+    return ExtractionResult(Verdict.FAILED, [Reason(code, message)])
+
+
+def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
+    """Find every table on every visible sheet, read its figures, check them, judge."""
+    ctx = Context(vocabulary)
+    visible = _visible_sheets(workbook, ctx)
+    scans = [(sheet, scan_sheet(sheet)) for sheet in visible]
+    notes = [line for _, scan in scans for line in scan.prose]
+    ctx.suppression = suppression_from_notes(notes) or ctx.suppression
+    for _sheet, scan in scans:
+        for layout in scan.layouts:
+            if looks_like_records(layout):
+                read_records(layout, ctx)
+            else:
+                read_counts(layout, ctx)
+    check_totals(ctx)
+    _report_missing_periods(ctx)
+    verdict = _verdict(ctx, visible, scans)
+    return ExtractionResult(
+        verdict=verdict,
+        reasons=ctx.reasons,
+        tables=ctx.tables,
+        observations=[_observation(f) for f in ctx.figures],
+        format=workbook.format,
+        sheets=[s.name for s in workbook.sheets],
+    )
+
+
+def _visible_sheets(workbook: Workbook, ctx: Context) -> list[Sheet]:
+    visible = []
+    for sheet in workbook.sheets:
+        if sheet.visibility is Visibility.VISIBLE:
+            visible.append(sheet)
+            continue
+        how = "very hidden" if sheet.visibility is Visibility.VERY_HIDDEN else "hidden"
+        ctx.reason(
+            "hidden_sheet",
+            f"The workbook has a {how} sheet '{sheet.name}'; hidden sheets are not read as data.",
+            sheet.name,
+            blocking=False,
+        )
+    return visible
+
+
+def _report_missing_periods(ctx: Context) -> None:
+    if not ctx.figures:
+        return
+    found = {f.dims.get(PERIOD) for f in ctx.figures}
+    missing = [p for p in ctx.vocabulary.periods if p not in found]
+    if missing:
+        ctx.reason(
+            "missing_periods",
+            "The file gives no figures for " + ", ".join(missing) + ".",
+            blocking=False,
+        )
+
+
+def _verdict(ctx: Context, visible: list[Sheet], scans: list[tuple[Sheet, SheetScan]]) -> Verdict:
+    if not ctx.tables:
+        refusal = _refusal(visible)
+        if refusal:
+            code, message, sheet, cell = refusal
+            ctx.reason(code, message, sheet, cell, blocking=False)
+            return Verdict.NO_DATA
+        if not any(scan.layouts for _, scan in scans):
+            ctx.reason("no_tables", "No table of figures was found in the file.")
+            return Verdict.NEEDS_REVIEW
+    if not ctx.figures and not any(r.blocking for r in ctx.reasons):
+        ctx.reason("no_figures", "Tables were found but no figure could be read from them.")
+    if any(r.blocking for r in ctx.reasons):
+        return Verdict.NEEDS_REVIEW
+    return Verdict.PARSED
+
+
+def _refusal(sheets: list[Sheet]) -> tuple[str, str, str, str] | None:
+    """A letter with no tables: which refusal, quoting where it says so."""
+    for code, pattern, message in _REFUSALS:
+        for sheet in sheets:
+            for r, row in enumerate(sheet.rows[:500]):
+                for c, value in enumerate(row):
+                    if isinstance(value, str) and pattern.search(value.lower()):
+                        return code, message, sheet.name, cell_ref(r, c)
+    return None
+
+
+def _observation(figure: Figure) -> Observation:
+    cell = figure.cell
+    exact = cell.lower == cell.upper
+    return Observation(
+        dimensions=dict(figure.dims),
+        value=cell.value if exact else None,
+        lower=cell.lower,
+        upper=cell.upper,
+        sheet=figure.sheet,
+        cell=figure.cells or cell_ref(figure.row, figure.col),
+        derived=figure.derived,
+        raw=cell.raw,
+        table=figure.table,
+        note=cell.note,
+    )

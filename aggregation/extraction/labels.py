@@ -1,0 +1,560 @@
+"""Labels as forces write them, into the campaign's dimensions: periods, ages, categories, forces.
+
+Every parser here is strict: it answers only when the label certainly means that value, and
+``None`` otherwise, so that the caller can report the label instead of guessing (SPEC 5 and 7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .vocabulary import ForceNames, Vocabulary
+
+# ---------------------------------------------------------------------------------------------
+# Text clean-up shared by every parser
+
+
+_DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "−": "-", "\u00a0": " ", "’": "'"})
+_SPACES = re.compile(r"\s+")
+
+
+def clean(value: object) -> str:
+    """Lower case, one space between words, every dash a hyphen."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _SPACES.sub(" ", str(value).translate(_DASHES)).strip().lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# Periods (SPEC 4)
+
+
+class PeriodKind(StrEnum):
+    FINANCIAL_YEAR = "financial_year"
+    CALENDAR_YEAR = "calendar_year"
+    MONTH = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodLabel:
+    kind: PeriodKind
+    canonical: str  # "2018-19", "2018" or "2018-06"
+
+
+def financial_year(start_year: int) -> str:
+    return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+def financial_year_of(date: dt.date) -> str:
+    """The financial year (1 April to 31 March) a date falls in."""
+    return financial_year(date.year if date.month >= 4 else date.year - 1)
+
+
+def financial_year_bounds(canonical: str) -> tuple[dt.date, dt.date]:
+    start = int(canonical[:4])
+    return dt.date(start, 4, 1), dt.date(start + 1, 3, 31)
+
+
+def _full_year(text: str) -> int:
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+def _second_follows(first: int, second_text: str) -> bool:
+    """In "2018-19" or "2018/2019" the second year must be the first plus one."""
+    second = int(second_text)
+    if len(second_text) == 2:
+        return second == (first + 1) % 100
+    return second == first + 1
+
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+
+# Words that may surround a period without changing it: "Financial Year 2018-19", "FY18/19",
+# "2018/19 (Apr-Mar)", "2018/19*".
+_PREFIX = re.compile(
+    r"^(?:(?P<cal>calendar\s*year|cal\.?\s*year|cy)|(?P<fin>financial\s*year|fin\.?\s*year|fiscal\s*year"
+    r"|fin\s*yr|f/?y|fye?)|year|yr|period)?\s*[:\-]?\s*"
+)
+_SUFFIX = re.compile(
+    r"\s*(?:\((?:apr(?:il)?\s*-\s*mar(?:ch)?|jan(?:uary)?\s*-\s*dec(?:ember)?|[a-z]|\d|note \d+"
+    r"|provisional|revised|r|p)\)|\[(?:[a-z]|\d+|note \d+)\]|\*+|†|‡)*$"
+)
+
+_FY_FULL = re.compile(r"(?P<a>(?:19|20)\d\d)\s*[-/]\s*(?P<b>(?:19|20)\d\d|\d\d)(?!\d)")
+_FY_TO = re.compile(r"(?P<a>(?:19|20)\d\d)\s+to\s+(?P<b>(?:19|20)\d\d)")
+_FY_SHORT_SLASH = re.compile(r"(?P<a>\d\d)\s*/\s*(?P<b>\d\d)")
+_FY_SHORT_DASH = re.compile(r"(?P<a>\d\d)\s*-\s*(?P<b>\d\d)")  # only with an "FY" prefix
+_FY_MONTHS = re.compile(
+    r"(?:1(?:st)?\s+)?apr[a-z]*\.?\s*'?(?P<a>\d{4}|\d{2})\s*(?:-|to)\s*"
+    r"(?:31(?:st)?\s+)?mar[a-z]*\.?\s*'?(?P<b>\d{4}|\d{2})(?!\d)"
+)
+_FY_DATES = re.compile(
+    r"0?1[/.\-]0?4[/.\-](?P<a>\d{4}|\d{2})\s*(?:-|to)\s*31[/.\-]0?3[/.\-](?P<b>\d{4}|\d{2})(?!\d)"
+)
+_FY_ISO_DATES = re.compile(r"(?P<a>\d{4})-04-01\s*(?:-|to)\s*(?P<b>\d{4})-03-31")
+_FY_YEAR_ENDING = re.compile(
+    r"(?:year\s+(?:ending|ended|to)|ye|fye)\s*(?:31(?:st)?\s*)?mar[a-z]*\.?\s*'?(?P<b>\d{4}|\d{2})(?!\d)"
+)
+
+_CAL_YEAR = re.compile(r"(?P<y>(?:19|20)\d\d)")
+_CAL_MONTHS = re.compile(
+    r"(?:1(?:st)?\s+)?jan[a-z]*\.?\s*(?P<y1>\d{4})?\s*(?:-|to)\s*(?:31(?:st)?\s+)?dec[a-z]*\.?\s*"
+    r"(?P<y>\d{4})|(?P<y2>\d{4})\s*\(?jan[a-z]*\s*-\s*dec[a-z]*\)?"
+)
+_CAL_DATES = re.compile(r"0?1[/.\-]0?1[/.\-](?P<y>\d{4})\s*(?:-|to)\s*31[/.\-]12[/.\-](?P<y2>\d{4})")
+_YEAR_MONTH = re.compile(r"(?P<y>(?:19|20)\d\d)\s*[-/]\s*(?P<m>\d\d?)")
+_MONTH_YEAR = re.compile(rf"(?P<mon>{_MONTH})\s*[-' ]?\s*(?P<y>\d{{4}}|\d{{2}})")
+_NUMERIC_MONTH_YEAR = re.compile(r"(?P<m>\d\d?)\s*/\s*(?P<y>(?:19|20)\d\d)")
+
+
+def _fy_from_pair(match: re.Match[str]) -> PeriodLabel | None:
+    first = _full_year(match.group("a"))
+    if not 1990 <= first <= 2100 or not _second_follows(first, match.group("b")[-2:]):
+        return None
+    if len(match.group("b")) == 4 and _full_year(match.group("b")) != first + 1:
+        return None
+    return PeriodLabel(PeriodKind.FINANCIAL_YEAR, financial_year(first))
+
+
+def _fy_ending(match: re.Match[str]) -> PeriodLabel | None:
+    end = _full_year(match.group("b"))
+    return PeriodLabel(PeriodKind.FINANCIAL_YEAR, financial_year(end - 1))
+
+
+def _calendar(year_text: str) -> PeriodLabel | None:
+    year = int(year_text)
+    if 1990 <= year <= 2100:
+        return PeriodLabel(PeriodKind.CALENDAR_YEAR, str(year))
+    return None
+
+
+def _month(year: int, month: int) -> PeriodLabel | None:
+    if 1 <= month <= 12 and 1990 <= year <= 2100:
+        return PeriodLabel(PeriodKind.MONTH, f"{year}-{month:02d}")
+    return None
+
+
+def parse_period(value: object) -> PeriodLabel | None:
+    """The period a whole label names, or None. ``2018`` is a calendar year, never 2018-19."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            return None
+        return _calendar(str(int(value)))
+    if isinstance(value, dt.datetime | dt.date):
+        return _month(value.year, value.month)
+    text = clean(value)
+    if not text:
+        return None
+    if match := _FY_YEAR_ENDING.fullmatch(_SUFFIX.sub("", text).strip()):
+        return _fy_ending(match)
+    prefix = _PREFIX.match(text)
+    core = text[prefix.end() :] if prefix else text
+    core = _SUFFIX.sub("", core).strip()
+    is_fin = bool(prefix and prefix.group("fin"))
+    is_cal = bool(prefix and prefix.group("cal"))
+    return _parse_core(core, is_fin=is_fin, is_cal=is_cal)
+
+
+def _parse_core(core: str, *, is_fin: bool, is_cal: bool) -> PeriodLabel | None:
+    if not is_cal:
+        for pattern in (_FY_FULL, _FY_TO, _FY_MONTHS, _FY_DATES, _FY_ISO_DATES, _FY_SHORT_SLASH):
+            match = pattern.fullmatch(core)
+            if match and (found := _fy_from_pair(match)):
+                return found
+        if is_fin and (match := _FY_SHORT_DASH.fullmatch(core)):
+            return _fy_from_pair(match)
+        if match := _FY_YEAR_ENDING.fullmatch(core):
+            return _fy_ending(match)
+    if match := _CAL_YEAR.fullmatch(core):
+        # "FY 2018" names a financial year without saying which: not a period we can name.
+        return None if is_fin else _calendar(match.group("y"))
+    if match := _CAL_MONTHS.fullmatch(core):
+        return _calendar(match.group("y") or match.group("y2"))
+    if match := _CAL_DATES.fullmatch(core):
+        if match.group("y") == match.group("y2"):
+            return _calendar(match.group("y"))
+        return None
+    if is_fin or is_cal:
+        return None
+    if match := _YEAR_MONTH.fullmatch(core):
+        return _month(int(match.group("y")), int(match.group("m")))
+    if match := _NUMERIC_MONTH_YEAR.fullmatch(core):
+        return _month(int(match.group("y")), int(match.group("m")))
+    if match := _MONTH_YEAR.fullmatch(core):
+        return _month(_full_year(match.group("y")), _MONTHS[match.group("mon")[:3]])
+    return None
+
+
+_FIND_FY = (_FY_MONTHS, _FY_DATES, _FY_ISO_DATES, _FY_YEAR_ENDING, _FY_FULL, _FY_TO)
+_FIND_FY_PREFIXED = re.compile(r"\b(?:fy|financial year|fin year)\s*(?P<a>\d\d)\s*[-/]\s*(?P<b>\d\d)\b")
+_FIND_CAL = re.compile(r"(?<![\d/\-])(?P<y>(?:19|20)\d\d)(?![\d/\-])")
+
+
+def find_period(text: str) -> PeriodLabel | None:
+    """A period named anywhere in a title or sheet name ("Offences recorded in 2018/19")."""
+    cleaned = clean(text)
+    if not cleaned:
+        return None
+    whole = parse_period(cleaned)
+    if whole:
+        return whole
+    for pattern in _FIND_FY:
+        for match in pattern.finditer(cleaned):
+            found = _fy_ending(match) if pattern is _FY_YEAR_ENDING else _fy_from_pair(match)
+            if found:
+                return found
+    match = _FIND_FY_PREFIXED.search(cleaned)
+    if match and (found := _fy_from_pair(match)):
+        return found
+    years = {m.group("y") for m in _FIND_CAL.finditer(cleaned)}
+    if len(years) == 1 and not re.search(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}", cleaned):
+        return _calendar(years.pop())
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates in record lists: real dates, or day-first strings (SPEC 4)
+
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ t]\d{1,2}:\d{2}.*)?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}.*)?$")
+_LONG_DATE = re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})(?:\s.*)?$")
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date from a cell: a real date, or a day-first string such as "03/05/16" (3 May 2016)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    try:
+        if match := _DAY_FIRST.match(text):
+            day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
+            return dt.date(_full_year(year), month, day)
+        if match := _ISO.match(text):
+            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        if match := _LONG_DATE.match(text):
+            month = _MONTHS[match.group(2)[:3]]
+            return dt.date(int(match.group(3)), month, int(match.group(1)))
+    except ValueError:  # 31/02/2016 and the like
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Ages (SPEC 5)
+
+UNKNOWN_AGE = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class AgeLabel:
+    canonical: str  # "13", "0-10", "16+" or "unknown"
+    lower: int | None  # None when unknown
+    upper: int | None  # None when unknown or open-ended ("16 and over")
+
+
+_UNKNOWN_AGE_WORDS = frozenset(
+    {
+        "unknown",
+        "not known",
+        "not recorded",
+        "n/k",
+        "nk",
+        "n.k.",
+        "n/r",
+        "not stated",
+        "unrecorded",
+        "no age",
+        "no age recorded",
+        "no age given",
+        "not given",
+        "not specified",
+        "unspecified",
+        "unk",
+        "missing",
+        "blank",
+        "age unknown",
+        "age not known",
+        "age not recorded",
+        "age not stated",
+        "unknown age",
+    }
+)
+_AGE_PREFIX = re.compile(r"^(?:victims?\s+)?(?:age[sd]?|aged)\s*:?\s*")
+_AGE_SUFFIX = re.compile(r"\s*(?:years?\s*old|year\s*olds?|years?|yrs?|y/?o|y)\.?$")
+_AGE_SINGLE = re.compile(r"^(\d{1,3})$")
+_AGE_BAND = re.compile(r"^(\d{1,3})\s*(?:-|to|/)\s*(\d{1,3})$")
+_AGE_UNDER = re.compile(r"^(?:under|less than|below|younger than|<)\s*(\d{1,3})$")
+_AGE_AT_MOST = re.compile(
+    r"^(?:(\d{1,3})\s*(?:and|or|&)\s*(?:under|below|younger|less)|up to\s*(\d{1,3})|<=\s*(\d{1,3}))$"
+)
+_AGE_AT_LEAST = re.compile(
+    r"^(?:(\d{1,3})\s*(?:\+|plus|and over|and above|or over|or older|and older)|>=\s*(\d{1,3}))$"
+)
+_AGE_OVER = re.compile(r"^(?:over|more than|older than|>)\s*(\d{1,3})$")
+_MAX_AGE = 120
+
+
+def _age(lower: int, upper: int | None) -> AgeLabel | None:
+    if lower > _MAX_AGE or (upper is not None and (upper > _MAX_AGE or upper < lower)):
+        return None
+    if upper is None:
+        return AgeLabel(f"{lower}+", lower, None)
+    if upper == lower:
+        return AgeLabel(str(lower), lower, lower)
+    return AgeLabel(f"{lower}-{upper}", lower, upper)
+
+
+def parse_age(value: object) -> AgeLabel | None:
+    """An age label: "13", "13 years", "Age 13", "0-10", "Under 11", "10 and under", "Unknown"."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer():
+            return None
+        return _age(int(value), int(value)) if value >= 0 else None
+    text = clean(value)
+    if not text:
+        return None
+    if text in _UNKNOWN_AGE_WORDS:
+        return AgeLabel(UNKNOWN_AGE, None, None)
+    text = _AGE_SUFFIX.sub("", _AGE_PREFIX.sub("", text)).strip()
+    if text in _UNKNOWN_AGE_WORDS:
+        return AgeLabel(UNKNOWN_AGE, None, None)
+    if match := _AGE_SINGLE.match(text):
+        return _age(int(match.group(1)), int(match.group(1)))
+    if match := _AGE_BAND.match(text):
+        return _age(int(match.group(1)), int(match.group(2)))
+    if match := _AGE_UNDER.match(text):
+        top = int(match.group(1)) - 1
+        return _age(0, top) if top >= 0 else None
+    if match := _AGE_AT_MOST.match(text):
+        return _age(0, int(next(g for g in match.groups() if g is not None)))
+    if match := _AGE_AT_LEAST.match(text):
+        return _age(int(next(g for g in match.groups() if g is not None)), None)
+    if match := _AGE_OVER.match(text):
+        return _age(int(match.group(1)) + 1, None)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Totals: "Total", "Grand Total", "All offences", "Total rape" (a group subtotal)
+
+_TOTAL_WORDS = re.compile(
+    r"\b(?:grand\s+total|sub\s*-?\s*total|totals?|overall|sum)\b|^all\b|^all$", re.IGNORECASE
+)
+_TOTAL_FILLER = re.compile(
+    r"\b(?:all|of|offences?|crimes?|ages?|years?|victims?|recorded|number|no|figures?|categories|"
+    r"types?|periods?|forces?|for|the|count|cases|incidents|online|cyber|flagged|children|child|"
+    r"under 18|u18|aged under 18|victim|in|with|an|a|flag)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TotalLabel:
+    group: str  # "" for a grand total, else the label of the group it sums ("rape")
+
+
+def parse_total(value: object) -> TotalLabel | None:
+    text = clean(value)
+    if not text or not _TOTAL_WORDS.search(text):
+        return None
+    rest = _TOTAL_WORDS.sub(" ", text)
+    rest = _TOTAL_FILLER.sub(" ", rest)
+    rest = re.sub(r"[^a-z0-9+ ]", " ", rest)
+    return TotalLabel(_SPACES.sub(" ", rest).strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Categories through the vocabulary: aliases, then keyword rules (SPEC 5)
+
+_STATUTES = re.compile(
+    r"\b(?:sexual offences act|soa|protection of children act|poca|pca|criminal justice act|cja|"
+    r"coroners and justice act|serious crime act|criminal justice and courts act|cjca|"
+    r"sexual offences \(amendment\) act)\b\s*(?:\d{4})?"
+)
+_SECTIONS = re.compile(r"\b(?:s|ss|sec|sect|section|sections)\s*\.?\s*\d+[a-z]?\b(?:\s*\(\d+\))*")
+_BRACKETED_CODE = re.compile(r"[(\[][^()\[\]]*(?:\d|soa|act|section)[^()\[\]]*[)\]]")
+_LEADING_CODE = re.compile(r"^(?:ho\s*(?:code)?\s*:?\s*)?\d{1,3}(?:[./]\d{1,3})?[a-z]?\s*(?:[-:.)]\s*|\s+)")
+_TRAILING_CODE = re.compile(r"\s*[-:]\s*\d{1,3}(?:[./]\d{1,3})?[a-z]?$")
+_LETTERED_CODE = re.compile(r"\b\d{1,3}[a-z]\b")  # "88A", "22B": never an age or a year
+_PUNCTUATION = re.compile(r"[^a-z0-9 ]+")
+
+
+def normalise_label(value: object) -> str:
+    """A label stripped of case, codes, section references and punctuation, for matching."""
+    text = clean(value).replace("&", " and ")
+    text = _BRACKETED_CODE.sub(" ", text)
+    text = _STATUTES.sub(" ", text)
+    text = _SECTIONS.sub(" ", text)
+    text = _LEADING_CODE.sub("", text)
+    text = _TRAILING_CODE.sub("", text)
+    text = _LETTERED_CODE.sub(" ", text)
+    text = _PUNCTUATION.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    term: str | None  # the canonical term, or None when no term (or more than one) fits
+    ambiguous: tuple[str, ...] = ()  # the terms that all fit, when more than one does
+
+
+class CategoryMatcher:
+    """Maps a dimension's labels to its terms: exact alias first, then keyword rules."""
+
+    def __init__(self, vocabulary: Vocabulary, dimension: str) -> None:
+        self.dimension = dimension
+        self._aliases: dict[str, str] = {}
+        for term in vocabulary.terms:
+            if term.dimension != dimension:
+                continue
+            for spelling in (term.name, *term.aliases):
+                key = normalise_label(spelling)
+                if key:
+                    self._aliases.setdefault(key, term.name)
+        self._rules = [
+            (
+                rule.term,
+                tuple(normalise_label(w) for w in rule.all_of),
+                tuple(normalise_label(w) for w in rule.none_of),
+            )
+            for rule in vocabulary.rules
+            if rule.dimension == dimension
+        ]
+        self._cache: dict[object, Match] = {}
+
+    @property
+    def empty(self) -> bool:
+        return not self._aliases and not self._rules
+
+    def match(self, value: object) -> Match:
+        cached = self._cache.get(value)
+        if cached is None:
+            cached = self._cache[value] = self._match(normalise_label(value))
+        return cached
+
+    def _match(self, key: str) -> Match:
+        if not key:
+            return Match(None)
+        if key in self._aliases:
+            return Match(self._aliases[key])
+        padded = f" {key} "
+        terms = {
+            term
+            for term, all_of, none_of in self._rules
+            if all(f" {w}" in padded for w in all_of) and not any(f" {w}" in padded for w in none_of)
+        }
+        if len(terms) == 1:
+            return Match(terms.pop())
+        return Match(None, tuple(sorted(terms)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Forces, for national tables that list several
+
+_FORCE_FILLER = re.compile(
+    r"\b(?:police|constabulary|service|force|the|of|and|pol|constab|area)\b|[^a-z0-9 ]"
+)
+
+
+def _force_key(text: str) -> str:
+    return _SPACES.sub(" ", _FORCE_FILLER.sub(" ", clean(text).replace("&", " and "))).strip()
+
+
+class ForceMatcher:
+    def __init__(self, forces: tuple[ForceNames, ...]) -> None:
+        self._names: dict[str, str] = {}
+        for force in forces:
+            for name in (force.slug.replace("-", " "), *force.names):
+                key = _force_key(name)
+                if key:
+                    self._names.setdefault(key, force.slug)
+
+    @property
+    def empty(self) -> bool:
+        return not self._names
+
+    def match(self, value: object) -> str | None:
+        return self._names.get(_force_key(str(value))) if value is not None else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Header names: which dimension or role a column or row heading announces
+
+
+class Role(StrEnum):
+    PERIOD = "period"
+    AGE = "age"
+    OFFENCE = "offence"
+    FORCE = "force"
+    MEASURE = "measure"  # "Count", "Number of offences"
+    DATE = "date"
+    BIRTH = "birth"  # year or date of birth
+    FLAG = "flag"
+    PERCENT = "percent"
+    REVISION = "revision"
+    OTHER = "other"  # reference numbers, gender, location: columns we read but do not count
+
+
+_ROLE_PATTERNS: tuple[tuple[Role, re.Pattern[str]], ...] = (
+    (Role.PERCENT, re.compile(r"%|\bpercent|\bproportion\b|\bper cent\b|\brate\b|\bshare\b")),
+    (
+        Role.OTHER,
+        re.compile(r"\bref(?:erence)?\b|\bcrime (?:no|number|id)\b|\burn\b|\bid\b|\bgender\b|\bsex\b"
+                   r"|\blocation\b|\bsource\b|\bstation\b|\bward\b|\boutcome\b"),
+    ),
+    (Role.BIRTH, re.compile(r"\b(?:dob|d\.o\.b|birth|born|yob)\b")),
+    (Role.DATE, re.compile(r"\bdate\b|\brecorded\b|\bcommitted\b|\boccurred\b|\breported\b|\bcreated\b")),
+    (Role.FLAG, re.compile(r"\bflag|\bonline\b|\bcyber|\binternet\b|\bdigital\b|\bmarker\b|\bqualifier")),
+    (Role.AGE, re.compile(r"\bages?\b|\baged\b")),
+    (Role.PERIOD, re.compile(r"\byears?\b|\bperiod\b|\bfy\b|\bfinancial\b|\bmonth\b")),
+    (Role.FORCE, re.compile(r"\bforces?\b|\bconstabulary\b|\bpolice area\b")),
+    (
+        Role.OFFENCE,
+        re.compile(r"\boffen[cs]es?\b(?!\s+(?:with|recorded))|\bcrimes?\b|\bcategory\b|\bclassification\b"
+                   r"|\bdescription\b|\bhoc\b|\btype\b"),
+    ),
+    (Role.REVISION, re.compile(r"\brevis|\bamended\b|\bstatus\b")),
+    (
+        Role.MEASURE,
+        re.compile(r"\bnumber\b|\bcount\b|\bno\.?\b|\bfrequency\b|\bvolume\b|\btotal\b|\bfigures?\b"
+                   r"|\bincidents\b|\bvictims\b|\boffen[cs]es\b|\bcrimes\b|\bn\b"),
+    ),
+)
+
+
+def header_role(value: object) -> Role | None:
+    """The role a heading announces ("Victim age" -> AGE, "Count" -> MEASURE), or None."""
+    text = clean(value)
+    if not text:
+        return None
+    for role, pattern in _ROLE_PATTERNS:
+        if pattern.search(text):
+            return role
+    return None

@@ -1,0 +1,158 @@
+"""CSV: encoding, line ends and dialect found from the bytes; cells stay text for the
+understanding layer, which reads tokens such as "1,234", "<5" or "*"."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from charset_normalizer import from_bytes
+
+from ..grid import Sheet, Workbook
+from .cells import PROGRESS_EVERY, RowProgress, trim
+from .errors import UnreadableFile
+from .limits import Limits
+
+SHEET_NAME = "CSV"
+_SAMPLE = 64 * 1024
+_CHUNK = 4 * 1024 * 1024
+_DELIMITERS = ",;\t|"
+
+
+def read_csv(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
+    encoding = detect_encoding(data)
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    sample = _sample(data, encoding)
+    delimiter, quotechar = detect_dialect(sample)
+    rows = _parse(text, delimiter, quotechar, limits, progress)
+    trim(rows)
+    note = (
+        f"CSV read as {encoding}, {_describe(delimiter)}-separated, {_line_ends(sample)} line ends."
+    )
+    return Workbook("csv", [Sheet(SHEET_NAME, rows)], [note])
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-16 or UTF-8 by their BOM, else UTF-8 if every byte decodes, else cp1252 (what Windows
+    Excel writes in the UK), else charset-normalizer's best guess."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "cp1252"):
+        if _decodes(data, encoding):
+            return encoding
+    best = from_bytes(data[:_SAMPLE]).best()
+    if best is not None and _decodes(data, best.encoding):
+        return best.encoding
+    return "latin-1"  # decodes any byte: better a visible mojibake than a refusal
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        # Chunk by chunk, so a 100 MB file is checked without a second 100 MB copy.
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(data[start : start + _CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _sample(data: bytes, encoding: str) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return decoder.decode(data[:_SAMPLE])
+
+
+def detect_dialect(sample: str) -> tuple[str, str]:
+    """(delimiter, quote char): csv.Sniffer on whole lines, else the likeliest delimiter."""
+    cut = max(sample.rfind("\n"), sample.rfind("\r"))
+    # The sniffer splits on "\n" only: old Mac files end their lines with a bare "\r".
+    lines = (sample[:cut] if cut > 0 else sample).replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        sniffed = csv.Sniffer().sniff(lines, delimiters=_DELIMITERS)
+    except csv.Error:
+        return _count_delimiter(lines), '"'
+    quotechar = sniffed.quotechar if sniffed.quotechar in ("'", '"') else '"'
+    return sniffed.delimiter, quotechar
+
+
+def _count_delimiter(lines: str) -> str:
+    """The delimiter occurring most on the first line: a single-column file falls back to comma."""
+    first = lines.splitlines()[0] if lines else ""
+    counts = {delimiter: first.count(delimiter) for delimiter in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@contextmanager
+def _field_limit(chars: int) -> Iterator[None]:
+    # The limit is global to the csv module: set it for this read only.
+    previous = csv.field_size_limit(chars)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _too_large(limits: Limits) -> UnreadableFile:
+    return UnreadableFile(
+        "field_too_large",
+        f"The CSV holds a field or line over {limits.max_csv_field_chars:,} characters; it is "
+        "not a table of figures (or its quotes are unbalanced).",
+    )
+
+
+def _lines(text: io.TextIOWrapper, limits: Limits) -> Iterator[str]:
+    """Physical lines, each bounded: a 100 MB line fails at the limit, not after reading it."""
+    while line := text.readline(limits.max_csv_field_chars + 1):
+        if len(line) > limits.max_csv_field_chars:
+            raise _too_large(limits)
+        yield line
+
+
+def _parse(
+    text: io.TextIOWrapper, delimiter: str, quotechar: str, limits: Limits, progress: RowProgress
+) -> list[list[object]]:
+    rows: list[list[object]] = []
+    cells = 0
+    with _field_limit(limits.max_csv_field_chars):
+        reader = csv.reader(_lines(text, limits), delimiter=delimiter, quotechar=quotechar)
+        try:
+            for fields in reader:
+                rows.append([value or None for value in fields])
+                cells += len(fields)
+                if cells > limits.max_cells:
+                    raise _too_many(len(rows), limits)
+                if len(rows) % PROGRESS_EVERY == 0:
+                    progress.advance(PROGRESS_EVERY)
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise _too_large(limits) from exc
+            raise UnreadableFile("corrupt", f"The CSV cannot be parsed ({exc}).") from exc
+    progress.advance(len(rows) % PROGRESS_EVERY)
+    return rows
+
+
+def _too_many(n_rows: int, limits: Limits) -> UnreadableFile:
+    return UnreadableFile(
+        "too_many_cells",
+        f"The CSV holds over {limits.max_cells:,} cells in {n_rows:,} rows, more than this "
+        "service reads; ask the force to trim it.",
+    )
+
+
+def _describe(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(
+        delimiter, repr(delimiter)
+    )
+
+
+def _line_ends(sample: str) -> str:
+    crlf = sample.count("\r\n")
+    counts = {"CRLF": crlf, "LF": sample.count("\n") - crlf, "CR": sample.count("\r") - crlf}
+    return "/".join(name for name, n in counts.items() if n) or "no"

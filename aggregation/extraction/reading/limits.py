@@ -1,0 +1,28 @@
+"""Ceilings that keep a hostile or absurd file from costing more than seconds and bounded memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_file_bytes: int = 100 * MB
+    # Inflated size of one ZIP part and of all parts together, counted while inflating: the sizes
+    # a ZIP declares are checked too, but a bomb can lie about them.
+    max_part_bytes: int = 200 * MB
+    max_total_bytes: int = 500 * MB
+    max_zip_entries: int = 10_000
+    # Real sheet XML deflates 10-30x; deflate cannot exceed ~1030x. The ratio is only judged once a
+    # part has inflated past ``ratio_floor_bytes``, because tiny parts compress absurdly well.
+    max_compression_ratio: float = 200.0
+    ratio_floor_bytes: int = 4 * MB
+    # Bounding box of the cells that hold something, per sheet: what the readers allocate.
+    max_cells: int = 5_000_000
+    # One CSV field (and one physical CSV line): a real cell is never near this.
+    max_csv_field_chars: int = 1 * MB
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,334 @@
+"""Finding tables on a sheet: titles, header rows, label columns, value columns, notes.
+
+A sheet is cut into blocks at blank rows; each block is read top to bottom as titles (rows of one
+prose cell), header rows, then body rows, ending at a prose row (a note or the next question's
+title). Columns are then classified from a sample of their body cells, so that a 200,000-row
+record list costs no more here than a ten-row table.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .grid import Sheet
+from .labels import Role, clean, header_role, parse_age, parse_date, parse_period, parse_total
+from .values import FIGURE_KINDS, UNKNOWN_FIGURE_KINDS, ValueKind, parse_value
+
+_FIGURE_LIKE = FIGURE_KINDS | UNKNOWN_FIGURE_KINDS
+_MAX_HEADER_ROWS = 4
+_SAMPLE_ROWS = 400  # body rows inspected to classify a column
+_PROSE_WORDS = 7  # a single cell with this many words is prose, not a label
+_PROSE_STARTS = (
+    "note",
+    "notes",
+    "source",
+    "question",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "q5",
+    "table",
+    "data ",
+    "figures",
+    "please",
+    "*",
+    "†",
+    "(",
+    "[",
+    "freedom of information",
+    "foi",
+    "request",
+    "the ",
+    "this ",
+    "these ",
+)
+
+
+class ColumnKind(StrEnum):
+    LABEL = "label"  # its body cells name a dimension value (period, age, offence, force)
+    VALUE = "value"  # its body cells are figures
+    DATE = "date"  # its body cells are dates: a record list
+    PERCENT = "percent"  # a percentage beside the counts: ignored
+    REVISION = "revision"  # "R" flags: ignored, noted
+    TEXT = "text"  # text we do not count by: references, genders, free text
+
+
+@dataclass(slots=True)
+class Column:
+    index: int
+    kind: ColumnKind
+    headers: list[object]  # one per header row, merged and spanned values filled in
+    role: Role | None  # what the header names, if anything
+
+    @property
+    def header_text(self) -> str:
+        return " ".join(clean(h) for h in self.headers if clean(h))
+
+
+@dataclass(slots=True)
+class Layout:
+    """Where one table sits on its sheet and what its rows and columns are."""
+
+    sheet: Sheet
+    titles: list[str]
+    header_rows: list[int]
+    body_rows: list[int]
+    columns: list[Column] = field(default_factory=list)
+
+    @property
+    def first_row(self) -> int:
+        return (self.header_rows or self.body_rows)[0]
+
+    @property
+    def last_row(self) -> int:
+        return self.body_rows[-1]
+
+    def columns_of(self, kind: ColumnKind) -> list[Column]:
+        return [c for c in self.columns if c.kind is kind]
+
+
+@dataclass(slots=True)
+class SheetScan:
+    layouts: list[Layout]
+    prose: list[str]  # every title and note line, for suppression notes and refusals
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def filled_columns(row: list[object]) -> list[int]:
+    return [i for i, v in enumerate(row) if v is not None and v != "" and not _is_empty(v)]
+
+
+def _is_prose(value: object) -> bool:
+    """A line of text that is a title, reference line or note, not a label in a table."""
+    if not isinstance(value, str):
+        return False
+    text = clean(value)
+    if len(text.split()) >= _PROSE_WORDS or text.endswith(":") or len(text) > 60:
+        return True
+    return text.startswith(_PROSE_STARTS) and parse_total(text) is None
+
+
+def scan_sheet(sheet: Sheet) -> SheetScan:
+    rows = sheet.rows
+    filled = [filled_columns(row) for row in rows]
+    layouts: list[Layout] = []
+    prose: list[str] = []
+    titles: list[str] = []
+    header: list[int] = []
+    body: list[int] = []
+
+    def close() -> None:
+        nonlocal header, body
+        if body:
+            layout = Layout(sheet, list(titles), header, body)
+            _classify_columns(layout, filled)
+            layouts.append(layout)
+            titles.clear()
+        header, body = [], []
+
+    for r, cols in enumerate(filled):
+        if not cols:
+            if body:
+                close()
+            elif header:
+                # A blank row between a header and its body is rare; a header with no body is
+                # more likely a line of prose that looked like a header: keep it as a title.
+                titles.extend(_row_text(rows[r2], filled[r2]) for r2 in header)
+                header = []
+            continue
+        row = rows[r]
+        if len(cols) == 1 and _single_cell_ends_table(row[cols[0]], body, header):
+            close()
+            text = str(row[cols[0]]).strip()
+            prose.append(text)
+            titles.append(text)
+            continue
+        above = (filled[header[-1]][0], rows[header[-1]][filled[header[-1]][0]]) if header else None
+        if not body and len(header) < _MAX_HEADER_ROWS and _is_header_like(row, cols, above):
+            header.append(r)
+            continue
+        if not body and len(header) == _MAX_HEADER_ROWS:
+            # Too many header-like rows: the first ones were titles written across cells.
+            titles.append(_row_text(rows[header[0]], filled[header[0]]))
+            header.pop(0)
+        body.append(r)
+    close()
+    return SheetScan(layouts, prose)
+
+
+def _row_text(row: list[object], cols: list[int]) -> str:
+    return " ".join(str(row[c]).strip() for c in cols)
+
+
+def _single_cell_ends_table(value: object, body: list[int], header: list[int]) -> bool:
+    """A row with one filled cell: prose (title or note) unless it is a label inside a table."""
+    if _is_prose(value):
+        return True
+    if not body and not header:
+        # Before any header: a short title ("2018/19", "Dorset Police") is still a title.
+        return True
+    return False
+
+
+_AXIS_WORDS = frozenset(
+    "age ages aged victim victims of the at time year years financial fiscal fy calendar period "
+    "month offence offences offense crime crimes type category categories force forces police "
+    "description home office hocr classification recorded in by and group band range".split()
+)
+
+
+def is_axis_name(value: object) -> bool:
+    """A heading that names an axis ("Victim age", "Financial year"), not one of its values."""
+    if not isinstance(value, str):
+        return False
+    if parse_period(value) or parse_age(value) or parse_total(value):
+        return False
+    words = re.sub(r"[^a-z ]", " ", clean(value)).split()
+    axis_roles = {Role.PERIOD, Role.AGE, Role.OFFENCE, Role.FORCE}
+    return bool(words) and all(w in _AXIS_WORDS for w in words) and header_role(value) in axis_roles
+
+
+def _is_header_like(row: list[object], cols: list[int], above: tuple[int, object] | None) -> bool:
+    """Headers name things; bodies hold figures beside a label.
+
+    ``above`` is the first filled cell (column, value) of the header row above, if any.
+    """
+    first = row[cols[0]]
+    rest = [row[c] for c in cols[1:]]
+    if above is None and cols[0] > 0:
+        return True  # a first row with an empty label cell heads the columns below it
+    if above is not None and cols[0] > 0 and above[0] == cols[0] and not is_axis_name(above[1]):
+        # Under a header row that also left the label cell empty: a second level of headings
+        # ("0-10", "11", "12" under each year), if every cell reads as a label.
+        if all(parse_age(row[c]) or parse_period(row[c]) or parse_total(row[c]) for c in cols):
+            return True
+    if any(parse_date(row[c]) is not None for c in cols):
+        return False  # headings are never dates: this is a record
+    values = [parse_value(v) for v in rest]
+    figures = [cv for cv in values if cv.kind in _FIGURE_LIKE]
+    if not figures:
+        return True
+    numbers = [cv.value for cv in figures]
+    label_is_axis_name = is_axis_name(first)
+    if label_is_axis_name:
+        return True  # "Age | 0 | 1 | 2 ..." or "Year | 2015 | 2016": a body row names a value
+    if len(numbers) < 2 or any(n is None for n in numbers):
+        return False
+    if all(1990 <= n <= 2100 for n in numbers) and len(set(numbers)) == len(numbers):
+        return True  # years across the top
+    # A lower header row of ages under a blank label cell: 0, 1, 2, ... counting up.
+    first_is_number = parse_value(first).kind is ValueKind.EXACT
+    counting_up = numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    return cols[0] > 0 and first_is_number and len(numbers) >= 3 and counting_up
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns
+
+
+def _sample(rows: list[int]) -> list[int]:
+    if len(rows) <= _SAMPLE_ROWS:
+        return rows
+    step = len(rows) / _SAMPLE_ROWS
+    return [rows[int(i * step)] for i in range(_SAMPLE_ROWS)]
+
+
+def _classify_columns(layout: Layout, filled: list[list[int]]) -> None:
+    sheet = layout.sheet
+    used = sorted({c for r in layout.header_rows + _sample(layout.body_rows) for c in filled[r]})
+    merged = _merge_lookup(sheet, layout.header_rows)
+    sample = _sample(layout.body_rows)
+    seen_value = False
+    for c in used:
+        headers = [_header_value(sheet, r, c, merged) for r in layout.header_rows]
+        role = next((header_role(h) for h in reversed(headers) if header_role(h)), None)
+        kind = _column_kind([sheet.value(r, c) for r in sample], headers, role, seen_value)
+        seen_value = seen_value or kind is ColumnKind.VALUE
+        layout.columns.append(Column(c, kind, headers, role))
+    _fill_spanning_headers(layout)
+
+
+def _merge_lookup(sheet: Sheet, header_rows: list[int]) -> dict[tuple[int, int], tuple[int, int]]:
+    """Header cells covered by a merged block -> the block's top-left cell, which holds the value."""
+    if not header_rows:
+        return {}
+    top, bottom = header_rows[0], header_rows[-1]
+    lookup: dict[tuple[int, int], tuple[int, int]] = {}
+    for m in sheet.merged:
+        if m.last_row < top or m.first_row > bottom:
+            continue
+        for r in range(max(m.first_row, top), min(m.last_row, bottom) + 1):
+            for c in range(m.first_col, m.last_col + 1):
+                lookup[(r, c)] = (m.first_row, m.first_col)
+    return lookup
+
+
+def _header_value(
+    sheet: Sheet, r: int, c: int, merged: dict[tuple[int, int], tuple[int, int]]
+) -> object:
+    value = sheet.value(r, c)
+    if _is_empty(value) and (r, c) in merged:
+        value = sheet.value(*merged[(r, c)])
+    return None if _is_empty(value) else value
+
+
+def _fill_spanning_headers(layout: Layout) -> None:
+    """An upper header cell written once over several value columns ("2018/19" over its ages)
+    applies to each of them, merged or not; the bottom header row is never filled."""
+    values = layout.columns_of(ColumnKind.VALUE)
+    for level in range(len(layout.header_rows) - 1):
+        current: object = None
+        for column in values:
+            if column.headers[level] is not None:
+                current = column.headers[level]
+            elif current is not None:
+                column.headers[level] = current
+
+
+def _column_kind(
+    cells: list[object], headers: list[object], role: Role | None, seen_value: bool
+) -> ColumnKind:
+    present = [v for v in cells if not _is_empty(v)]
+    if not present:
+        return ColumnKind.TEXT
+    if role is Role.PERCENT:
+        return ColumnKind.PERCENT
+    kinds = [parse_value(v).kind for v in present]
+    n = len(present)
+    if sum(parse_date(v) is not None and not isinstance(v, int | float) for v in present) >= 0.8 * n:
+        return ColumnKind.DATE
+    if all(k is ValueKind.PERCENT for k in kinds):
+        return ColumnKind.PERCENT
+    if all(k is ValueKind.REVISION for k in kinds):
+        return ColumnKind.REVISION
+    figures = sum(k in _FIGURE_LIKE for k in kinds)
+    if figures >= 0.6 * n:
+        if not seen_value and _numbers_are_labels(present, headers, role):
+            return ColumnKind.LABEL
+        return ColumnKind.VALUE
+    return ColumnKind.LABEL
+
+
+def _numbers_are_labels(present: list[object], headers: list[object], role: Role | None) -> bool:
+    """Numbers that name rows rather than count them: ages under an "Age" heading, years
+    under a "Year" heading (or in the first column, counting up one by one)."""
+    header_is_value = any(
+        parse_period(h) or parse_total(h) or parse_age(h) for h in headers if h is not None
+    )
+    if header_is_value:
+        return False
+    if role is Role.AGE:
+        return all(parse_age(v) is not None or parse_total(v) is not None for v in present)
+    if role is Role.PERIOD and all(parse_period(v) or parse_total(v) for v in present):
+        return True
+    if role in {Role.PERIOD, None}:
+        numbers = [parse_value(v).value for v in present]
+        if all(n is not None and 1990 <= n <= 2100 for n in numbers):
+            return role is Role.PERIOD or numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+    return False

@@ -1,0 +1,678 @@
+"""The reading layer: every format read into the same grid, every hostile file refused cleanly.
+
+No Django needed: run with ``pytest -p no:django tests/extraction/test_reading.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import random
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aggregation.extraction.grid import (
+    ExcelError,
+    FormulaWithoutValue,
+    MergedRange,
+    Visibility,
+    Workbook,
+)
+from aggregation.extraction.reading import Limits, UnreadableFile, read_workbook
+
+from . import hostile as h
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SECONDS = 5.0
+BOMB_MEMORY_MB = 150
+
+
+def refused(source: object, code: str, **kwargs: object) -> UnreadableFile:
+    """Assert the file is refused with ``code`` within a few seconds; return the refusal."""
+    start = time.perf_counter()
+    with pytest.raises(UnreadableFile) as caught:
+        read_workbook(source, **kwargs)  # type: ignore[arg-type]
+    assert time.perf_counter() - start < SECONDS
+    assert caught.value.code == code, caught.value.message
+    assert caught.value.message.endswith(".")
+    return caught.value
+
+
+def _child(conn: object, build: Callable[[], bytes]) -> None:
+    data = build()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        read_workbook(data)
+        code = ""
+    except UnreadableFile as exc:
+        code = exc.code
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    conn.send((code, (after - before) / 1024))  # type: ignore[attr-defined]
+
+
+def refused_in_bounded_memory(build: Callable[[], bytes], code: str) -> None:
+    """Read in a forked child so that its peak RSS is its own: the peak grows by little."""
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    process = multiprocessing.get_context("fork").Process(target=_child, args=(child, build))
+    process.start()
+    process.join(60)
+    assert process.exitcode == 0, "the reader crashed the process"
+    got, grown_mb = parent.recv()
+    assert got == code
+    assert grown_mb < BOMB_MEMORY_MB, f"peak memory grew by {grown_mb:.0f} MB"
+
+
+def only_sheet(workbook: Workbook) -> list[list[object]]:
+    assert len(workbook.sheets) == 1
+    return workbook.sheets[0].rows
+
+
+# -- xlsx ------------------------------------------------------------------------------------
+
+
+def _styled_workbook(workbook: object) -> None:
+    sheet = workbook.active  # type: ignore[attr-defined]
+    sheet.title = "Response"
+    sheet["A1"] = "Online child sexual offences"
+    sheet.merge_cells("B3:D3")
+    sheet["B3"] = "Financial year"
+    sheet.append([])
+    sheet["A4"], sheet["B4"], sheet["C4"], sheet["D4"] = "Age", "2018/19", 12.5, 7
+    sheet["A5"], sheet["B5"] = dt.date(2018, 4, 1), dt.datetime(2019, 3, 31, 14, 30)
+    sheet["C5"], sheet["D5"] = "=SUM(C4:D4)", True
+    hidden = workbook.create_sheet("Draft")  # type: ignore[attr-defined]
+    hidden.sheet_state = "hidden"
+    hidden["A1"] = 1
+    secret = workbook.create_sheet("Lookup")  # type: ignore[attr-defined]
+    secret.sheet_state = "veryHidden"
+    secret["A1"] = "x"
+
+
+def test_it_reads_an_xlsx_as_openpyxl_writes_it() -> None:
+    workbook = read_workbook(h.openpyxl_workbook(_styled_workbook))
+    assert workbook.format == "xlsx"
+    response, draft, lookup = workbook.sheets
+    assert response.rows == [
+        ["Online child sexual offences", None, None, None],
+        [None, None, None, None],
+        [None, "Financial year", None, None],
+        ["Age", "2018/19", 12.5, 7],
+        [
+            dt.date(2018, 4, 1),
+            dt.datetime(2019, 3, 31, 14, 30),
+            FormulaWithoutValue("SUM(C4:D4)"),
+            True,
+        ],
+    ]
+    assert response.merged == [MergedRange(2, 1, 2, 3)]
+    assert [s.visibility for s in workbook.sheets] == [
+        Visibility.VISIBLE,
+        Visibility.HIDDEN,
+        Visibility.VERY_HIDDEN,
+    ]
+    assert (draft.rows, lookup.rows) == ([[1]], [["x"]])
+
+
+def test_it_reads_integral_numbers_as_int_and_others_as_float() -> None:
+    rows = h.cells_row(1, '<c r="A1"><v>42</v></c><c r="B1"><v>4.5</v></c><c r="C1"><v>1E3</v></c>')
+    assert only_sheet(read_workbook(h.xlsx([("S", h.sheet_xml(rows))]))) == [[42, 4.5, 1000]]
+    assert type(only_sheet(read_workbook(h.xlsx([("S", h.sheet_xml(rows))])))[0][0]) is int
+
+
+def test_it_reads_excel_errors_and_formulas_without_cached_values() -> None:
+    cells = (
+        '<c r="A1" t="e"><v>#REF!</v></c>'
+        '<c r="B1" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+        '<c r="C1"><f>SUM(A2:A9)</f></c>'
+        '<c r="D1"><f>A1&amp;"x"</f><v></v></c>'
+        '<c r="E1" t="str"><f>""</f><v></v></c>'
+        '<c r="F1"><f>2+2</f><v>4</v></c>'
+        '<c r="G1" t="e"><v>#N/A</v></c>'
+    )
+    rows = only_sheet(read_workbook(h.xlsx([("S", h.sheet_xml(h.cells_row(1, cells)))])))
+    assert rows == [
+        [
+            ExcelError("#REF!"),
+            ExcelError("#DIV/0!"),
+            FormulaWithoutValue("SUM(A2:A9)"),
+            FormulaWithoutValue('A1&"x"'),
+            None,  # a formula whose cached result is the empty string is a blank
+            4,
+            ExcelError("#N/A"),
+        ]
+    ]
+
+
+def test_it_marks_a_formula_without_value_even_as_the_last_cell_of_the_sheet() -> None:
+    rows = h.cells_row(1, '<c r="A1"><v>1</v></c>') + h.cells_row(3, '<c r="C3"><f>A1*2</f></c>')
+    assert only_sheet(read_workbook(h.xlsx([("S", h.sheet_xml(rows))]))) == [
+        [1, None, None],
+        [None, None, None],
+        [None, None, FormulaWithoutValue("A1*2")],
+    ]
+
+
+def test_it_keeps_a1_positions_when_data_starts_late() -> None:
+    rows = h.cells_row(3, '<c r="C3" t="inlineStr"><is><t>Total</t></is></c>')
+    grid = only_sheet(read_workbook(h.xlsx([("S", h.sheet_xml(rows))])))
+    assert grid == [[None, None, None], [None, None, None], [None, None, "Total"]]
+
+
+def test_it_reads_cells_written_without_references_or_with_a_namespace_prefix() -> None:
+    no_refs = '<row><c><v>1</v></c><c><v>2</v></c></row><row r="3"><c t="e"><v>#N/A</v></c></row>'
+    prefixed = (
+        f'<x:worksheet xmlns:x="{h.MAIN_NS}"><x:sheetData><x:row r="1">'
+        '<x:c r="B1"><x:v>5</x:v></x:c><x:c r="C1"><x:f>B1*2</x:f></x:c>'
+        "</x:row></x:sheetData></x:worksheet>"
+    )
+    workbook = read_workbook(h.xlsx([("A", h.sheet_xml(no_refs)), ("B", prefixed)]))
+    assert workbook.sheets[0].rows == [[1, 2], [None, None], [ExcelError("#N/A"), None]]
+    assert workbook.sheets[1].rows == [[None, 5, FormulaWithoutValue("B1*2")]]
+
+
+def test_it_reads_cells_in_any_order() -> None:
+    cells = "".join(f'<c r="{c}{r}"><v>{r}</v></c>' for r, c in [(5, "B"), (1, "A"), (3, "C")])
+    grid = only_sheet(read_workbook(h.xlsx([("S", h.sheet_xml(h.cells_row(1, cells)))])))
+    assert (len(grid), grid[0][0], grid[2][2], grid[4][1]) == (5, 1, 3, 5)
+
+
+def test_it_ignores_the_dimension_a_sheet_claims() -> None:
+    xml = h.sheet_xml(
+        h.cells_row(1, '<c r="A1"><v>1</v></c>'), before='<dimension ref="A1:XFD1048576"/>'
+    )
+    start = time.perf_counter()
+    assert only_sheet(read_workbook(h.xlsx([("S", xml)]))) == [[1]]
+    assert time.perf_counter() - start < 1
+
+
+def test_it_reads_a_sheet_styled_down_to_the_last_row_without_a_huge_grid() -> None:
+    rows = h.cells_row(1, '<c r="A1"><v>1</v></c>') + h.cells_row(
+        1048576, '<c r="XFD1048576" s="1"/>'
+    )
+    assert only_sheet(read_workbook(h.xlsx([("S", h.sheet_xml(rows))]))) == [[1]]
+
+
+def test_it_clips_a_merge_that_claims_the_whole_sheet() -> None:
+    xml = h.sheet_xml(
+        h.cells_row(1, '<c r="A1"><v>1</v></c><c r="B1"><v>2</v></c>'),
+        after='<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells>',
+    )
+    assert read_workbook(h.xlsx([("S", xml)])).sheets[0].merged == [MergedRange(0, 0, 0, 1)]
+
+
+def test_it_reports_progress_now_and_then_not_per_row() -> None:
+    rows = "".join(h.cells_row(r, f'<c r="A{r}"><v>{r}</v></c>') for r in range(1, 25_001))
+    calls: list[int] = []
+    read_workbook(h.xlsx([("S", h.sheet_xml(rows))]), progress=calls.append)
+    assert calls == [10_000, 20_000]
+
+
+# -- xls -------------------------------------------------------------------------------------
+
+
+def test_it_reads_an_xls_with_merges_visibility_and_errors() -> None:
+    cells = [
+        h.xls_cell(0, 0, "Financial year"),
+        h.xls_cell(1, 0, "2018-19"),
+        h.xls_cell(1, 1, 12),
+        h.xls_cell(1, 2, 2.5),
+        h.xls_cell(2, 1, ("error", 0x17)),
+        h.xls_cell(2, 2, ("formula-error", 0x07)),
+    ]
+    data = h.xls(
+        [("Data", cells), ("Old", [h.xls_cell(0, 0, "x")])], merges={0: [(0, 0, 0, 2)]}, hidden=[1]
+    )
+    workbook = read_workbook(data)
+    assert workbook.format == "xls"
+    assert workbook.sheets[0].rows == [
+        ["Financial year", None, None],
+        ["2018-19", 12, 2.5],
+        [None, ExcelError("#REF!"), ExcelError("#DIV/0!")],
+    ]
+    assert workbook.sheets[0].merged == [MergedRange(0, 0, 0, 2)]
+    assert workbook.sheets[1].visibility == Visibility.HIDDEN
+
+
+# -- ods -------------------------------------------------------------------------------------
+
+_ODS_TABLE = (
+    '<table:table table:name="Response">'
+    "<table:table-row>"
+    '<table:table-cell table:number-columns-spanned="2" office:value-type="string">'
+    '<text:p>Online <text:s text:c="2"/>offences</text:p>'
+    "<office:annotation><text:p>a comment, not the value</text:p></office:annotation>"
+    "</table:table-cell><table:covered-table-cell/></table:table-row>"
+    '<table:table-row table:number-rows-repeated="2"><table:table-cell/></table:table-row>'
+    "<table:table-row>"
+    '<table:table-cell office:value-type="float" office:value="12">'
+    "<text:p>12</text:p></table:table-cell>"
+    '<table:table-cell table:number-columns-repeated="2" office:value-type="percentage" '
+    'office:value="0.25"/>'
+    '<table:table-cell office:value-type="date" office:date-value="2018-04-01"/>'
+    '<table:table-cell office:value-type="boolean" office:boolean-value="true"/>'
+    '<table:table-cell table:formula="of:=[.A1]*2"/>'
+    '<table:table-cell table:formula="of:=1/0" office:value-type="string" '
+    'calcext:value-type="error">'
+    "<text:p>#DIV/0!</text:p></table:table-cell>"
+    '<table:table-cell table:number-columns-repeated="1000"/>'
+    "</table:table-row>"
+    '<table:table-row table:number-rows-repeated="1048571">'
+    '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    "</table:table>"
+    '<table:table table:name="Draft" table:style-name="ta2"><table:table-row>'
+    '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+    "</table:table-row></table:table>"
+)
+_ODS_STYLES = (
+    '<style:style style:name="ta2" style:family="table">'
+    '<style:table-properties table:display="false"/></style:style>'
+)
+
+
+def test_it_reads_an_ods_with_spans_repeats_hidden_tables_and_markers() -> None:
+    start = time.perf_counter()
+    workbook = read_workbook(h.ods(_ODS_TABLE, _ODS_STYLES))
+    assert time.perf_counter() - start < 1  # the million padding rows cost nothing
+    response, draft = workbook.sheets
+    assert workbook.format == "ods"
+    assert response.rows[:3] == [["Online   offences"] + [None] * 6, [None] * 7, [None] * 7]
+    assert response.rows[3:] == [
+        [
+            12,
+            0.25,
+            0.25,
+            dt.date(2018, 4, 1),
+            True,
+            FormulaWithoutValue("of:=[.A1]*2"),
+            ExcelError("#DIV/0!"),
+        ],
+    ]
+    assert response.merged == [MergedRange(0, 0, 0, 1)]
+    assert (response.visibility, draft.visibility) == (Visibility.VISIBLE, Visibility.HIDDEN)
+
+
+# -- csv -------------------------------------------------------------------------------------
+
+_CSV_ROWS = [
+    ["Age of victim", "FY 2015/16", "Café note"],
+    ["0-10", "1,234", "<5"],
+    ["Unknown", "", "*"],
+]
+
+
+def _csv(delimiter: str, line_end: str, encoding: str) -> bytes:
+    def field(value: str) -> str:
+        return f'"{value}"' if delimiter in value else value
+
+    lines = [delimiter.join(field(v) for v in row) for row in _CSV_ROWS]
+    return (line_end.join(lines) + line_end).encode(encoding)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+@pytest.mark.parametrize("line_end", ["\r\n", "\n", "\r"])
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_it_reads_csv_in_every_encoding_line_end_and_dialect(
+    encoding: str, line_end: str, delimiter: str
+) -> None:
+    workbook = read_workbook(_csv(delimiter, line_end, encoding))
+    assert workbook.format == "csv"
+    assert only_sheet(workbook) == [[v or None for v in row] for row in _CSV_ROWS]
+    assert workbook.notes and "CSV read as" in workbook.notes[0]
+
+
+def test_it_keeps_csv_cells_as_text_and_quoted_line_breaks_inside_cells() -> None:
+    data = b'Offence,Count\r\n"Sexual grooming\r\n(s.15)", 045 \r\n'
+    assert only_sheet(read_workbook(data)) == [
+        ["Offence", "Count"],
+        ["Sexual grooming\r\n(s.15)", " 045 "],
+    ]
+
+
+def test_it_reads_a_single_column_csv() -> None:
+    assert only_sheet(read_workbook(b"Total\n12\n")) == [["Total"], ["12"]]
+
+
+def test_it_pads_ragged_csv_rows_to_one_width() -> None:
+    assert only_sheet(read_workbook(b"Title\n\na,b,c\n")) == [
+        ["Title", None, None],
+        [None, None, None],
+        ["a", "b", "c"],
+    ]
+
+
+# -- the format comes from the bytes ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "suffix", "expected"),
+    [
+        (
+            lambda: h.xlsx([("S", h.sheet_xml(h.cells_row(1, '<c r="A1"><v>1</v></c>')))]),
+            ".csv",
+            "xlsx",
+        ),
+        (lambda: b"a,b\n1,2\n", ".xlsx", "csv"),
+        (lambda: h.ods(_ODS_TABLE), ".xls", "ods"),
+        (lambda: h.xls([("S", [h.xls_cell(0, 0, 1)])]), ".xlsx", "xls"),
+    ],
+)
+def test_it_decides_the_format_by_bytes_not_name(
+    tmp_path: Path, build: Callable[[], bytes], suffix: str, expected: str
+) -> None:
+    path = tmp_path / f"response{suffix}"
+    path.write_bytes(build())
+    assert read_workbook(path).format == expected
+    assert read_workbook(str(path)).format == expected
+
+
+# -- safety ----------------------------------------------------------------------------------
+
+
+def test_it_rejects_an_empty_file(tmp_path: Path) -> None:
+    refused(b"", "empty_file")
+    (tmp_path / "empty.xlsx").write_bytes(b"")
+    refused(tmp_path / "empty.xlsx", "empty_file")
+    refused(b"\xef\xbb\xbf\r\n  \r\n", "empty_file")
+
+
+def test_it_rejects_binary_garbage() -> None:
+    refused(random.Random(7).randbytes(100_000), "unknown_format")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        h.zip_bytes({"word/document.xml": b"<w/>"}),
+        b"%PDF-1.7\n...",
+        b"<html><table><tr><td>1</td></tr></table></html>",
+        h.ole({"WordDocument": b"x"}),
+    ],
+)
+def test_it_rejects_other_kinds_of_documents(data: bytes) -> None:
+    refused(data, "unknown_format")
+
+
+def test_it_rejects_a_truncated_xlsx_and_xls() -> None:
+    whole = h.openpyxl_workbook(_styled_workbook)
+    refused(whole[: len(whole) // 2], "truncated")
+    xls = h.xls([("S", [h.xls_cell(0, 0, 1)])])
+    refused(xls[:700], "truncated")
+
+
+def test_it_rejects_a_password_protected_workbook_named_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "protected.xlsx"
+    path.write_bytes(h.ole({"EncryptionInfo": b"\x04\x00\x04\x00", "EncryptedPackage": b"x"}))
+    refused(path, "encrypted")
+    refused(h.xls([("S", [h.xls_cell(0, 0, 1)])], encrypted=True), "encrypted")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        h.xlsx([("S", h.sheet_xml(""))], extra={"xl/vbaProject.bin": b"\0" * 100}),
+        h.xlsx([("S", h.sheet_xml(""))], main_type=h.MACRO_MAIN_TYPE),
+        h.xlsx([("S", h.sheet_xml(""))], extra={"xl/macrosheets/sheet1.xml": b"<xm/>"}),
+        h.ods(_ODS_TABLE, extra={"Basic/Standard/Module1.xml": b"<m/>"}),
+    ],
+)
+def test_it_rejects_a_workbook_with_macros(data: bytes) -> None:
+    refused(data, "macros")
+
+
+_LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">'
+        for i in range(1, 10)
+    )
+    + "]>"
+)
+
+
+_EXTERNAL = '<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+
+
+def _external_entity_in_workbook_part() -> bytes:
+    data = h.xlsx([("S", h.sheet_xml(""))])
+    parts = h.unzip(data)
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b'<?xml version="1.0"?>', b'<?xml version="1.0"?>' + _EXTERNAL.encode()
+    )
+    return h.zip_bytes(parts)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: h.xlsx(
+            [
+                (
+                    "S",
+                    h.sheet_xml(
+                        h.cells_row(1, '<c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'),
+                        prolog=_LAUGHS,
+                    ),
+                )
+            ]
+        ),
+        lambda: h.xlsx(
+            [("S", h.sheet_xml(""))], shared_strings=_EXTERNAL + "<sst><si><t>&x;</t></si></sst>"
+        ),
+        _external_entity_in_workbook_part,
+        lambda: h.ods(_ODS_TABLE, prolog=_EXTERNAL),
+    ],
+)
+def test_it_rejects_xml_entities(build: Callable[[], bytes]) -> None:
+    refused(build(), "xml_entities")
+
+
+def test_it_rejects_a_zip_bomb_by_its_declared_size() -> None:
+    refused_in_bounded_memory(h.honest_zip_bomb, "zip_bomb")
+
+
+def test_it_rejects_a_zip_bomb_that_lies_about_its_size() -> None:
+    data = h.lying_zip_bomb()
+    refused(data, "zip_bomb")
+    refused_in_bounded_memory(h.lying_zip_bomb, "zip_bomb")
+
+
+def test_it_rejects_a_zip_with_duplicate_parts() -> None:
+    data = h.xlsx([("S", h.sheet_xml(""))])
+    parts = h.unzip(data)
+    refused(h.raw_zip(parts, lie={}, duplicate="xl/worksheets/sheet1.xml"), "corrupt")
+
+
+def _far_cell() -> bytes:
+    rows = h.cells_row(1, '<c r="A1"><v>1</v></c>') + h.cells_row(
+        1048576, '<c r="XFD1048576"><v>2</v></c>'
+    )
+    return h.xlsx([("S", h.sheet_xml(rows))])
+
+
+def _far_cell_hidden_by_a_prefix() -> bytes:
+    xml = (
+        f'<x:worksheet xmlns:x="{h.MAIN_NS}"><x:sheetData>'
+        '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c>'
+        '</x:row><x:row r="1048576"><x:c r="XFD1048576"><x:v>2</x:v></x:c></x:row>'
+        "</x:sheetData></x:worksheet>"
+    )
+    return h.xlsx([("S", xml)])
+
+
+def _far_rows_without_references() -> bytes:
+    rows = '<row r="1"><c><v>1</v><f>x</f></c></row>' + h.cells_row(1048576, "<c><v>1</v></c>" * 20)
+    return h.xlsx([("S", h.sheet_xml(rows))])
+
+
+@pytest.mark.parametrize(
+    "build", [_far_cell, _far_cell_hidden_by_a_prefix, _far_rows_without_references]
+)
+def test_it_rejects_a_single_cell_at_the_far_corner_without_allocating_the_grid(
+    build: Callable[[], bytes],
+) -> None:
+    refused(build(), "too_many_cells")
+    refused_in_bounded_memory(build, "too_many_cells")
+
+
+def test_it_rejects_a_shared_strings_table_that_lies_about_its_count() -> None:
+    strings = f'<sst xmlns="{h.MAIN_NS}" count="1" uniqueCount="4000000000"><si><t>x</t></si></sst>'
+    rows = h.cells_row(1, '<c r="A1" t="s"><v>0</v></c>')
+    refused(h.xlsx([("S", h.sheet_xml(rows))], shared_strings=strings), "corrupt")
+
+
+def test_it_reads_shared_strings() -> None:
+    strings = (
+        f'<sst xmlns="{h.MAIN_NS}" count="2" uniqueCount="2">'
+        "<si><t>Rape</t></si><si><t>Total</t></si></sst>"
+    )
+    rows = h.cells_row(1, '<c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>')
+    assert only_sheet(
+        read_workbook(h.xlsx([("S", h.sheet_xml(rows))], shared_strings=strings))
+    ) == [["Rape", "Total"]]
+
+
+def test_it_rejects_an_xls_cell_at_the_far_corner() -> None:
+    data = h.xls([("S", [h.xls_cell(0, 0, 1), h.xls_cell(65535, 255, 2)])])
+    refused(data, "too_many_cells")
+
+
+def test_it_rejects_an_ods_cell_repeated_across_the_whole_sheet() -> None:
+    table = (
+        '<table:table table:name="S"><table:table-row table:number-rows-repeated="1048576">'
+        '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" '
+        'office:value="1"/></table:table-row></table:table>'
+    )
+    refused(h.ods(table), "too_many_cells")
+
+
+def _huge_csv_field() -> bytes:
+    return b"a,b\n1," + b"x" * (100 * 2**20) + b"\n"
+
+
+def test_it_rejects_a_100_mb_csv_field() -> None:
+    refused(_huge_csv_field(), "field_too_large", limits=Limits(max_file_bytes=200 * 2**20))
+
+
+def test_it_rejects_a_100_mb_csv_field_in_bounded_memory() -> None:
+    refused_in_bounded_memory(_huge_csv_field, "too_large")  # over the default 100 MB file cap
+    big = Limits(max_file_bytes=200 * 2**20)
+    parent, child = multiprocessing.get_context("fork").Pipe()
+
+    def run(conn: object) -> None:
+        data = _huge_csv_field()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            read_workbook(data, limits=big)
+        except UnreadableFile as exc:
+            after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            conn.send((exc.code, (after - before) / 1024))  # type: ignore[attr-defined]
+
+    process = multiprocessing.get_context("fork").Process(target=run, args=(child,))
+    process.start()
+    process.join(60)
+    code, grown_mb = parent.recv()
+    assert (code, grown_mb < BOMB_MEMORY_MB) == ("field_too_large", True)
+
+
+def test_it_rejects_a_csv_with_more_cells_than_the_limit() -> None:
+    refused(b"a,b\n" * 1000, "too_many_cells", limits=Limits(max_cells=500))
+
+
+def test_it_rejects_a_file_over_the_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a,b\n" * 1000)
+    refused(path, "too_large", limits=Limits(max_file_bytes=100))
+
+
+def test_it_rejects_a_missing_file(tmp_path: Path) -> None:
+    refused(tmp_path / "nowhere.xlsx", "corrupt")
+
+
+_VALID = {
+    "xlsx": lambda: h.openpyxl_workbook(_styled_workbook),
+    "xls": lambda: h.xls(
+        [("S", [h.xls_cell(0, 0, "a"), h.xls_cell(1, 1, 2), h.xls_cell(2, 0, ("error", 7))])]
+    ),
+    "ods": lambda: h.ods(_ODS_TABLE, _ODS_STYLES),
+    "csv": lambda: _csv(";", "\r\n", "cp1252"),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from(sorted(_VALID)),
+    cut=st.floats(0.0, 1.0),
+    flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 255)), max_size=8),
+)
+def test_it_never_lets_another_exception_escape(
+    kind: str, cut: float, flips: list[tuple[float, int]]
+) -> None:
+    data = bytearray(_VALID[kind]())
+    for where, value in flips:
+        data[int(where * (len(data) - 1))] = value
+    data = data[: max(1, int(len(data) * cut))] if cut < 1 else data
+    start = time.perf_counter()
+    try:
+        assert isinstance(read_workbook(bytes(data)), Workbook)
+    except UnreadableFile as exc:
+        assert exc.code and exc.message
+    assert time.perf_counter() - start < SECONDS
+
+
+# -- the shared sample files -------------------------------------------------------------------
+
+_SHARED_FILES = sorted(
+    path
+    for folder in ("samples/campaign", "samples/traps", "real")
+    for path in (SHARED / folder).glob("*")
+    if path.suffix in (".xlsx", ".xls", ".ods", ".csv")
+)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent (a fresh clone)")
+@pytest.mark.parametrize("path", _SHARED_FILES, ids=lambda p: p.name)
+def test_it_reads_every_shared_sample(path: Path) -> None:
+    workbook = read_workbook(path)
+    assert workbook.format == path.suffix[1:]
+    assert workbook.sheets and all(sheet.rows for sheet in workbook.sheets)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent (a fresh clone)")
+def test_it_reads_the_real_btp_file_and_its_csv_export_alike() -> None:
+    xlsx = read_workbook(SHARED / "real" / "FOI Response 076-17 Data.xlsx").sheets[0]
+    csv = read_workbook(SHARED / "real" / "FOIResponse076-17Data.csv")
+    assert xlsx.n_rows == csv.sheets[0].n_rows == 4294
+    assert xlsx.rows[0] == csv.sheets[0].rows[0]
+    assert xlsx.merged and "CR line ends" in csv.notes[0]
+
+
+def _two_sheets_named_alike() -> bytes:
+    far = h.cells_row(1048576, '<c r="XFD1048576"><v>2</v></c>')
+    return h.xlsx(
+        [("S", h.sheet_xml(far)), ("S", h.sheet_xml(h.cells_row(1, '<c r="A1"><v>1</v></c>')))]
+    )
+
+
+def _shared_strings_pointing_at_a_sheet() -> bytes:
+    parts = h.unzip(h.xlsx([("S", h.sheet_xml(""))], shared_strings="<sst/>"))
+    rels = parts["xl/_rels/workbook.xml.rels"]
+    parts["xl/_rels/workbook.xml.rels"] = rels.replace(
+        b"sharedStrings.xml", b"worksheets/sheet1.xml"
+    )
+    return h.zip_bytes(parts)
+
+
+@pytest.mark.parametrize(
+    ("build", "code"),
+    [(_two_sheets_named_alike, "too_many_cells"), (_shared_strings_pointing_at_a_sheet, "corrupt")],
+)
+def test_it_rejects_a_package_that_would_let_a_sheet_skip_the_checks(
+    build: Callable[[], bytes], code: str
+) -> None:
+    refused(build(), code)
