@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from simple_history.admin import SimpleHistoryAdmin
 
 from aggregation import services
 from aggregation.models import Alias, KeywordRule, Observation, ReviewAction, Term
 from aggregation.selectors import campaign_terms
+from requests_app.admin import AuditedAdmin
 from requests_app.models import Document
 
 
@@ -31,7 +31,7 @@ class KeywordRuleInline(admin.TabularInline):
 
 
 @admin.register(Term)
-class TermAdmin(SimpleHistoryAdmin):
+class TermAdmin(AuditedAdmin):
     list_display = ["name", "dimension", "campaign", "position"]
     list_select_related = ["campaign"]
     list_filter = ["dimension", "campaign"]
@@ -40,7 +40,7 @@ class TermAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Alias)
-class AliasAdmin(SimpleHistoryAdmin):
+class AliasAdmin(AuditedAdmin):
     list_display = ["alias", "term", "force", "created_by", "created_at"]
     list_select_related = ["term", "force", "created_by"]
     list_filter = ["term", "force"]
@@ -49,7 +49,7 @@ class AliasAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(KeywordRule)
-class KeywordRuleAdmin(SimpleHistoryAdmin):
+class KeywordRuleAdmin(AuditedAdmin):
     list_display = ["all_of", "none_of", "term", "force"]
     list_select_related = ["term", "force"]
 
@@ -108,6 +108,24 @@ class ReviewActionInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
 
+@admin.register(ReviewAction)
+class ReviewActionAdmin(AuditedAdmin):
+    """Review decisions are made on the document's page; here, read-only, with history."""
+
+    list_display = ["document", "kind", "by", "at"]
+    list_select_related = ["document", "by"]
+    list_filter = ["kind"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class MapLabelForm(forms.Form):
     label = forms.CharField()
     term = forms.ModelChoiceField(queryset=Term.objects.none())
@@ -119,7 +137,7 @@ class MapLabelForm(forms.Form):
 
 
 @admin.register(Document)
-class DocumentAdmin(SimpleHistoryAdmin):
+class DocumentAdmin(AuditedAdmin):
     list_display = [
         "original_name",
         "force",
@@ -165,8 +183,21 @@ class DocumentAdmin(SimpleHistoryAdmin):
 
     def get_urls(self):
         review = self.admin_site.admin_view(self.review_view)
-        own = [path("<int:pk>/review/<str:action>/", review, name="document_review")]
+        download = self.admin_site.admin_view(self.file_view)
+        own = [
+            path("<int:pk>/review/<str:action>/", review, name="document_review"),
+            path("<int:pk>/file/", download, name="document_file"),
+        ]
         return own + super().get_urls()
+
+    def file_view(self, request: HttpRequest, pk: int):
+        """The uploaded file itself, to people who may see the document; never a public URL."""
+        document = get_object_or_404(Document, pk=pk)
+        if not self.has_view_permission(request, document):
+            raise PermissionDenied
+        return FileResponse(
+            document.file.open("rb"), as_attachment=True, filename=document.original_name
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         document = self.get_object(request, object_id)
@@ -229,13 +260,13 @@ class DocumentAdmin(SimpleHistoryAdmin):
                 return "The request is now marked response received."
         raise ValidationError(f"Unknown review action {action!r}.")
 
-    @admin.action(description="Read again")
+    @admin.action(description="Read again", permissions=["change"])
     def reparse(self, request, queryset) -> None:
         for document in queryset:
             services.document_reparse(document=document, by=request.user)
         self.message_user(request, f"{queryset.count()} document(s) queued.")
 
-    @admin.action(description="Approve")
+    @admin.action(description="Approve", permissions=["change"])
     def approve(self, request, queryset) -> None:
         for document in queryset:
             try:

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aggregation import services
 from aggregation.models import Observation
+from aggregation.rollups import campaign_rollup
 from aggregation.serializers import (
     DocumentSerializer,
     ExcludeTablesSerializer,
     MapLabelSerializer,
     NoteSerializer,
     ObservationSerializer,
+    RollupSerializer,
     UploadSerializer,
 )
-from requests_app.models import Document, FOIRequest
+from requests_app.models import Campaign, Document, FOIRequest
 
 
 class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -118,3 +121,31 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         document = self.get_object()
         services.document_accept_as_response(document=document, by=request.user)
         return self._done(document)
+
+
+class RollupViewSet(viewsets.ViewSet):
+    """National figures for a campaign, as the dashboard and `manage.py rollup --json` give them."""
+
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+
+    @extend_schema(
+        parameters=[OpenApiParameter("period", str, many=True, description="Only these periods.")],
+        responses=RollupSerializer,
+    )
+    def retrieve(self, request: Request, slug: str | None = None) -> Response:
+        campaign = get_object_or_404(Campaign, slug=slug)
+        periods = request.query_params.getlist("period") or None
+        unknown = sorted(set(periods or ()) - set(campaign.periods))
+        if unknown:
+            raise ValidationError({"period": f"Not asked by this campaign: {', '.join(unknown)}."})
+        return Response(campaign_rollup(campaign, periods=periods))
+
+    @extend_schema(responses=RollupSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        return Response(
+            [
+                {"campaign": c.slug, "url": request.build_absolute_uri(f"{c.slug}/")}
+                for c in Campaign.objects.order_by("slug")
+            ]
+        )

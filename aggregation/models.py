@@ -153,3 +153,15 @@ class ReviewAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.at:%Y-%m-%d})"
+
+
+class CampaignRollup(models.Model):
+    """The campaign's figures as last computed, kept until its documents change."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="rollup")
+    fingerprint = models.CharField(max_length=200)
+    data = models.JSONField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Figures for {self.campaign} ({self.computed_at:%Y-%m-%d %H:%M})"

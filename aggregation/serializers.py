@@ -101,3 +101,31 @@ class ReviewActionSerializer(serializers.ModelSerializer):
         model = ReviewAction
         fields = ["id", "document", "kind", "detail", "note", "by", "at"]
         read_only_fields = fields
+
+
+class FigureSerializer(serializers.Serializer):
+    value = serializers.IntegerField(allow_null=True)
+    lower = serializers.IntegerField(allow_null=True)
+    upper = serializers.IntegerField(allow_null=True)
+
+
+class NationalFigureSerializer(FigureSerializer):
+    forces_reporting = serializers.IntegerField()
+    per_day = serializers.FloatField(allow_null=True)
+
+
+class RollupSerializer(serializers.Serializer):
+    """Documents the rollup's shape for the schema; the view returns the rollup as computed."""
+
+    campaign = serializers.CharField()
+    forces_expected = serializers.IntegerField(required=False)
+    periods = serializers.ListField(child=serializers.CharField(), required=False)
+    national = serializers.DictField(child=NationalFigureSerializer(), required=False)
+    by_force = serializers.DictField(
+        child=serializers.DictField(child=FigureSerializer()), required=False
+    )
+    age = serializers.DictField(child=serializers.DictField(), required=False)
+    offence = serializers.DictField(child=serializers.DictField(), required=False)
+    coverage = serializers.DictField(child=serializers.DictField(), required=False)
+    headline = serializers.CharField(required=False)
+    url = serializers.URLField(required=False)

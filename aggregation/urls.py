@@ -4,5 +4,6 @@ from aggregation import api
 
 router = DefaultRouter()
 router.register("documents", api.DocumentViewSet)
+router.register("rollups", api.RollupViewSet, basename="rollup")
 
 urlpatterns = router.urls

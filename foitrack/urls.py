@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 urlpatterns = [
+    path("admin/dashboard/", include("aggregation.dashboard_urls")),
     path("admin/", admin.site.urls),
     path("api/", include("requests_app.urls")),
     path("api/", include("aggregation.urls")),

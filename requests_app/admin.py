@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,6 +21,21 @@ from requests_app.models import (
 )
 
 
+class AuditedAdmin(SimpleHistoryAdmin):
+    """The history pages of simple-history, where only a user who may change may revert.
+
+    simple-history saves a POST to a past version's page after checking only *view*
+    permission; a reader must be able to look at history, never to write through it.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and not self.has_change_permission(
+            request, self.get_object(request, object_id)
+        ):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 class ForceAliasInline(admin.TabularInline):
     model = ForceAlias
     extra = 1
@@ -33,6 +48,16 @@ class ForceAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_name", "slug", "aliases__alias"]
     readonly_fields = ["slug"]
     inlines = [ForceAliasInline]
+
+
+@admin.register(ForceAlias)
+class ForceAliasAdmin(AuditedAdmin):
+    """Aliases are edited on their force's page; here each keeps its history."""
+
+    list_display = ["alias", "force"]
+    list_select_related = ["force"]
+    search_fields = ["alias", "force__name"]
+    autocomplete_fields = ["force"]
 
 
 @admin.register(Exemption)
@@ -85,7 +110,7 @@ class CampaignAdmin(admin.ModelAdmin):
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Send to every target force")
+    @admin.action(description="Send to every target force", permissions=["change"])
     def send_campaigns(self, request: HttpRequest, queryset) -> None:
         for campaign in queryset:
             try:
@@ -226,7 +251,7 @@ class LatenessFilter(admin.SimpleListFilter):
 
 
 @admin.register(FOIRequest)
-class FOIRequestAdmin(SimpleHistoryAdmin):
+class FOIRequestAdmin(AuditedAdmin):
     list_display = [
         "force",
         "campaign",
@@ -311,17 +336,19 @@ class FOIRequestAdmin(SimpleHistoryAdmin):
                 self.message_user(request, f"{foi_request}: {exc.messages[0]}", messages.WARNING)
         self.message_user(request, f"{done} request(s) {verb}.")
 
-    @admin.action(description="Record acknowledgement today")
+    @admin.action(description="Record acknowledgement today", permissions=["change"])
     def acknowledge_today(self, request, queryset) -> None:
         self._apply(request, queryset, services.foi_request_acknowledge, "acknowledged")
 
-    @admin.action(description="Record re-sent today (keeps the original clock)")
+    @admin.action(
+        description="Record re-sent today (keeps the original clock)", permissions=["change"]
+    )
     def resend_today(self, request, queryset) -> None:
         self._apply(request, queryset, services.foi_request_resend, "re-sent")
 
 
 @admin.register(RequestEvent)
-class RequestEventAdmin(SimpleHistoryAdmin):
+class RequestEventAdmin(AuditedAdmin):
     list_display = [
         "request",
         "kind",

@@ -310,6 +310,10 @@ class Document(models.Model):
     excluded_tables = models.JSONField(
         default=list, blank=True, help_text="Indexes of tables a researcher excluded."
     )
+    # Among a force's documents the newest counts for a period, unless a researcher pins one.
+    pinned = models.BooleanField(
+        default=False, help_text="Count this document's figures over newer ones for its force."
+    )
 
     history = HistoricalRecords()
     objects = DocumentQuerySet.as_manager()

@@ -54,6 +54,17 @@ def _media_in_tmp(request, tmp_path):
 
 
 @pytest.fixture
+def on_commit_at_once(monkeypatch):
+    """Each test runs inside a transaction that never commits; run commit hooks straight away.
+
+    The real ordering (queue only after commit) is exercised by the worker tests.
+    """
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
+
+
+@pytest.fixture
 def researcher(db):
     # Imported here so the pure-Python extraction tests can run without Django set up.
     from django.contrib.auth.models import Group, User
@@ -162,6 +173,7 @@ def celery_worker_process(request, transactional_db, tmp_path, settings, redis_s
     worker = WorkerHandle(
         proc=proc, log=log, queue=queue, mail_dir=tmp_path / "mail", redis=redis_server
     )
+    worker.env = env
     try:
         worker.wait_for("ready.", timeout=60)
         yield worker
@@ -174,6 +186,7 @@ class WorkerHandle:
     def __init__(self, *, proc, log, queue, mail_dir, redis: RedisServer) -> None:
         self.proc, self.log, self.queue, self.mail_dir = proc, log, queue, mail_dir
         self.redis = redis
+        self.env: dict[str, str] = {}
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -188,6 +201,24 @@ class WorkerHandle:
                 raise AssertionError(f"worker exited early:\n{self.output()}")
             time.sleep(0.2)
         raise AssertionError(f"worker never logged {text!r}:\n{self.output()}")
+
+    def start_again(self, timeout: float = 60) -> None:
+        """After ``stop()``: a fresh worker process on the same queue, broker and database.
+
+        Its output is appended to the same log; the fixture's teardown stops it.
+        """
+        assert self.proc.poll() is not None, "stop() the running worker first"
+        seen = self.output().count("ready.")
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen(
+                self.proc.args, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while self.output().count("ready.") <= seen:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the new worker never became ready:\n{self.output()}")
+            time.sleep(0.2)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .context import PERIOD, Context, Figure
 from .grid import cell_ref, range_ref
-from .values import BARE_SUPPRESSION_MARKERS, ValueKind
+from .values import BARE_SUPPRESSION_MARKERS, CellValue, ValueKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,9 @@ def _check_table(table: int, figures: list[Figure], ctx: Context, confirmed: set
             continue  # an unknown label is missing from the parts: already a reason
         needed = frozenset(total.dims) | total.over
         parts = [
-            p for p in groups.get(needed, []) if all(p.dims.get(k) == v for k, v in total.dims.items())
+            p
+            for p in groups.get(needed, [])
+            if all(p.dims.get(k) == v for k, v in total.dims.items())
         ]
         if not parts:
             continue
@@ -97,7 +99,7 @@ def _settle_blanks(ctx: Context, confirmed: set[int]) -> None:
         if not figure.blank:
             kept.append(figure)
         elif id(figure) in confirmed:
-            figure.cell = figure.cell.__class__(
+            figure.cell = CellValue(
                 ValueKind.EXACT, 0, 0, 0, "", "empty cell: its total confirms zero"
             )
             kept.append(figure)
@@ -127,7 +129,10 @@ def _check_across_tables(ctx: Context) -> None:
             totals[period].append(figure)
         elif len(others) == 1 and not figure.derived:
             dimension = others[0]
-            if (figure.table, dimension) not in ctx.incomplete and (figure.table, "") not in ctx.incomplete:
+            if (figure.table, dimension) not in ctx.incomplete and (
+                figure.table,
+                "",
+            ) not in ctx.incomplete:
                 breakdowns[(period, figure.table, dimension)].append(figure)
     for (period, table, dimension), parts in breakdowns.items():
         reference = next((t for t in totals.get(period, []) if t.table != table), None)
@@ -170,7 +175,8 @@ def _report_suppression(ctx: Context) -> None:
             f"{ctx.suppression.lower} to {ctx.suppression.upper} (the usual police threshold)"
         )
     elif bare:
-        how = f"the file's notes say its marker hides {ctx.suppression.lower} to {ctx.suppression.upper}"
+        bounds = f"{ctx.suppression.lower} to {ctx.suppression.upper}"
+        how = f"the file's notes say its marker hides {bounds}"
     else:
         how = "each read as the range it states"
     ctx.reason(

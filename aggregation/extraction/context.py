@@ -124,7 +124,11 @@ class Context:
             return ParsedLabel(LabelKind.CALENDAR, period.canonical)
         if dimension == AGE:
             age = parse_age(value)
-            return ParsedLabel(LabelKind.VALUE, age.canonical) if age else ParsedLabel(LabelKind.UNKNOWN)
+            return (
+                ParsedLabel(LabelKind.VALUE, age.canonical)
+                if age
+                else ParsedLabel(LabelKind.UNKNOWN)
+            )
         if dimension == OFFENCE:
             if isinstance(value, int | float):
                 return ParsedLabel(LabelKind.UNKNOWN)

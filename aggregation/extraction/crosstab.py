@@ -18,7 +18,12 @@ from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import FIGURE_KINDS, ValueKind, parse_value
 
-_ROLE_DIMENSION = {Role.PERIOD: "period", Role.AGE: "age", Role.OFFENCE: "offence", Role.FORCE: "force"}
+_ROLE_DIMENSION = {
+    Role.PERIOD: "period",
+    Role.AGE: "age",
+    Role.OFFENCE: "offence",
+    Role.FORCE: "force",
+}
 _PROBLEM_CODES = {
     ValueKind.NOT_AVAILABLE: ("not_available", "given as not available"),
     ValueKind.ERROR: ("excel_error", "an Excel error where a figure should be"),
@@ -83,7 +88,9 @@ def read_counts(layout: Layout, ctx: Context) -> None:
             col_dims, col_over, ok = _combine(col_axes, column.index, {})
             if not ok:
                 continue
-            _read_cell(layout, r, column, {**row_dims, **col_dims}, row_over | col_over, table_index, ctx)
+            _read_cell(
+                layout, r, column, {**row_dims, **col_dims}, row_over | col_over, table_index, ctx
+            )
 
 
 def _title(layout: Layout) -> str:
@@ -98,7 +105,9 @@ def _row_axes(layout: Layout, label_columns: list[Column], ctx: Context) -> list
         if dimension is None:
             continue  # a column of codes or notes beside the labels
         axes.append(
-            _Axis(dimension, {r: ctx.parse_label(dimension, v) for r, v in raw.items()}, column.index)
+            _Axis(
+                dimension, {r: ctx.parse_label(dimension, v) for r, v in raw.items()}, column.index
+            )
         )
     return axes
 

@@ -59,7 +59,10 @@ _REFUSALS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 def extract(
     source: Source, vocabulary: Vocabulary, *, progress: Callable[[int], None] | None = None
 ) -> ExtractionResult:
-    """Read and understand one file. Bad input ends as a verdict, never an exception."""
+    """Read and understand one file. Bad input ends as a verdict, never an exception.
+
+    ``progress`` is handed to the reader, which reports rows read so far.
+    """
     try:
         from .reading import UnreadableFile, read_workbook
     except ImportError as exc:  # the reading layer is missing: a deployment fault, not the file's
@@ -85,8 +88,6 @@ def extract(
         )
         result.format = workbook.format
         result.sheets = [s.name for s in workbook.sheets]
-    if progress is not None:
-        progress(100)
     return result
 
 

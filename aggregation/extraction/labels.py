@@ -17,7 +17,10 @@ from .vocabulary import ForceNames, Vocabulary
 # Text clean-up shared by every parser
 
 
-_DASHES = str.maketrans({"–": "-", "—": "-", "‒": "-", "−": "-", "\u00a0": " ", "’": "'"})
+# En, em and figure dashes, the minus sign, a non-breaking space and a curly apostrophe.
+_DASHES = str.maketrans(
+    {"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u00a0": " ", "\u2019": "'"}
+)
 _SPACES = re.compile(r"\s+")
 
 
@@ -121,7 +124,9 @@ _CAL_MONTHS = re.compile(
     r"(?:1(?:st)?\s+)?jan[a-z]*\.?\s*(?P<y1>\d{4})?\s*(?:-|to)\s*(?:31(?:st)?\s+)?dec[a-z]*\.?\s*"
     r"(?P<y>\d{4})|(?P<y2>\d{4})\s*\(?jan[a-z]*\s*-\s*dec[a-z]*\)?"
 )
-_CAL_DATES = re.compile(r"0?1[/.\-]0?1[/.\-](?P<y>\d{4})\s*(?:-|to)\s*31[/.\-]12[/.\-](?P<y2>\d{4})")
+_CAL_DATES = re.compile(
+    r"0?1[/.\-]0?1[/.\-](?P<y>\d{4})\s*(?:-|to)\s*31[/.\-]12[/.\-](?P<y2>\d{4})"
+)
 _YEAR_MONTH = re.compile(r"(?P<y>(?:19|20)\d\d)\s*[-/]\s*(?P<m>\d\d?)")
 _MONTH_YEAR = re.compile(rf"(?P<mon>{_MONTH})\s*[-' ]?\s*(?P<y>\d{{4}}|\d{{2}})")
 _NUMERIC_MONTH_YEAR = re.compile(r"(?P<m>\d\d?)\s*/\s*(?P<y>(?:19|20)\d\d)")
@@ -208,13 +213,16 @@ def _parse_core(core: str, *, is_fin: bool, is_cal: bool) -> PeriodLabel | None:
 
 
 _FIND_FY = (_FY_MONTHS, _FY_DATES, _FY_ISO_DATES, _FY_YEAR_ENDING, _FY_FULL, _FY_TO)
-_FIND_FY_PREFIXED = re.compile(r"\b(?:fy|financial year|fin year)\s*(?P<a>\d\d)\s*[-/]\s*(?P<b>\d\d)\b")
+_FIND_FY_PREFIXED = re.compile(
+    r"\b(?:fy|financial year|fin year)\s*(?P<a>\d\d)\s*[-/]\s*(?P<b>\d\d)\b"
+)
+_FIND_FY_SHORT_SLASH = re.compile(r"(?<![\d/.])(?P<a>\d\d)\s*/\s*(?P<b>\d\d)(?![\d/.])")
 _FIND_CAL = re.compile(r"(?<![\d/\-])(?P<y>(?:19|20)\d\d)(?![\d/\-])")
 
 
 def find_period(text: str) -> PeriodLabel | None:
     """A period named anywhere in a title or sheet name ("Offences recorded in 2018/19")."""
-    cleaned = clean(text)
+    cleaned = clean(text).replace("_", "-")  # sheet names cannot hold "/": "2018_19"
     if not cleaned:
         return None
     whole = parse_period(cleaned)
@@ -225,9 +233,10 @@ def find_period(text: str) -> PeriodLabel | None:
             found = _fy_ending(match) if pattern is _FY_YEAR_ENDING else _fy_from_pair(match)
             if found:
                 return found
-    match = _FIND_FY_PREFIXED.search(cleaned)
-    if match and (found := _fy_from_pair(match)):
-        return found
+    for pattern in (_FIND_FY_PREFIXED, _FIND_FY_SHORT_SLASH):
+        for match in pattern.finditer(cleaned):
+            if found := _fy_from_pair(match):
+                return found
     years = {m.group("y") for m in _FIND_CAL.finditer(cleaned)}
     if len(years) == 1 and not re.search(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}", cleaned):
         return _calendar(years.pop())
@@ -311,7 +320,8 @@ _AGE_SINGLE = re.compile(r"^(\d{1,3})$")
 _AGE_BAND = re.compile(r"^(\d{1,3})\s*(?:-|to|/)\s*(\d{1,3})$")
 _AGE_UNDER = re.compile(r"^(?:under|less than|below|younger than|<)\s*(\d{1,3})$")
 _AGE_AT_MOST = re.compile(
-    r"^(?:(\d{1,3})\s*(?:and|or|&)\s*(?:under|below|younger|less)|up to\s*(\d{1,3})|<=\s*(\d{1,3}))$"
+    r"^(?:(\d{1,3})\s*(?:and|or|&)\s*(?:under|below|younger|less)"
+    r"|up to\s*(\d{1,3})|<=\s*(\d{1,3}))$"
 )
 _AGE_AT_LEAST = re.compile(
     r"^(?:(\d{1,3})\s*(?:\+|plus|and over|and above|or over|or older|and older)|>=\s*(\d{1,3}))$"
@@ -400,7 +410,9 @@ _STATUTES = re.compile(
 )
 _SECTIONS = re.compile(r"\b(?:s|ss|sec|sect|section|sections)\s*\.?\s*\d+[a-z]?\b(?:\s*\(\d+\))*")
 _BRACKETED_CODE = re.compile(r"[(\[][^()\[\]]*(?:\d|soa|act|section)[^()\[\]]*[)\]]")
-_LEADING_CODE = re.compile(r"^(?:ho\s*(?:code)?\s*:?\s*)?\d{1,3}(?:[./]\d{1,3})?[a-z]?\s*(?:[-:.)]\s*|\s+)")
+_LEADING_CODE = re.compile(
+    r"^(?:ho\s*(?:code)?\s*:?\s*)?\d{1,3}(?:[./]\d{1,3})?[a-z]?\s*(?:[-:.)]\s*|\s+)"
+)
 _TRAILING_CODE = re.compile(r"\s*[-:]\s*\d{1,3}(?:[./]\d{1,3})?[a-z]?$")
 _LETTERED_CODE = re.compile(r"\b\d{1,3}[a-z]\b")  # "88A", "22B": never an age or a year
 _PUNCTUATION = re.compile(r"[^a-z0-9 ]+")
@@ -468,7 +480,8 @@ class CategoryMatcher:
         terms = {
             term
             for term, all_of, none_of in self._rules
-            if all(f" {w}" in padded for w in all_of) and not any(f" {w}" in padded for w in none_of)
+            if all(f" {w}" in padded for w in all_of)
+            and not any(f" {w}" in padded for w in none_of)
         }
         if len(terms) == 1:
             return Match(terms.pop())
@@ -526,25 +539,37 @@ _ROLE_PATTERNS: tuple[tuple[Role, re.Pattern[str]], ...] = (
     (Role.PERCENT, re.compile(r"%|\bpercent|\bproportion\b|\bper cent\b|\brate\b|\bshare\b")),
     (
         Role.OTHER,
-        re.compile(r"\bref(?:erence)?\b|\bcrime (?:no|number|id)\b|\burn\b|\bid\b|\bgender\b|\bsex\b"
-                   r"|\blocation\b|\bsource\b|\bstation\b|\bward\b|\boutcome\b"),
+        re.compile(
+            r"\bref(?:erence)?\b|\bcrime (?:no|number|id)\b|\burn\b|\bid\b|\bgender\b|\bsex\b"
+            r"|\blocation\b|\bsource\b|\bstation\b|\bward\b|\boutcome\b"
+        ),
     ),
     (Role.BIRTH, re.compile(r"\b(?:dob|d\.o\.b|birth|born|yob)\b")),
-    (Role.DATE, re.compile(r"\bdate\b|\brecorded\b|\bcommitted\b|\boccurred\b|\breported\b|\bcreated\b")),
-    (Role.FLAG, re.compile(r"\bflag|\bonline\b|\bcyber|\binternet\b|\bdigital\b|\bmarker\b|\bqualifier")),
+    (
+        Role.DATE,
+        re.compile(r"\bdate\b|\brecorded\b|\bcommitted\b|\boccurred\b|\breported\b|\bcreated\b"),
+    ),
+    (
+        Role.FLAG,
+        re.compile(r"\bflag|\bonline\b|\bcyber|\binternet\b|\bdigital\b|\bmarker\b|\bqualifier"),
+    ),
     (Role.AGE, re.compile(r"\bages?\b|\baged\b")),
     (Role.PERIOD, re.compile(r"\byears?\b|\bperiod\b|\bfy\b|\bfinancial\b|\bmonth\b")),
     (Role.FORCE, re.compile(r"\bforces?\b|\bconstabulary\b|\bpolice area\b")),
     (
         Role.OFFENCE,
-        re.compile(r"\boffen[cs]es?\b(?!\s+(?:with|recorded))|\bcrimes?\b|\bcategory\b|\bclassification\b"
-                   r"|\bdescription\b|\bhoc\b|\btype\b"),
+        re.compile(
+            r"\boffen[cs]es?\b(?!\s+(?:with|recorded))|\bcrimes?\b|\bcategory\b|\bclassification\b"
+            r"|\bdescription\b|\bhoc\b|\btype\b"
+        ),
     ),
     (Role.REVISION, re.compile(r"\brevis|\bamended\b|\bstatus\b")),
     (
         Role.MEASURE,
-        re.compile(r"\bnumber\b|\bcount\b|\bno\.?\b|\bfrequency\b|\bvolume\b|\btotal\b|\bfigures?\b"
-                   r"|\bincidents\b|\bvictims\b|\boffen[cs]es\b|\bcrimes\b|\bn\b"),
+        re.compile(
+            r"\bnumber\b|\bcount\b|\bno\.?\b|\bfrequency\b|\bvolume\b|\btotal\b|\bfigures?\b"
+            r"|\bincidents\b|\bvictims\b|\boffen[cs]es\b|\bcrimes\b|\bn\b"
+        ),
     ),
 )
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 from .context import AGE, OFFENCE, PERIOD, Context, Figure
 from .grid import column_letter, range_ref
@@ -36,9 +38,6 @@ _OTHER_DATE_WORDS = ("committed", "occurred", "offence date", "incident", "from"
 _MIN_TOLERANCE_DAYS = 14
 _TOLERANCE_GAPS = 10  # a gap of 10 average gaps between records happens by chance e^-10 of times
 
-# Sentinels in the per-row caches (cheaper than Optional look-ups).
-_SKIP = "skip"
-
 
 @dataclass(slots=True)
 class _Columns:
@@ -58,8 +57,11 @@ def looks_like_records(layout: Layout) -> bool:
     if has_date and not any(c.role is Role.MEASURE for c in counts):
         return True
     # A list without dates: a year, an age and an offence per row and nothing to add up.
-    return not counts and Role.OFFENCE in roles and len(layout.body_rows) >= 2 and (
-        Role.AGE in roles or Role.BIRTH in roles
+    return (
+        not counts
+        and Role.OFFENCE in roles
+        and len(layout.body_rows) >= 2
+        and (Role.AGE in roles or Role.BIRTH in roles)
     )
 
 
@@ -80,7 +82,9 @@ def read_records(layout: Layout, ctx: Context) -> None:
         )
         return
     table = len(ctx.tables)
-    ctx.tables.append(Table(sheet.name, cells, TableKind.RECORDS, layout.titles[-1] if layout.titles else ""))
+    ctx.tables.append(
+        Table(sheet.name, cells, TableKind.RECORDS, layout.titles[-1] if layout.titles else "")
+    )
     counted_from = range_ref(
         layout.body_rows[0], min(c.index for c in used), layout.last_row, max(c.index for c in used)
     )
@@ -126,7 +130,9 @@ def _recorded_date(dates: list[Column], layout: Layout, ctx: Context) -> Column 
 
 def _matched_share(layout: Layout, column: Column, ctx: Context) -> float:
     sample = layout.body_rows[:200]
-    hits = sum(ctx.offences.match(layout.sheet.value(r, column.index)).term is not None for r in sample)
+    hits = sum(
+        ctx.offences.match(layout.sheet.value(r, column.index)).term is not None for r in sample
+    )
     return hits / max(len(sample), 1)
 
 
@@ -150,95 +156,141 @@ class _Tally:
     rows: int
 
 
+def _column(rows: list[list[object]], body: list[int], col: int) -> list[object]:
+    """One column's values down the body rows (short rows read as empty)."""
+    if col < 0:
+        return [None] * len(body)
+    first, last = body[0], body[-1]
+    if last - first + 1 == len(body):  # one unbroken run of rows: slice, then pick in C
+        block = rows[first : last + 1]
+        if min(map(len, block)) > col:
+            return list(map(itemgetter(col), block))
+    return [rows[r][col] if col < len(rows[r]) else None for r in body]
+
+
+def _classify(values: list[object], parse: Callable[[object], object]) -> list[object]:
+    """``parse`` applied once per distinct value, then looked up per row."""
+    cache = {value: parse(value) for value in set(values)}
+    return list(map(cache.__getitem__, values))
+
+
 def _count(layout: Layout, columns: _Columns, ctx: Context) -> _Tally:
-    rows = layout.sheet.rows
+    """Column by column: every distinct raw value is parsed once, and rows are then tallied by
+    ``Counter`` over tuples of parsed values, so no Python code runs per row and column."""
+    rows, body = layout.sheet.rows, layout.body_rows
     max_age = ctx.vocabulary.scope.max_age
     use_flag = columns.flag is not None and ctx.vocabulary.scope.require_flag
-    source = (columns.date or columns.period).index  # type: ignore[union-attr]
     by_date = columns.date is not None
-    age_i = columns.age.index if columns.age else -1
-    birth_i = columns.birth.index if columns.birth else -1
-    offence_i = columns.offence.index if columns.offence else -1
-    flag_i = columns.flag.index if use_flag and columns.flag else -1
-    merged_age = _merged_over(layout, age_i)
+    source = (columns.date or columns.period).index  # type: ignore[union-attr]
+    raw_dates = _column(rows, body, source)
 
-    date_cache: dict[object, dt.date | None] = {}
-    period_cache: dict[object, str | None] = {}
-    age_cache: dict[object, str] = {}
-    offence_cache: dict[object, str] = {}
-    flag_cache: dict[object, bool | None] = {}
-    tally = _Tally(Counter(), Counter(), Counter(), Counter(), Counter(), [], [], {}, Counter(), None, None, 0)
-    counts = tally.counts
-    first = last = None
+    if by_date:
+        dates = _classify(raw_dates, parse_date)
+        periods = _classify(dates, lambda d: financial_year_of(d) if d else None)  # type: ignore[arg-type]
+    else:
+        dates = [None] * len(body)
+        periods = _classify(raw_dates, lambda v: ctx.parse_label(PERIOD, v).value or None)
+    if columns.age:
+        ages = _classify(_column(rows, body, columns.age.index), lambda v: _age_class(v, max_age))
+    elif columns.birth:
+        births = _column(rows, body, columns.birth.index)
+        ages = [
+            _age_from_birth(b, d, p, max_age) if p else UNKNOWN_AGE  # type: ignore[arg-type]
+            for b, d, p in zip(births, dates, periods, strict=True)
+        ]
+    else:
+        ages = [UNKNOWN_AGE] * len(body)
+    flags = (
+        _classify(_column(rows, body, columns.flag.index), _flag)
+        if use_flag
+        else [True] * len(body)
+    )
+    offence_raw = _column(rows, body, columns.offence.index if columns.offence else -1)
+    offences = _classify(
+        offence_raw, lambda v: ctx.offences.match(v).term or "" if v is not None else ""
+    )
 
-    for r in layout.body_rows:
-        row = rows[r]
-        width = len(row)
-        tally.rows += 1
-        raw_date = row[source] if source < width else None
-        if by_date:
-            date = date_cache.get(raw_date, _SKIP)
-            if date is _SKIP:
-                date = date_cache[raw_date] = parse_date(raw_date)
-            if date is None:
-                tally.unreadable_dates.append(r)
-                continue
-            if first is None or date < first:
-                first = date
-            if last is None or date > last:
-                last = date
-            period = financial_year_of(date)
-        else:
-            date = None
-            period = period_cache.get(raw_date, _SKIP)
-            if period is _SKIP:
-                period = period_cache[raw_date] = ctx.parse_label(PERIOD, raw_date).value or None
-            if period is None:
-                tally.unreadable_dates.append(r)
-                continue
-        if flag_i >= 0:
-            raw_flag = row[flag_i] if flag_i < width else None
-            flag = flag_cache.get(raw_flag, _SKIP)
-            if flag is _SKIP:
-                flag = flag_cache[raw_flag] = _flag(raw_flag)
-            if flag is None:
-                tally.unclear_flags.append(r)
-                continue
-            if not flag:
-                tally.flag_not_set[period] += 1
-                continue
-        if age_i >= 0:
-            raw_age = row[age_i] if age_i < width else None
-            age = age_cache.get(raw_age)
-            if age is None:
-                age = age_cache[raw_age] = _age_class(raw_age, max_age)
-        elif birth_i >= 0:
-            age = _age_from_birth(row[birth_i] if birth_i < width else None, date, period, max_age)
-        else:
-            age = UNKNOWN_AGE
-        if age == "adult":
-            tally.adults[period] += 1
-            continue
-        if age == "ambiguous":
-            tally.ambiguous_ages[period] += 1
-            continue
-        if age == UNKNOWN_AGE and (r in merged_age or _no_victim(row)):
-            tally.no_victim[period] += 1
-            continue
-        if offence_i >= 0:
-            raw_offence = row[offence_i] if offence_i < width else None
-            offence = offence_cache.get(raw_offence)
-            if offence is None:
-                offence = offence_cache[raw_offence] = ctx.offences.match(raw_offence).term or ""
-                if not offence:
-                    tally.unknown_offences.setdefault(str(raw_offence).strip(), r)
-        else:
-            offence = ""
-        if age == UNKNOWN_AGE:
-            tally.age_unknown[period] += 1
-        counts[(period, age, offence)] += 1
-    tally.first_date, tally.last_date = first, last
+    _mark_no_victim(layout, columns, ages)
+    tally = _Tally(
+        Counter(),
+        Counter(),
+        Counter(),
+        Counter(),
+        Counter(),
+        [],
+        [],
+        {},
+        Counter(),
+        None,
+        None,
+        len(body),
+    )
+    for (period, age, offence, flag), n in Counter(
+        zip(periods, ages, offences, flags, strict=True)
+    ).items():
+        _tally_group(tally, period, age, offence, flag, n)  # type: ignore[arg-type]
+    _locate_problems(tally, body, periods, flags, ages, offences, offence_raw)
+    known = [d for d in set(dates) if d is not None]
+    tally.first_date, tally.last_date = (min(known), max(known)) if known else (None, None)
     return tally
+
+
+_NO_VICTIM_CLASS = "no_victim"
+
+
+def _mark_no_victim(layout: Layout, columns: _Columns, ages: list[object]) -> None:
+    """Rows with no age that name no individual victim ("Regina Offence", perhaps merged over
+    the age cell) are not unknown-age victims: mark them apart."""
+    merged = _merged_over(layout, columns.age.index if columns.age else -1)
+    rows, body = layout.sheet.rows, layout.body_rows
+    for i, age in enumerate(ages):
+        if age == UNKNOWN_AGE and (body[i] in merged or _no_victim(rows[body[i]])):
+            ages[i] = _NO_VICTIM_CLASS
+
+
+def _tally_group(
+    tally: _Tally, period: str | None, age: str, offence: str, flag: bool | None, n: int
+) -> None:
+    if period is None or flag is None:
+        return  # unreadable date or unclear flag: located and reported by ``_locate_problems``
+    if not flag:
+        tally.flag_not_set[period] += n
+    elif age == "adult":
+        tally.adults[period] += n
+    elif age == "ambiguous":
+        tally.ambiguous_ages[period] += n
+    elif age == _NO_VICTIM_CLASS:
+        tally.no_victim[period] += n
+    else:
+        if age == UNKNOWN_AGE:
+            tally.age_unknown[period] += n
+        tally.counts[(period, age, offence)] += n
+
+
+def _locate_problems(
+    tally: _Tally,
+    body: list[int],
+    periods: list[object],
+    flags: list[object],
+    ages: list[object],
+    offences: list[object],
+    offence_raw: list[object],
+) -> None:
+    """Row numbers for the reasons: only walked when a problem exists."""
+    if None in periods:
+        tally.unreadable_dates = [body[i] for i, p in enumerate(periods) if p is None]
+    if None in flags:
+        tally.unclear_flags = [
+            body[i] for i, f in enumerate(flags) if f is None and periods[i] is not None
+        ]
+    if "" in offences:
+        for i, offence in enumerate(offences):
+            in_scope = flags[i] and periods[i] is not None and ages[i] not in _EXCLUDED_AGES
+            if offence == "" and in_scope and offence_raw[i] is not None:
+                tally.unknown_offences.setdefault(str(offence_raw[i]).strip(), body[i])
+
+
+_EXCLUDED_AGES = frozenset({"adult", "ambiguous", _NO_VICTIM_CLASS})
 
 
 def _merged_over(layout: Layout, col: int) -> set[int]:
@@ -279,7 +331,7 @@ def _flag(value: object) -> bool | None:
 
 
 def _age_class(value: object, max_age: int | None) -> str:
-    """"13", "unknown", or "adult" when the age lies wholly above the request's scope."""
+    """ "13", "unknown", or "adult" when the age lies wholly above the request's scope."""
     age = parse_age(value)
     if age is None or age.lower is None:
         return UNKNOWN_AGE
@@ -295,7 +347,11 @@ def _age_from_birth(value: object, date: dt.date | None, period: str, max_age: i
     birth = parse_date(value) if not isinstance(value, int | float) else None
     reference = date or financial_year_bounds(period)[0]
     if birth is not None:
-        years = reference.year - birth.year - ((reference.month, reference.day) < (birth.month, birth.day))
+        years = (
+            reference.year
+            - birth.year
+            - ((reference.month, reference.day) < (birth.month, birth.day))
+        )
         return _age_class(years, max_age)
     year = value if isinstance(value, int | float) else clean(value)
     try:
@@ -335,7 +391,9 @@ def _report(
         note = "partial period" if dims[PERIOD] in partial else ""
         value = CellValue(ValueKind.EXACT, n, n, n, str(n), note)
         over = frozenset({AGE, OFFENCE}) if derived else frozenset()
-        ctx.figures.append(Figure(dims, value, sheet, layout.first_row, 0, table, over, cells=cells))
+        ctx.figures.append(
+            Figure(dims, value, sheet, layout.first_row, 0, table, over, cells=cells)
+        )
 
     for period in _periods_covered(tally):
         by_period.setdefault(period, 0)  # a year the list covers with no row in scope: zero
@@ -402,7 +460,9 @@ def _report_exclusions(
     parts = []
     max_age = ctx.vocabulary.scope.max_age
     if tally.adults:
-        parts.append(f"{sum(tally.adults.values())} with a victim aged {(max_age or 0) + 1} or over")
+        parts.append(
+            f"{sum(tally.adults.values())} with a victim aged {(max_age or 0) + 1} or over"
+        )
     if tally.flag_not_set:
         parts.append(f"{sum(tally.flag_not_set.values())} without the online flag")
     if tally.no_victim:
@@ -419,8 +479,9 @@ def _report_exclusions(
     if unknown_excluded:
         ctx.reason(
             "age_unknown_rows",
-            f"{sum(tally.age_unknown.values())} rows have no victim age ({_per_period(tally.age_unknown)})"
-            "; the list includes adults, so these may or may not be children and were not counted.",
+            f"{sum(tally.age_unknown.values())} rows have no victim age "
+            f"({_per_period(tally.age_unknown)}); the list includes adults, so these may or "
+            "may not be children and were not counted.",
             sheet,
             cells,
         )
@@ -438,7 +499,9 @@ def _per_period(counter: Counter[str]) -> str:
     return ", ".join(f"{p}: {n}" for p, n in sorted(counter.items()))
 
 
-def _report_problems(tally: _Tally, layout: Layout, columns: _Columns, ctx: Context, table: int) -> None:
+def _report_problems(
+    tally: _Tally, layout: Layout, columns: _Columns, ctx: Context, table: int
+) -> None:
     sheet = layout.sheet.name
     if tally.unreadable_dates and columns.date:
         col = (columns.date or columns.period).index  # type: ignore[union-attr]
@@ -475,4 +538,3 @@ def _report_problems(tally: _Tally, layout: Layout, columns: _Columns, ctx: Cont
             range_ref(layout.first_row, 0, layout.first_row, max(c.index for c in layout.columns)),
             blocking=False,
         )
-

@@ -114,9 +114,24 @@ def _is_prose(value: object) -> bool:
     return text.startswith(_PROSE_STARTS) and parse_total(text) is None
 
 
+class _Filled:
+    """Filled column indices per row, computed only for rows that need them: inside a table's
+    body a row with two or more values is a body row, which ``list.count`` tells in C."""
+
+    def __init__(self, rows: list[list[object]]) -> None:
+        self._rows = rows
+        self._cache: dict[int, list[int]] = {}
+
+    def __getitem__(self, r: int) -> list[int]:
+        cols = self._cache.get(r)
+        if cols is None:
+            cols = self._cache[r] = filled_columns(self._rows[r])
+        return cols
+
+
 def scan_sheet(sheet: Sheet) -> SheetScan:
     rows = sheet.rows
-    filled = [filled_columns(row) for row in rows]
+    filled = _Filled(rows)
     layouts: list[Layout] = []
     prose: list[str] = []
     titles: list[str] = []
@@ -132,7 +147,12 @@ def scan_sheet(sheet: Sheet) -> SheetScan:
             titles.clear()
         header, body = [], []
 
-    for r, cols in enumerate(filled):
+    for r in range(len(rows)):
+        row = rows[r]
+        if body and len(row) - row.count(None) - row.count("") >= 2:
+            body.append(r)  # the fast path through a long body: two values make a body row
+            continue
+        cols = filled[r]
         if not cols:
             if body:
                 close()
@@ -142,7 +162,6 @@ def scan_sheet(sheet: Sheet) -> SheetScan:
                 titles.extend(_row_text(rows[r2], filled[r2]) for r2 in header)
                 header = []
             continue
-        row = rows[r]
         if len(cols) == 1 and _single_cell_ends_table(row[cols[0]], body, header):
             close()
             text = str(row[cols[0]]).strip()
@@ -170,16 +189,53 @@ def _single_cell_ends_table(value: object, body: list[int], header: list[int]) -
     """A row with one filled cell: prose (title or note) unless it is a label inside a table."""
     if _is_prose(value):
         return True
-    if not body and not header:
-        # Before any header: a short title ("2018/19", "Dorset Police") is still a title.
-        return True
-    return False
+    # Before any header, a short line ("2018/19", "Dorset Police") is still a title.
+    return not body and not header
 
 
 _AXIS_WORDS = frozenset(
-    "age ages aged victim victims of the at time year years financial fiscal fy calendar period "
-    "month offence offences offense crime crimes type category categories force forces police "
-    "description home office hocr classification recorded in by and group band range".split()
+    [
+        "age",
+        "ages",
+        "aged",
+        "victim",
+        "victims",
+        "of",
+        "the",
+        "at",
+        "time",
+        "year",
+        "years",
+        "financial",
+        "fiscal",
+        "fy",
+        "calendar",
+        "period",
+        "month",
+        "offence",
+        "offences",
+        "offense",
+        "crime",
+        "crimes",
+        "type",
+        "category",
+        "categories",
+        "force",
+        "forces",
+        "police",
+        "description",
+        "home",
+        "office",
+        "hocr",
+        "classification",
+        "recorded",
+        "in",
+        "by",
+        "and",
+        "group",
+        "band",
+        "range",
+    ]
 )
 
 
@@ -203,11 +259,15 @@ def _is_header_like(row: list[object], cols: list[int], above: tuple[int, object
     rest = [row[c] for c in cols[1:]]
     if above is None and cols[0] > 0:
         return True  # a first row with an empty label cell heads the columns below it
-    if above is not None and cols[0] > 0 and above[0] == cols[0] and not is_axis_name(above[1]):
-        # Under a header row that also left the label cell empty: a second level of headings
-        # ("0-10", "11", "12" under each year), if every cell reads as a label.
-        if all(parse_age(row[c]) or parse_period(row[c]) or parse_total(row[c]) for c in cols):
-            return True
+    # Under a header row that also left the label cell empty: a second level of headings
+    # ("0-10", "11", "12" under each year), if every cell reads as a label.
+    below_blank_label = above is not None and cols[0] > 0 and above[0] == cols[0]
+    if (
+        below_blank_label
+        and not is_axis_name(above[1])  # type: ignore[index]
+        and all(parse_age(row[c]) or parse_period(row[c]) or parse_total(row[c]) for c in cols)
+    ):
+        return True
     if any(parse_date(row[c]) is not None for c in cols):
         return False  # headings are never dates: this is a record
     values = [parse_value(v) for v in rest]
@@ -239,7 +299,7 @@ def _sample(rows: list[int]) -> list[int]:
     return [rows[int(i * step)] for i in range(_SAMPLE_ROWS)]
 
 
-def _classify_columns(layout: Layout, filled: list[list[int]]) -> None:
+def _classify_columns(layout: Layout, filled: _Filled) -> None:
     sheet = layout.sheet
     used = sorted({c for r in layout.header_rows + _sample(layout.body_rows) for c in filled[r]})
     merged = _merge_lookup(sheet, layout.header_rows)
@@ -255,7 +315,7 @@ def _classify_columns(layout: Layout, filled: list[list[int]]) -> None:
 
 
 def _merge_lookup(sheet: Sheet, header_rows: list[int]) -> dict[tuple[int, int], tuple[int, int]]:
-    """Header cells covered by a merged block -> the block's top-left cell, which holds the value."""
+    """Header cells covered by a merged block -> its top-left cell, which holds the value."""
     if not header_rows:
         return {}
     top, bottom = header_rows[0], header_rows[-1]
@@ -301,7 +361,10 @@ def _column_kind(
         return ColumnKind.PERCENT
     kinds = [parse_value(v).kind for v in present]
     n = len(present)
-    if sum(parse_date(v) is not None and not isinstance(v, int | float) for v in present) >= 0.8 * n:
+    if (
+        sum(parse_date(v) is not None and not isinstance(v, int | float) for v in present)
+        >= 0.8 * n
+    ):
         return ColumnKind.DATE
     if all(k is ValueKind.PERCENT for k in kinds):
         return ColumnKind.PERCENT
@@ -330,5 +393,7 @@ def _numbers_are_labels(present: list[object], headers: list[object], role: Role
     if role in {Role.PERIOD, None}:
         numbers = [parse_value(v).value for v in present]
         if all(n is not None and 1990 <= n <= 2100 for n in numbers):
-            return role is Role.PERIOD or numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+            return role is Role.PERIOD or numbers == list(
+                range(numbers[0], numbers[0] + len(numbers))
+            )
     return False

@@ -63,7 +63,7 @@ DEFAULT_SUPPRESSION = Suppression()
 BARE_SUPPRESSION_MARKERS = frozenset(
     {"*", "**", "***", "x", "xx", "c", "[c]", "[x]", "~", "s", "supp", "suppressed", "<*"}
 )
-ZERO_TOKENS = frozenset({"-", "–", "—", "nil", "none", "zero", "0", "--"})
+ZERO_TOKENS = frozenset({"-", "\u2013", "\u2014", "nil", "none", "zero", "0", "--"})
 NOT_AVAILABLE_TOKENS = frozenset(
     {
         "..",
@@ -96,7 +96,7 @@ _NUMBER = re.compile(
 _LESS_THAN = re.compile(
     r"^(?:<|&lt;|less than|fewer than|under|below)\s*(?P<n>\d+)$|^<=\s*(?P<le>\d+)$", re.IGNORECASE
 )
-_RANGE = re.compile(r"^(?P<lo>\d+)\s*(?:-|–|to)\s*(?P<hi>\d+)$", re.IGNORECASE)
+_RANGE = re.compile(r"^(?P<lo>\d+)\s*(?:-|\u2013|to)\s*(?P<hi>\d+)$", re.IGNORECASE)
 _MAX_SUPPRESSED = 100  # "1-4" hides a small count; "2015-2016" is a period, not a range
 _PERCENT = re.compile(r"^-?\d+(?:\.\d+)?\s*%$")
 
@@ -108,13 +108,17 @@ def parse_value(value: object, suppression: Suppression = DEFAULT_SUPPRESSION) -
     if isinstance(value, bool):
         return CellValue(ValueKind.TEXT, raw=str(value))
     if isinstance(value, int):
-        return _exact(value, str(value)) if value >= 0 else CellValue(ValueKind.TEXT, raw=str(value))
+        return (
+            _exact(value, str(value)) if value >= 0 else CellValue(ValueKind.TEXT, raw=str(value))
+        )
     if isinstance(value, float):
         return _parse_float(value)
     if isinstance(value, ExcelError):
         return CellValue(ValueKind.ERROR, raw=value.code)
     if isinstance(value, FormulaWithoutValue):
-        return CellValue(ValueKind.NO_FORMULA_VALUE, raw=f"={value.formula}" if value.formula else "")
+        return CellValue(
+            ValueKind.NO_FORMULA_VALUE, raw=f"={value.formula}" if value.formula else ""
+        )
     if isinstance(value, dt.date | dt.time):
         return CellValue(ValueKind.TEXT, raw=str(value))
     if isinstance(value, str):
@@ -157,10 +161,8 @@ def _parse_text(value: str, suppression: Suppression) -> CellValue:
         return CellValue(ValueKind.SUPPRESSED, None, suppression.lower, suppression.upper, raw)
     match = _LESS_THAN.match(token)
     if match:
-        if match.group("le") is not None:
-            top = int(match.group("le"))
-        else:
-            top = int(match.group("n")) - 1
+        le = match.group("le")
+        top = int(le) if le is not None else int(match.group("n")) - 1
         if top >= 1:
             return CellValue(ValueKind.SUPPRESSED, None, 1, top, raw)
     match = _RANGE.match(token)
@@ -181,7 +183,7 @@ def _parse_text(value: str, suppression: Suppression) -> CellValue:
 
 # Notes such as "* denotes a figure between 1 and 4", "* = fewer than 5", "x: less than 3".
 _NOTE_BETWEEN = re.compile(r"between\s+(\d+)\s+(?:and|to|-)\s+(\d+)", re.IGNORECASE)
-_NOTE_RANGE = re.compile(r"(?<![\d/])(\d+)\s*(?:-|–|to)\s*(\d+)(?![\d/])")
+_NOTE_RANGE = re.compile(r"(?<![\d/])(\d+)\s*(?:-|\u2013|to)\s*(\d+)(?![\d/])")
 _NOTE_LESS = re.compile(r"(?:<|less than|fewer than|under|below)\s*(\d+)", re.IGNORECASE)
 _NOTE_HINT = re.compile(r"suppress|denote|redact|small (?:number|count)|disclos|identif|\*|=")
 

@@ -1,0 +1,21 @@
+"""Dashboard pages, served inside the admin (staff sign-in required)."""
+
+from django.contrib import admin
+from django.urls import path
+
+from aggregation import views
+
+urlpatterns = [
+    path("<slug:slug>/", admin.site.admin_view(views.dashboard), name="dashboard"),
+    path("<slug:slug>/sources/", admin.site.admin_view(views.sources), name="dashboard-sources"),
+    path(
+        "<slug:slug>/export.xlsx",
+        admin.site.admin_view(views.export_xlsx),
+        name="dashboard-export-xlsx",
+    ),
+    path(
+        "<slug:slug>/export.csv",
+        admin.site.admin_view(views.export_csv),
+        name="dashboard-export-csv",
+    ),
+]

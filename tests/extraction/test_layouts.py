@@ -1,0 +1,323 @@
+"""The engine reads a known truth back from many layouts, spellings, formats and tokens, and
+turns every doubt into a reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aggregation.extraction.default_vocabulary import CATEGORIES, default_vocabulary
+from aggregation.extraction.engine import extract, understand
+from aggregation.extraction.grid import FormulaWithoutValue, Sheet, Workbook
+from aggregation.extraction.result import ExtractionResult, Verdict
+from aggregation.extraction.summary import summarise
+
+from .builders import (
+    AGE_SPELLINGS,
+    COUNT_SPELLINGS,
+    LAYOUTS,
+    PERIOD_SPELLINGS,
+    SINGLE_SHEET,
+    SheetSpec,
+    Spelling,
+    Truth,
+    offence_spelling,
+    to_csv,
+    to_xlsx,
+)
+
+PERIODS = ("2015-16", "2016-17", "2017-18", "2018-19")
+AGES = ("0-10", "11", "12", "13", "14", "15", "16", "17", "unknown")
+VOCABULARY = default_vocabulary(PERIODS)
+
+
+def _truth(dimension: str, seed: int = 1) -> Truth:
+    categories = AGES if dimension == "age" else CATEGORIES
+    counts = {
+        (p, c): (i * 7 + j * 3 + seed) % 13
+        for i, p in enumerate(PERIODS)
+        for j, c in enumerate(categories)
+    }
+    return Truth(dimension, PERIODS, categories, counts)
+
+
+def _codes(result: ExtractionResult) -> set[str]:
+    return {r.code for r in result.reasons}
+
+
+def _assert_reads_back(result: ExtractionResult, truth: Truth) -> None:
+    blocking = [r for r in result.reasons if r.blocking]
+    assert result.verdict is Verdict.PARSED, blocking
+    summary = summarise(result)
+    for p in truth.periods:
+        assert summary[p].total is not None and summary[p].total.value == truth.total(p), p
+        found = summary[p].ages if truth.dimension == "age" else summary[p].offences
+        for c in truth.categories:
+            got = found.get(c)
+            expected = truth.counts[(p, c)]
+            assert (got.value if got else 0) == expected, (p, c)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("dimension", ["age", "offence"])
+def test_each_layout_reads_back_from_xlsx(layout: str, dimension: str) -> None:
+    truth = _truth(dimension)
+    category = (lambda c: c) if dimension == "age" else offence_spelling(1)
+    sheets = LAYOUTS[layout](truth, Spelling(category=category))
+    _assert_reads_back(extract(to_xlsx(sheets), VOCABULARY), truth)
+
+
+@pytest.mark.parametrize("layout", sorted(SINGLE_SHEET))
+@pytest.mark.parametrize(
+    ("encoding", "newline"), [("utf-8", "\r\n"), ("utf-8-sig", "\n"), ("cp1252", "\r")]
+)
+def test_each_layout_reads_back_from_csv(layout: str, encoding: str, newline: str) -> None:
+    truth = _truth("offence", seed=3)
+    sheets = LAYOUTS[layout](truth, Spelling(category=offence_spelling(0)))
+    _assert_reads_back(
+        extract(to_csv(sheets, encoding=encoding, newline=newline), VOCABULARY), truth
+    )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    dimension=st.sampled_from(["age", "offence"]),
+    layout=st.sampled_from(sorted(LAYOUTS)),
+    csv_format=st.booleans(),
+)
+def test_any_truth_in_any_layout_reads_back(
+    data, dimension: str, layout: str, csv_format: bool
+) -> None:
+    periods = tuple(sorted(data.draw(st.sets(st.sampled_from(PERIODS), min_size=1, max_size=4))))
+    pool = AGES if dimension == "age" else CATEGORIES
+    chosen = data.draw(st.sets(st.sampled_from(pool), min_size=2))
+    categories = tuple(c for c in pool if c in chosen)
+    counts = {
+        (p, c): data.draw(st.integers(0, 40 if layout.startswith("records") else 5000))
+        for p in periods
+        for c in categories
+    }
+    truth = Truth(dimension, periods, categories, counts)
+    if dimension == "age":
+        category = data.draw(st.sampled_from(AGE_SPELLINGS))
+    else:
+        category = offence_spelling(data.draw(st.integers(0, 2)))
+    spelling = Spelling(
+        period=data.draw(st.sampled_from(PERIOD_SPELLINGS)),
+        category=category,
+        count=data.draw(st.sampled_from(COUNT_SPELLINGS)),
+    )
+    sheets = LAYOUTS[layout](truth, spelling)
+    as_csv = csv_format and layout != "sheet_per_year"
+    source = to_csv(sheets) if as_csv else to_xlsx(sheets)
+    _assert_reads_back(extract(source, default_vocabulary(periods)), truth)
+
+
+# -- doubts become reasons -----------------------------------------------------------------------
+
+
+def _sheet(rows: list[list[object]], name: str = "Sheet1", **kwargs: object) -> Workbook:
+    return Workbook("xlsx", [Sheet(name, rows, **kwargs)])
+
+
+BASE = [
+    ["Offence", "2017/18", "2018/19"],
+    ["Rape", 4, 5],
+    ["Sexual grooming", 6, 7],
+    ["Total", 10, 12],
+]
+
+
+def test_a_total_that_disagrees_with_its_parts_needs_review() -> None:
+    rows = [r[:] for r in BASE]
+    rows[3][2] = 13
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.NEEDS_REVIEW
+    mismatch = [r for r in result.reasons if r.code == "total_mismatch"]
+    assert mismatch and "C4" in mismatch[0].cells
+    derived = [o for o in result.observations if o.derived]
+    assert {o.value for o in derived} == {10, 13}  # kept, never added to the parts
+
+
+def test_an_unknown_label_is_reported_with_its_cell_never_guessed() -> None:
+    rows = [r[:] for r in BASE]
+    rows.insert(3, ["Burglary", 1, 1])
+    rows[4] = ["Total", 11, 13]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.NEEDS_REVIEW
+    unknown = [r for r in result.reasons if r.code == "unknown_label"]
+    assert [(r.label, r.cells) for r in unknown] == [("Burglary", "A4")]
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        (FormulaWithoutValue("SUM(B2:B3)"), "formula_without_value"),
+        ("#REF!", "excel_error"),
+        ("..", "not_available"),
+        ("n/a", "not_available"),
+    ],
+)
+def test_unknown_figures_are_reasons_never_zeros(token: object, code: str) -> None:
+    rows = [r[:] for r in BASE]
+    rows[1][1] = token
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.NEEDS_REVIEW
+    assert code in _codes(result)
+    assert not [o for o in result.observations if o.cell == "B2"]
+
+
+def test_a_blank_cell_is_zero_only_when_its_total_confirms_it() -> None:
+    rows = [r[:] for r in BASE]
+    rows[1][1], rows[3][1] = None, 6
+    confirmed = understand(_sheet(rows), VOCABULARY)
+    assert confirmed.verdict is Verdict.PARSED
+    assert [o.value for o in confirmed.observations if o.cell == "B2"] == [0]
+    unconfirmed = understand(_sheet([r[:] for r in rows[:3]]), VOCABULARY)
+    assert unconfirmed.verdict is Verdict.NEEDS_REVIEW and "blank_cells" in _codes(unconfirmed)
+
+
+def test_suppressed_cells_are_ranges_and_the_total_is_checked_against_them() -> None:
+    rows = [r[:] for r in BASE]
+    rows[1][1] = "<5"
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED
+    (cell,) = [o for o in result.observations if o.cell == "B2"]
+    assert (cell.value, cell.lower, cell.upper) == (None, 1, 4)
+    rows[3][1] = 20  # 6 + (1..4) can never be 20
+    assert "total_mismatch" in _codes(understand(_sheet(rows), VOCABULARY))
+
+
+def test_percentage_and_revision_columns_are_not_figures() -> None:
+    rows = [["Offence", "2018/19", "%", ""], ["Rape", 4, 0.4, "R"], ["Sexual grooming", 6, 0.6, ""]]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED
+    assert {o.cell for o in result.observations} == {"B2", "B3"}
+    assert "revision_flags" in _codes(result)
+
+
+def test_hidden_sheets_are_said_to_exist_and_not_read() -> None:
+    from aggregation.extraction.grid import Visibility
+
+    book = Workbook(
+        "xlsx",
+        [
+            Sheet("Data", [r[:] for r in BASE]),
+            Sheet("Draft", [r[:] for r in BASE], visibility=Visibility.HIDDEN),
+        ],
+    )
+    result = understand(book, VOCABULARY)
+    assert result.verdict is Verdict.PARSED
+    (hidden,) = [r for r in result.reasons if r.code == "hidden_sheet"]
+    assert hidden.sheet == "Draft" and not hidden.blocking
+    assert {o.sheet for o in result.observations} == {"Data"}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (
+            "We estimate that the cost of complying with your request would exceed the "
+            "appropriate limit under section 12 of the Act.",
+            "refused_s12",
+        ),
+        ("The information you requested is not held by this force.", "not_held"),
+    ],
+)
+def test_refusal_letters_are_no_data(text: str, code: str) -> None:
+    result = understand(_sheet([["Dear Requester,"], [text], ["Yours sincerely"]]), VOCABULARY)
+    assert result.verdict is Verdict.NO_DATA
+    assert code in _codes(result)
+
+
+def test_a_sheet_of_prose_without_figures_needs_review() -> None:
+    result = understand(_sheet([["Dear Requester,"], ["Please see attached."]]), VOCABULARY)
+    assert result.verdict is Verdict.NEEDS_REVIEW and "no_tables" in _codes(result)
+
+
+def _records(rows: list[list[object]]) -> Workbook:
+    return _sheet(
+        [
+            [
+                "Crime Ref",
+                "Recorded Date",
+                "Committed Date",
+                "Offence",
+                "Victim Age",
+                "Online Flag",
+            ],
+            *rows,
+        ]
+    )
+
+
+def _record(
+    day: dt.date, age: object, flag: str = "Y", offence: str = "Sexual grooming"
+) -> list[object]:
+    return ["X1", day, day - dt.timedelta(days=400), offence, age, flag]
+
+
+def _full_year_of_records(year: int, ages: list[object], flag: str = "Y") -> list[list[object]]:
+    start = dt.date(year, 4, 1)
+    return [
+        _record(start + dt.timedelta(days=i * 364 // max(len(ages) - 1, 1)), a, flag)
+        for i, a in enumerate(ages)
+    ]
+
+
+def test_records_count_by_recorded_date_and_exclude_out_of_scope_rows() -> None:
+    rows = _full_year_of_records(2017, [13] * 30 + [14] * 10)
+    rows += _full_year_of_records(2017, [15] * 5, flag="N") + _full_year_of_records(2017, [25] * 3)
+    result = understand(_records(rows), default_vocabulary(("2017-18",)))
+    summary = summarise(result)["2017-18"]
+    assert summary.total.value == 40  # counted by recorded date: committed dates are a year earlier
+    assert summary.ages["13"].value == 30 and summary.ages["14"].value == 10
+    (scope,) = [r for r in result.reasons if r.code == "out_of_scope_rows"]
+    assert (
+        not scope.blocking
+        and "3 with a victim aged 18" in scope.message
+        and "5 without" in scope.message
+    )
+    assert result.verdict is Verdict.PARSED
+
+
+def test_records_covering_part_of_a_year_need_review() -> None:
+    rows = _full_year_of_records(2017, [13] * 40) + [
+        _record(dt.date(2018, 4, 2 + i), 12) for i in range(20)
+    ]
+    result = understand(_records(rows), default_vocabulary(("2017-18", "2018-19")))
+    assert result.verdict is Verdict.NEEDS_REVIEW
+    partial = [r for r in result.reasons if r.code == "partial_period"]
+    assert len(partial) == 1 and "2018-19" in partial[0].message
+
+
+def test_records_with_year_of_birth_give_two_year_bands() -> None:
+    header = ["Ref", "Date Recorded", "Offence", "Year of birth"]
+    rows = [
+        ["a", dt.date(2017, 4, 1) + dt.timedelta(days=i * 9), "Sexual grooming", 2004]
+        for i in range(40)
+    ]
+    result = understand(_sheet([header, *rows]), default_vocabulary(("2017-18",)))
+    summary = summarise(result)["2017-18"]
+    assert set(summary.ages) <= {"12-13", "13-14"}
+    assert summary.total.value == 40
+
+
+def test_unreadable_bytes_fail_with_a_reason() -> None:
+    result = extract(b"", VOCABULARY)
+    assert result.verdict is Verdict.FAILED and result.reasons and result.reasons[0].code
+
+
+def test_an_engine_fault_is_a_failed_verdict_not_an_exception(monkeypatch) -> None:
+    import aggregation.extraction.engine as engine
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine, "understand", broken)
+    result = engine.extract(to_xlsx([SheetSpec("S", [r[:] for r in BASE])]), VOCABULARY)
+    assert result.verdict is Verdict.FAILED and result.reasons[0].code == "internal_error"

@@ -1,0 +1,364 @@
+"""National rollups (SPEC 8): totals never added to parts, ranges, supersession, coverage."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+from rest_framework.test import APIClient
+
+from aggregation import rollups
+from aggregation.exports import safe
+from aggregation.models import Observation
+from requests_app import services as request_services
+from requests_app.models import Document, DocumentStatus, Force
+from tests.factories import make_campaign
+
+pytestmark = pytest.mark.django_db
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PERIODS = ["2017-18", "2018-19"]
+
+
+@pytest.fixture
+def campaign(researcher):
+    c = make_campaign(researcher, slug="roll", forces=["kent", "essex", "surrey", "sussex"])
+    c.periods = PERIODS
+    c.save()
+    request_services.campaign_send(campaign=c, by=researcher, on=date(2024, 3, 1))
+    return c
+
+
+def document(campaign, force: str, *, name: str = "f.xlsx", status=DocumentStatus.PARSED, **kw):
+    request = campaign.requests.get(force__slug=force)
+    n = Document.objects.count()
+    return Document.objects.create(
+        request=request,
+        original_name=name,
+        size=1,
+        sha256=f"{n:064d}",
+        status=status,
+        file="responses/none",
+        **kw,
+    )
+
+
+def obs(doc, period, lower, upper=None, *, age="", offence="", derived=False, table=0, cell="B2"):
+    upper = lower if upper is None else upper
+    return Observation.objects.create(
+        document=doc,
+        force=doc.request.force,
+        period=period,
+        age=age,
+        offence=offence,
+        value=lower if lower == upper else None,
+        lower=lower,
+        upper=upper,
+        derived=derived,
+        table=table,
+        sheet="Sheet1",
+        cell=cell,
+        raw=str(lower),
+    )
+
+
+def test_an_explicit_total_is_used_and_never_added_to_its_parts(campaign):
+    doc = document(campaign, "kent")
+    obs(doc, "2018-19", 30, derived=True)  # the Total row
+    obs(doc, "2018-19", 10, age="12")
+    obs(doc, "2018-19", 20, age="13")
+    r = rollups.campaign_rollup(campaign)
+    assert r["by_force"]["kent"]["2018-19"]["value"] == 30
+    assert r["national"]["2018-19"]["value"] == 30
+    assert r["by_force"]["kent"]["2018-19"]["source"] == "total"
+
+
+def test_without_a_total_one_complete_breakdown_is_summed(campaign):
+    doc = document(campaign, "kent")
+    obs(doc, "2018-19", 10, age="12", table=0)
+    obs(doc, "2018-19", 20, age="13", table=0)
+    obs(doc, "2018-19", 25, offence="Rape", table=1)
+    obs(doc, "2018-19", 5, offence="Sexual grooming", table=1)
+    r = rollups.campaign_rollup(campaign)
+    assert r["by_force"]["kent"]["2018-19"]["value"] == 30  # ages, not ages plus offences
+    assert r["offence"]["2018-19"]["Rape"]["value"] == 25
+
+
+def test_subtotal_rows_are_never_added_to_their_parts(campaign):
+    doc = document(campaign, "kent")
+    obs(doc, "2018-19", 4, offence="Rape")
+    obs(doc, "2018-19", 6, offence="Rape")  # two rows that map to one category add up
+    obs(doc, "2018-19", 10, offence="Rape", derived=True)  # "All rape" subtotal
+    r = rollups.campaign_rollup(campaign)
+    assert r["offence"]["2018-19"]["Rape"]["value"] == 10
+    assert r["national"]["2018-19"]["value"] == 10
+
+
+def test_suppressed_cells_make_ranges_and_a_value_only_when_bounds_meet(campaign):
+    doc = document(campaign, "kent")
+    obs(doc, "2018-19", 10, age="12")
+    obs(doc, "2018-19", 1, 4, age="13")
+    other = document(campaign, "essex")
+    obs(other, "2018-19", 50, derived=True)
+    r = rollups.campaign_rollup(campaign)
+    national = r["national"]["2018-19"]
+    assert (national["value"], national["lower"], national["upper"]) == (None, 61, 64)
+    assert national["per_day"] is None
+    assert r["by_force"]["essex"]["2018-19"]["value"] == 50
+
+
+def test_the_newest_document_supersedes_and_a_differing_one_is_a_conflict(campaign):
+    old = document(campaign, "kent", name="old.xlsx")
+    obs(old, "2018-19", 30, derived=True)
+    new = document(campaign, "kent", name="new.xlsx")
+    obs(new, "2018-19", 33, derived=True)
+    Document.objects.filter(pk=new.pk).update(uploaded_at=old.uploaded_at.replace(year=2030))
+    r = rollups.campaign_rollup(campaign)
+    assert r["by_force"]["kent"]["2018-19"]["value"] == 33
+    (conflict,) = r["conflicts"]
+    assert conflict["kind"] == "documents_differ" and conflict["force"] == "kent"
+    assert conflict["other"]["value"] == 30
+
+
+def test_a_pinned_document_wins_over_a_newer_one(campaign):
+    old = document(campaign, "kent", name="old.xlsx", pinned=True)
+    obs(old, "2018-19", 30, derived=True)
+    new = document(campaign, "kent", name="new.xlsx")
+    obs(new, "2018-19", 33, derived=True)
+    assert rollups.campaign_rollup(campaign)["by_force"]["kent"]["2018-19"]["value"] == 30
+
+
+def test_only_parsed_and_approved_documents_count(campaign):
+    for status in (DocumentStatus.NEEDS_REVIEW, DocumentStatus.FAILED, DocumentStatus.NO_DATA):
+        obs(document(campaign, "kent", status=status), "2018-19", 99, derived=True)
+    obs(document(campaign, "essex", status=DocumentStatus.APPROVED), "2018-19", 7, derived=True)
+    r = rollups.campaign_rollup(campaign)
+    assert r["national"]["2018-19"]["value"] == 7
+    assert r["coverage"]["2018-19"]["missing"]["kent"] == "response awaiting review"
+
+
+def test_coverage_says_why_each_force_is_missing(campaign, researcher):
+    essex = campaign.requests.get(force__slug="essex")
+    request_services.foi_request_refuse(
+        request=essex, by=researcher, exemptions=["s12"], on=date(2024, 3, 20)
+    )
+    surrey = campaign.requests.get(force__slug="surrey")
+    request_services.foi_request_not_held(request=surrey, by=researcher, on=date(2024, 3, 20))
+    request_services.mark_overdue(today=date(2024, 6, 1))
+    obs(document(campaign, "kent"), "2018-19", 5, derived=True)
+    r = rollups.campaign_rollup(campaign)
+    assert r["coverage"]["2018-19"] == {
+        "reporting": ["kent"],
+        "missing": {
+            "essex": "refused (s12)",
+            "surrey": "not held",
+            "sussex": "no reply, very overdue",
+        },
+    }
+    assert r["forces_expected"] == 4
+    assert r["national"]["2018-19"]["forces_reporting"] == 1
+
+
+def test_like_for_like_uses_only_forces_that_reported_every_period(campaign):
+    kent = document(campaign, "kent")
+    obs(kent, "2017-18", 10, derived=True)
+    obs(kent, "2018-19", 20, derived=True)
+    essex = document(campaign, "essex")
+    obs(essex, "2018-19", 100, derived=True)
+    r = rollups.campaign_rollup(campaign)
+    assert r["like_for_like"]["forces"] == ["kent"]
+    assert r["like_for_like"]["national"]["2018-19"]["value"] == 20
+    assert r["national"]["2018-19"]["value"] == 120
+    change = r["change"]["2017-18 to 2018-19"]
+    assert (change["absolute"], change["percent"]) == (110, 1100.0)
+
+
+def test_aged_10_and_under_counts_bands_wholly_within_and_not_straddling_ones(campaign):
+    kent = document(campaign, "kent")
+    obs(kent, "2018-19", 3, age="0-10")
+    obs(kent, "2018-19", 2, age="10")
+    obs(kent, "2018-19", 9, age="13")
+    obs(kent, "2018-19", 1, age="unknown")
+    essex = document(campaign, "essex")
+    obs(essex, "2018-19", 4, age="0-12")  # straddles 10 and 11: cannot be split
+    obs(essex, "2018-19", 6, age="13-17")
+    age = rollups.campaign_rollup(campaign)["age"]["2018-19"]
+    assert age["at_or_under_10"]["value"] == 5
+    assert age["at_or_under_10_forces"] == 1
+    assert age["forces_reporting"] == 2
+    assert age["mode"] == 13
+
+
+def test_the_mode_is_undecided_when_suppression_could_change_it(campaign):
+    kent = document(campaign, "kent")
+    obs(kent, "2018-19", 5, age="13")
+    obs(kent, "2018-19", 1, 4, age="14")
+    obs(kent, "2018-19", 3, 6, age="15")
+    assert rollups.campaign_rollup(campaign)["age"]["2018-19"]["mode"] is None
+
+
+def test_the_spread_counts_forces_certainly_under_20(campaign):
+    obs(document(campaign, "kent"), "2018-19", 150, derived=True)
+    obs(document(campaign, "essex"), "2018-19", 12, derived=True)
+    obs(document(campaign, "surrey"), "2018-19", 15, 22)
+    spread = rollups.campaign_rollup(campaign)["spread"]["2018-19"]
+    assert spread["largest"]["force"] == "kent" and spread["smallest"]["force"] == "essex"
+    assert spread["under_20"] == 1
+
+
+def test_the_figures_are_stored_and_recomputed_when_documents_change(campaign):
+    doc = document(campaign, "kent")
+    obs(doc, "2018-19", 30, derived=True)
+    assert rollups.campaign_rollup(campaign)["national"]["2018-19"]["value"] == 30
+    Observation.objects.filter(document=doc).update(lower=31, upper=31, value=31)
+    # Unchanged documents: the stored figures stand (no recomputation from rows).
+    assert rollups.campaign_rollup(campaign)["national"]["2018-19"]["value"] == 30
+    Document.objects.filter(pk=doc.pk).update(status=DocumentStatus.APPROVED)
+    from django.utils import timezone
+
+    Document.objects.filter(pk=doc.pk).update(status_changed_at=timezone.now())
+    assert rollups.campaign_rollup(campaign)["national"]["2018-19"]["value"] == 31
+
+
+def test_the_headline_states_the_figures_and_coverage(campaign):
+    kent = document(campaign, "kent")
+    obs(kent, "2017-18", 40, derived=True)
+    obs(kent, "2018-19", 73, derived=True)
+    obs(kent, "2018-19", 73, age="13")
+    headline = rollups.campaign_rollup(campaign)["headline"]
+    assert headline.startswith("Police recorded 73 offences in 2018-19, up from 40 in 2017-18")
+    assert "the most common victim age was 13" in headline
+    assert "Figures came from 1 of the 4 forces" in headline
+
+
+def test_the_rollup_command_prints_the_documented_json(campaign):
+    obs(document(campaign, "kent"), "2018-19", 30, derived=True)
+    out = StringIO()
+    call_command("rollup", "--campaign", "roll", "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["campaign"] == "roll" and data["forces_expected"] == 4
+    assert data["periods"] == PERIODS
+    assert set(data["national"]["2018-19"]) >= {"value", "lower", "upper", "forces_reporting"}
+    assert data["by_force"]["kent"]["2018-19"]["value"] == 30
+    assert set(data["age"]["2018-19"]) >= {"mode", "at_or_under_10", "forces_reporting"}
+    readable = StringIO()
+    call_command("rollup", "--campaign", "roll", stdout=readable)
+    assert "2018-19" in readable.getvalue() and "30" in readable.getvalue()
+
+
+def test_the_rollup_api_filters_by_period(campaign, reader):
+    obs(document(campaign, "kent"), "2018-19", 30, derived=True)
+    client = APIClient()
+    client.force_authenticate(reader)
+    body = client.get("/api/rollups/roll/?period=2018-19").json()
+    assert body["periods"] == ["2018-19"]
+    assert body["national"]["2018-19"]["value"] == 30
+    assert client.get("/api/rollups/roll/?period=2030-31").status_code == 400
+    assert APIClient().get("/api/rollups/roll/").status_code in (401, 403)
+
+
+@pytest.fixture
+def staff(client, db):
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_superuser("ada", "ada@example.org", "pw-ada-12345")
+    client.force_login(user)
+    return client
+
+
+def test_the_dashboard_runs_a_bounded_number_of_queries(
+    staff, researcher, django_assert_max_num_queries
+):
+    campaign = make_campaign(researcher, slug="big")
+    campaign.periods = PERIODS
+    campaign.save()
+    request_services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    for force in Force.objects.default_targets():
+        for n in range(2):
+            doc = document(campaign, force.slug, name=f"{force.slug}-{n}.xlsx")
+            for period in PERIODS:
+                obs(doc, period, 10 + n, derived=True)
+                obs(doc, period, 10 + n, age="13")
+    with django_assert_max_num_queries(25):
+        page = staff.get(reverse("dashboard", args=["big"]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Figures came from 44 of the 44 forces" in html
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 4
+
+
+def test_every_dashboard_number_links_to_its_cells(staff, campaign):
+    doc = document(campaign, "kent", name="kent-response.xlsx")
+    obs(doc, "2018-19", 30, derived=True, cell="C9")
+    obs(doc, "2018-19", 30, age="13", cell="C7")
+    html = staff.get(reverse("dashboard", args=["roll"])).content.decode()
+    url = reverse("dashboard-sources", args=["roll"]) + "?period=2018-19&amp;force=kent"
+    assert url in html
+    sources = staff.get(url.replace("&amp;", "&")).content.decode()
+    assert "kent-response.xlsx" in sources and ">C9<" in sources
+    assert ">C7<" not in sources  # the total came from the Total row, not the ages
+    ages = staff.get(reverse("dashboard-sources", args=["roll"]) + "?period=2018-19&age=13")
+    assert ">C7<" in ages.content.decode()
+
+
+def test_the_workbook_export_has_every_table_and_neutralises_formulas(staff, campaign):
+    doc = document(campaign, "kent", name="=HYPERLINK(evil).xlsx")
+    obs(doc, "2018-19", 30, derived=True)
+    obs(doc, "2018-19", 30, offence="=cmd|' /C calc'!A0")
+    response = staff.get(reverse("dashboard-export-xlsx", args=["roll"]))
+    wb = load_workbook(io.BytesIO(response.content))
+    assert wb.sheetnames == [
+        "Summary",
+        "National",
+        "By force",
+        "By age",
+        "By offence",
+        "Coverage",
+        "Sources",
+    ]
+    assert wb["Summary"]["A2"].value.startswith("Police recorded 30 offences")
+    sources = list(wb["Sources"].iter_rows(values_only=True))
+    assert sources[1][8] == "'=HYPERLINK(evil).xlsx" and sources[1][11] == "B2"
+    offences = list(wb["By offence"].iter_rows(values_only=True))
+    assert offences[1][1] == "'=cmd|' /C calc'!A0"
+    csv_text = staff.get(reverse("dashboard-export-csv", args=["roll"])).content.decode()
+    assert "National,2018-19,30,30,30,1" in csv_text
+    assert ",'=HYPERLINK(evil).xlsx," in csv_text
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_starts_are_neutralised(text):
+    assert safe(text) == "'" + text
+    assert safe(-1) == -1 and safe("Rape") == "Rape"
+
+
+@pytest.mark.skipif(not (SHARED / "samples").is_dir(), reason="../shared is absent")
+def test_the_sample_campaign_rolls_up_to_its_truth(on_commit_at_once):
+    truth = json.loads((SHARED / "samples/campaign/truth.json").read_text())
+    files = sorted(p for p in (SHARED / "samples/campaign").iterdir() if p.suffix != ".json")
+    call_command("import_responses", "--campaign", "samples", "--create", *files, stdout=StringIO())
+    from requests_app.models import Campaign
+
+    r = rollups.campaign_rollup(Campaign.objects.get(slug="samples"))
+    assert r["periods"] == truth["campaign"]["periods"]
+    assert r["forces_expected"] == len(truth["campaign"]["forces_expected"])
+    for period, expected in truth["national"].items():
+        assert r["national"][period]["value"] == expected["value"]
+        assert r["national"][period]["per_day"] == pytest.approx(expected["per_day"], abs=1e-3)
+        assert r["national"][period]["forces_reporting"] == len(truth["files"])
+        assert r["age"][period]["mode"] == int(truth["age"][period]["mode_single_year"])
+        assert r["age"][period]["at_or_under_10"]["value"] == truth["age"][period]["at_or_under_10"]
+        for category, count in truth["offences"][period].items():
+            assert r["offence"][period][category]["value"] == count
+        missing = set(r["coverage"][period]["missing"])
+        assert missing == set(truth["campaign"]["forces_silent"])
+    for name, file_truth in truth["files"].items():
+        for period, value in file_truth["totals"].items():
+            assert r["by_force"][file_truth["force"]][period]["value"] == value, name
