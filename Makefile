@@ -33,6 +33,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_extract.py --write
+	$(PY) bench/bench_rollup.py --write
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media

@@ -1,7 +1,8 @@
 """National figures from the counted responses, by the rules of SPEC 8.
 
-One GROUP BY in the database reduces the observations to sums per document, table, period, age
-and offence; everything after works on those few groups, not on rows. The result is stored per
+A GROUP BY in the database reduces the observations to one sum per document, period, table and
+kind of figure; two more sum the age and offence breakdowns of the tables chosen. Python only
+ever sees those few sums, never rows. The result is stored per
 campaign and recomputed only when the campaign's documents change.
 
 Rules: a force's figure for a period is its explicit total where it gave one, else the sum of one
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
 
 from aggregation.extraction.labels import parse_age
 from aggregation.extraction.summary import ZERO, Bounds
@@ -51,79 +52,105 @@ def bounds_json(b: Bounds | None) -> dict:
     return {"value": b.value, "lower": b.lower, "upper": b.upper}
 
 
+# What a table gives for one period: its explicit total, an age or offence breakdown, or an
+# age x offence crosstab (which is both breakdowns).
+TOTAL, AGES, OFFENCES, CROSS = "t", "a", "o", "x"
+KIND = Case(
+    When(age="", offence="", then=Value(TOTAL)),
+    When(offence="", then=Value(AGES)),
+    When(age="", then=Value(OFFENCES)),
+    default=Value(CROSS),
+)
+
+
 @dataclass
 class Figure:
-    """One force's figures for one period, from one document."""
+    """One force's figure for one period, from one document."""
 
     document: int
-    total: Bounds | None = None
-    source: str = ""  # "total", "ages" or "offences": where the total came from
-    tables: set[int] = field(default_factory=set)
-    age_tables: set[int] = field(default_factory=set)
-    offence_tables: set[int] = field(default_factory=set)
+    total: Bounds
+    source: str  # "total", "ages" or "offences": where the total came from
+    tables: list[int]
+    age_tables: list[int] = field(default_factory=list)
+    offence_tables: list[int] = field(default_factory=list)
     ages: dict[str, Bounds] = field(default_factory=dict)
     offences: dict[str, Bounds] = field(default_factory=dict)
 
 
-def grouped_observations(campaign: Campaign) -> list[dict]:
-    """The one GROUP BY: counted documents, base rows and period totals only."""
-    return list(
-        Observation.objects.filter(
-            document__request__campaign=campaign,
-            document__status__in=COUNTED,
-            period__in=campaign.periods,
+def _counted(campaign: Campaign):
+    """Base rows and period totals of the campaign's counted documents, in the periods asked."""
+    return Observation.objects.filter(
+        document__request__campaign=campaign,
+        document__status__in=COUNTED,
+        period__in=campaign.periods,
+    ).filter(Q(derived=False) | Q(age="", offence=""))
+
+
+def table_sums(campaign: Campaign):
+    """First GROUP BY: per document, period and table, the sum of each kind of figure.
+
+    Small output (documents x periods x tables x 4), whatever the number of cells.
+    """
+    return (
+        _counted(campaign)
+        .annotate(kind=KIND)
+        .values_list("force_id", "document_id", "period", "table", "kind")
+        .annotate(
+            lower_sum=Sum("lower"),
+            upper_sum=Sum("upper"),
+            # For total cells: the spread of their bounds, to see that they agree.
+            lowest=Min("lower"),
+            highest=Max("upper"),
+            lower_max=Max("lower"),
+            upper_min=Min("upper"),
         )
-        .filter(Q(derived=False) | Q(age="", offence=""))
-        .values("document_id", "force_id", "table", "period", "age", "offence")
-        .annotate(lower=Sum("lower"), upper=Sum("upper"), n=Count("id"))
         .order_by()
     )
 
 
-def _first_table(groups: list[dict]) -> list[dict]:
-    """One table's groups: two tables with the same breakdown are copies, never added."""
-    if not groups:
-        return []
-    table = min(g["table"] for g in groups)
-    return [g for g in groups if g["table"] == table]
-
-
-def _sum_by(groups: list[dict], key: str) -> dict[str, Bounds]:
-    sums: dict[str, Bounds] = defaultdict(lambda: ZERO)
-    for g in groups:
-        sums[g[key]] = sums[g[key]] + Bounds(g["lower"], g["upper"])
-    return dict(sums)
-
-
-def _figure(document: int, groups: list[dict], conflicts: list[dict], where: dict) -> Figure:
-    fig = Figure(document=document)
-    totals = [g for g in groups if not g["age"] and not g["offence"]]
-    by_age = _first_table([g for g in groups if g["age"] and not g["offence"]]) or _first_table(
-        [g for g in groups if g["age"] and g["offence"]]
-    )
-    by_offence = _first_table([g for g in groups if g["offence"] and not g["age"]]) or _first_table(
-        [g for g in groups if g["age"] and g["offence"]]
-    )
-    fig.ages = _sum_by(by_age, "age")
-    fig.offences = _sum_by(by_offence, "offence")
-    fig.age_tables = {g["table"] for g in by_age}
-    fig.offence_tables = {g["table"] for g in by_offence}
-    if totals:
-        per_table = {g["table"]: Bounds(g["lower"], g["upper"]) for g in totals}
-        if len(set(per_table.values())) > 1:
-            conflicts.append(
-                {**where, "kind": "totals_differ_between_tables", "document": document}
-            )
-        fig.total = Bounds(
-            min(b.lower for b in per_table.values()), max(b.upper for b in per_table.values())
+def _candidate(document: int, tables: dict[str, dict[int, tuple]], where: dict, conflicts):
+    """A document's figure for a period: explicit total, else one complete breakdown."""
+    first = {kind: min(t) for kind, t in tables.items()}
+    age_table = first.get(AGES, first.get(CROSS))
+    offence_table = first.get(OFFENCES, first.get(CROSS))
+    ages = [age_table] if age_table is not None else []
+    offences = [offence_table] if offence_table is not None else []
+    if TOTAL in tables:
+        # Several total cells (a Total row and a Total column, or two tables) are one figure:
+        # never added; their widest bounds stand, and a disagreement is a conflict.
+        totals = tables[TOTAL].values()
+        lowest, highest = min(t[2] for t in totals), max(t[3] for t in totals)
+        if lowest != max(t[4] for t in totals) or highest != min(t[5] for t in totals):
+            conflicts.append({**where, "kind": "totals_differ", "document": document})
+        return Figure(
+            document, Bounds(lowest, highest), "total", sorted(tables[TOTAL]), ages, offences
         )
-        fig.source, fig.tables = "total", set(per_table)
-    elif fig.ages:
-        fig.total, fig.source, fig.tables = sum(fig.ages.values(), ZERO), "ages", fig.age_tables
-    elif fig.offences:
-        fig.total, fig.source = sum(fig.offences.values(), ZERO), "offences"
-        fig.tables = fig.offence_tables
-    return fig
+    if age_table is not None:
+        lower, upper = tables.get(AGES, tables.get(CROSS))[age_table][:2]
+        return Figure(document, Bounds(lower, upper), "ages", ages, ages, offences)
+    if offence_table is not None:
+        lower, upper = tables[OFFENCES][offence_table][:2]
+        return Figure(document, Bounds(lower, upper), "offences", offences, ages, offences)
+    return None
+
+
+def _breakdowns(campaign: Campaign, chosen: dict[tuple[int, str], Figure]) -> None:
+    """Second and third GROUP BY: the age and offence breakdowns of the chosen documents."""
+    documents = {f.document for f in chosen.values()}
+    for dimension, target in (("age", "ages"), ("offence", "offences")):
+        rows = (
+            _counted(campaign)
+            .filter(document_id__in=documents, derived=False)
+            .exclude(**{dimension: ""})
+            .values_list("force_id", "document_id", "period", "table", dimension)
+            .annotate(lower_sum=Sum("lower"), upper_sum=Sum("upper"))
+            .order_by()
+        )
+        for force_id, document, period, table, key, lower, upper in rows:
+            fig = chosen.get((force_id, period))
+            # Only the one table the figure's breakdown comes from: a copy is never added.
+            if fig and fig.document == document and table in getattr(fig, f"{dimension}_tables"):
+                getattr(fig, target)[key] = Bounds(lower, upper)
 
 
 def _at_or_under(ages: dict[str, Bounds]) -> Bounds | None:
@@ -176,48 +203,51 @@ def _fingerprint(campaign: Campaign) -> str:
 
 
 def compute(campaign: Campaign) -> dict:
-    """The campaign's figures, freshly from the observations."""
-    periods = list(campaign.periods)
+    """The campaign's figures, freshly from the observations: three GROUP BY queries."""
     documents = {
-        d["pk"]: d
+        d["pk"]: (d["pinned"], d["uploaded_at"], d["pk"])
         for d in Document.objects.filter(request__campaign=campaign, status__in=COUNTED).values(
-            "pk", "pinned", "uploaded_at", "original_name"
+            "pk", "pinned", "uploaded_at"
         )
     }
-    by_doc: dict[tuple[int, int, str], list[dict]] = defaultdict(list)
-    for g in grouped_observations(campaign):
-        by_doc[(g["force_id"], g["document_id"], g["period"])].append(g)
+    per_doc: dict[tuple[int, int, str], dict[str, dict[int, tuple]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    for force_id, doc_id, period, table, kind, *sums in table_sums(campaign):
+        per_doc[(force_id, doc_id, period)][kind][table] = tuple(sums)
 
     conflicts: list[dict] = []
     candidates: dict[tuple[int, str], list[Figure]] = defaultdict(list)
-    for (force_id, doc_id, period), groups in by_doc.items():
+    for (force_id, doc_id, period), tables in per_doc.items():
         where = {"force_id": force_id, "period": period}
-        fig = _figure(doc_id, groups, conflicts, where)
-        if fig.total is not None:
+        fig = _candidate(doc_id, tables, where, conflicts)
+        if fig is not None:
             candidates[(force_id, period)].append(fig)
-
-    def precedence(fig: Figure):
-        d = documents[fig.document]
-        return (d["pinned"], d["uploaded_at"], fig.document)
 
     chosen: dict[tuple[int, str], Figure] = {}
     for key, figs in candidates.items():
-        figs.sort(key=precedence, reverse=True)
+        # Newest counts, unless a researcher pinned a document.
+        figs.sort(key=lambda f: documents[f.document], reverse=True)
         chosen[key] = figs[0]
-        for other in figs[1:]:
-            if other.total != figs[0].total:
-                conflicts.append(
-                    {
-                        "force_id": key[0],
-                        "period": key[1],
-                        "kind": "documents_differ",
-                        "document": figs[0].document,
-                        "other_document": other.document,
-                        "counted": bounds_json(figs[0].total),
-                        "other": bounds_json(other.total),
-                    }
-                )
-    return {"periods": periods, "figures": _figures_json(chosen), "conflicts": conflicts}
+        conflicts += [
+            {
+                "force_id": key[0],
+                "period": key[1],
+                "kind": "documents_differ",
+                "document": figs[0].document,
+                "other_document": other.document,
+                "counted": bounds_json(figs[0].total),
+                "other": bounds_json(other.total),
+            }
+            for other in figs[1:]
+            if other.total != figs[0].total
+        ]
+    _breakdowns(campaign, chosen)
+    return {
+        "periods": list(campaign.periods),
+        "figures": _figures_json(chosen),
+        "conflicts": conflicts,
+    }
 
 
 def _figures_json(chosen: dict[tuple[int, str], Figure]) -> list[dict]:
@@ -227,9 +257,9 @@ def _figures_json(chosen: dict[tuple[int, str], Figure]) -> list[dict]:
             "period": period,
             "document": fig.document,
             "source": fig.source,
-            "tables": sorted(fig.tables),
-            "age_tables": sorted(fig.age_tables),
-            "offence_tables": sorted(fig.offence_tables),
+            "tables": fig.tables,
+            "age_tables": fig.age_tables,
+            "offence_tables": fig.offence_tables,
             "total": [fig.total.lower, fig.total.upper],
             "ages": {k: [b.lower, b.upper] for k, b in fig.ages.items()},
             "offences": {k: [b.lower, b.upper] for k, b in fig.offences.items()},

@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks_md import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CAMPAIGN = SHARED / "samples" / "campaign"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-SECTION = "## Extraction"
 ROWS = 200_000
 RUNS = 3
 PERIODS = ("2015-16", "2016-17", "2017-18", "2018-19")
@@ -179,22 +179,6 @@ def table(results: dict[str, dict[str, float]], n_campaign: int, has_engine: boo
     return "\n".join(lines) + "\n"
 
 
-def write_section(body: str) -> None:
-    """Replace the Extraction section of BENCHMARKS.md (or add it), keeping the others."""
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    section = [f"{SECTION}\n", "\n", body]
-    if start is None:
-        lines += ["\n", *section]
-    else:
-        end = next(
-            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-        )
-        lines[start:end] = [*section, "\n"] if end < len(lines) else section
-    BENCHMARKS.write_text("".join(lines))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
@@ -207,7 +191,7 @@ def main() -> None:
     body = run_all()
     print(body)
     if args.write:
-        write_section(body)
+        write_section("Extraction", body)
 
 
 if __name__ == "__main__":
