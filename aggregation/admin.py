@@ -126,6 +126,18 @@ class ReviewActionAdmin(AuditedAdmin):
         return False
 
 
+# One-click decisions on the review page; each posts to review_view.
+REVIEW_ACTIONS = [
+    "approve",
+    "reparse",
+    "no_data",
+    "accept",
+    "pin",
+    "count_breakdown",
+    "count_totals",
+]
+
+
 class MapLabelForm(forms.Form):
     label = forms.CharField()
     term = forms.ModelChoiceField(queryset=Term.objects.none())
@@ -214,6 +226,7 @@ class DocumentAdmin(AuditedAdmin):
                     {r["label"] for r in result.get("reasons", []) if r.get("label")}
                 ),
                 "terms": campaign_terms(document.request.campaign),
+                "review_actions": REVIEW_ACTIONS,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -255,6 +268,13 @@ class DocumentAdmin(AuditedAdmin):
             case "approve":
                 services.document_approve(document=document, by=by, note=data.get("note", ""))
                 return "Approved: its figures now count."
+            case "pin":
+                services.document_pin(document=document, by=by)
+                return "This document now counts over the force's others."
+            case "count_breakdown" | "count_totals":
+                chosen = action == "count_breakdown"
+                services.document_choose_reading(document=document, count_breakdown=chosen, by=by)
+                return f"Counting the {'breakdown' if chosen else 'stated totals'}."
             case "accept":
                 services.document_accept_as_response(document=document, by=by)
                 return "The request is now marked response received."

@@ -20,6 +20,7 @@ from aggregation.serializers import (
     MapLabelSerializer,
     NoteSerializer,
     ObservationSerializer,
+    ReadingSerializer,
     RollupSerializer,
     UploadSerializer,
 )
@@ -112,6 +113,28 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         params = NoteSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         services.document_approve(document=document, by=request.user, **params.validated_data)
+        return self._done(document)
+
+    @extend_schema(request=None, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"])
+    def pin(self, request: Request, pk: str | None = None) -> Response:
+        """Count this document over the force's other documents."""
+        document = self.get_object()
+        services.document_pin(document=document, by=request.user)
+        return self._done(document)
+
+    @extend_schema(request=ReadingSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"], url_path="choose-reading")
+    def choose_reading(self, request: Request, pk: str | None = None) -> Response:
+        """Where stated totals and their breakdown disagree, choose which counts."""
+        document = self.get_object()
+        params = ReadingSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        services.document_choose_reading(
+            document=document,
+            count_breakdown=params.validated_data["reading"] == "breakdown",
+            by=request.user,
+        )
         return self._done(document)
 
     @extend_schema(request=None, responses=DocumentSerializer)

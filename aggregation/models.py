@@ -135,6 +135,7 @@ class ReviewAction(models.Model):
         MAP_LABEL = "map_label", "Mapped a label"
         EXCLUDE_TABLE = "exclude_table", "Excluded a table"
         CHOOSE_READING = "choose_reading", "Chose a reading"
+        PIN = "pin", "Chose this document over the force's others"
         NO_DATA = "no_data", "Marked no data"
         REPARSE = "reparse", "Re-parsed"
         APPROVE = "approve", "Approved"

@@ -196,6 +196,7 @@ def _change(a: Bounds | None, b: Bounds | None) -> dict | None:
 
 
 def _fingerprint(campaign: Campaign) -> str:
+    # Every change that moves a figure (parse, review, pin, reading) touches status_changed_at.
     docs = Document.objects.filter(request__campaign=campaign).aggregate(
         n=Count("id"), changed=Max("status_changed_at")
     )
@@ -205,9 +206,9 @@ def _fingerprint(campaign: Campaign) -> str:
 def compute(campaign: Campaign) -> dict:
     """The campaign's figures, freshly from the observations: three GROUP BY queries."""
     documents = {
-        d["pk"]: (d["pinned"], d["uploaded_at"], d["pk"])
+        d["pk"]: d
         for d in Document.objects.filter(request__campaign=campaign, status__in=COUNTED).values(
-            "pk", "pinned", "uploaded_at"
+            "pk", "pinned", "uploaded_at", "count_breakdown"
         )
     }
     per_doc: dict[tuple[int, int, str], dict[str, dict[int, tuple]]] = defaultdict(
@@ -220,6 +221,8 @@ def compute(campaign: Campaign) -> dict:
     candidates: dict[tuple[int, str], list[Figure]] = defaultdict(list)
     for (force_id, doc_id, period), tables in per_doc.items():
         where = {"force_id": force_id, "period": period}
+        if documents[doc_id]["count_breakdown"]:
+            tables.pop(TOTAL, None)  # a researcher chose the parts over the stated total
         fig = _candidate(doc_id, tables, where, conflicts)
         if fig is not None:
             candidates[(force_id, period)].append(fig)
@@ -227,7 +230,10 @@ def compute(campaign: Campaign) -> dict:
     chosen: dict[tuple[int, str], Figure] = {}
     for key, figs in candidates.items():
         # Newest counts, unless a researcher pinned a document.
-        figs.sort(key=lambda f: documents[f.document], reverse=True)
+        figs.sort(
+            key=lambda f: (documents[f.document]["pinned"], documents[f.document]["uploaded_at"]),
+            reverse=True,
+        )
         chosen[key] = figs[0]
         conflicts += [
             {

@@ -34,6 +34,8 @@ class DocumentSerializer(serializers.ModelSerializer):
             "reasons",
             "tables",
             "excluded_tables",
+            "pinned",
+            "count_breakdown",
             "uploaded_by",
             "uploaded_at",
             "status_url",
@@ -88,6 +90,10 @@ class MapLabelSerializer(serializers.Serializer):
 
 class ExcludeTablesSerializer(serializers.Serializer):
     tables = serializers.ListField(child=serializers.IntegerField(min_value=0), allow_empty=False)
+
+
+class ReadingSerializer(serializers.Serializer):
+    reading = serializers.ChoiceField(choices=["totals", "breakdown"])
 
 
 class NoteSerializer(serializers.Serializer):

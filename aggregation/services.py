@@ -301,6 +301,24 @@ def document_approve(*, document: Document, by: User | None, note: str = "") -> 
     _record(document, ReviewAction.Kind.APPROVE, by, note=note, was=document.status)
 
 
+@transaction.atomic
+def document_choose_reading(*, document: Document, count_breakdown: bool, by: User | None) -> None:
+    """Choose between a stated total and the sum of its breakdown, where they disagree."""
+    Document.objects.filter(pk=document.pk).update(
+        count_breakdown=count_breakdown, status_changed_at=timezone.now()
+    )
+    reading = "breakdown" if count_breakdown else "stated totals"
+    _record(document, ReviewAction.Kind.CHOOSE_READING, by, reading=reading)
+
+
+@transaction.atomic
+def document_pin(*, document: Document, by: User | None) -> None:
+    """Count this document's figures over the force's other documents for the same request."""
+    Document.objects.filter(request=document.request).exclude(pk=document.pk).update(pinned=False)
+    Document.objects.filter(pk=document.pk).update(pinned=True, status_changed_at=timezone.now())
+    _record(document, ReviewAction.Kind.PIN, by)
+
+
 def document_accept_as_response(*, document: Document, by: User | None) -> None:
     """A parsed or approved response moves its request to "response received"."""
     if document.status not in (DocumentStatus.PARSED, DocumentStatus.APPROVED):

@@ -310,6 +310,12 @@ class Document(models.Model):
     excluded_tables = models.JSONField(
         default=list, blank=True, help_text="Indexes of tables a researcher excluded."
     )
+    # Where a stated total and its breakdown disagree, a researcher chooses which to count.
+    count_breakdown = models.BooleanField(
+        "count the breakdown, not the stated totals",
+        default=False,
+        help_text="Set when the file's totals are wrong and its parts are right.",
+    )
     # Among a force's documents the newest counts for a period, unless a researcher pins one.
     pinned = models.BooleanField(
         default=False, help_text="Count this document's figures over newer ones for its force."

@@ -362,3 +362,29 @@ def test_the_sample_campaign_rolls_up_to_its_truth(on_commit_at_once):
     for name, file_truth in truth["files"].items():
         for period, value in file_truth["totals"].items():
             assert r["by_force"][file_truth["force"]][period]["value"] == value, name
+
+
+def test_a_researcher_may_count_the_breakdown_instead_of_a_wrong_total(campaign, researcher):
+    from aggregation import services
+
+    doc = document(campaign, "kent")
+    obs(doc, "2018-19", 31, derived=True)  # the force's Total row is wrong
+    obs(doc, "2018-19", 10, age="12")
+    obs(doc, "2018-19", 20, age="13")
+    assert rollups.campaign_rollup(campaign)["national"]["2018-19"]["value"] == 31
+    services.document_choose_reading(document=doc, count_breakdown=True, by=researcher)
+    assert rollups.campaign_rollup(campaign)["national"]["2018-19"]["value"] == 30
+    assert doc.reviews.get().detail == {"reading": "breakdown"}
+
+
+def test_pinning_through_the_service_moves_the_figure_and_is_recorded(campaign, researcher):
+    from aggregation import services
+
+    old = document(campaign, "kent", name="old.xlsx")
+    obs(old, "2018-19", 30, derived=True)
+    new = document(campaign, "kent", name="new.xlsx")
+    obs(new, "2018-19", 33, derived=True)
+    assert rollups.campaign_rollup(campaign)["by_force"]["kent"]["2018-19"]["value"] == 33
+    services.document_pin(document=old, by=researcher)
+    assert rollups.campaign_rollup(campaign)["by_force"]["kent"]["2018-19"]["value"] == 30
+    assert old.reviews.get().kind == "pin" and old.reviews.get().by == researcher
