@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format bench bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "foitrack needs Python 3.11"'
@@ -34,6 +34,9 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_extract.py --write
 	$(PY) bench/bench_rollup.py --write
+
+bench-load: $(STAMP)
+	$(PY) bench/load.py --write
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media

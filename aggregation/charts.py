@@ -34,7 +34,7 @@ def _link(bar: Bar, inner: str) -> str:
     return f'<a href="{escape(bar.href)}">{inner}</a>' if bar.href else inner
 
 
-def horizontal(bars: list[Bar], *, title: str, width: int = 720, label_width: int = 190) -> str:
+def horizontal(bars: list[Bar], *, title: str, width: int = 820, label_width: int = 290) -> str:
     """One row per bar: used for forces (sorted by the caller) and categories."""
     row, top = 22, 28
     height = top + row * len(bars) + 10
@@ -75,7 +75,8 @@ def horizontal(bars: list[Bar], *, title: str, width: int = 720, label_width: in
 def vertical(bars: list[Bar], *, title: str, height: int = 260, bar_width: int = 64) -> str:
     """Columns left to right: the national trend by period."""
     top, bottom, gap = 30, 40, 24
-    width = max(len(bars), 1) * (bar_width + gap) + gap
+    # Wide enough for the title as well as the columns.
+    width = max(max(len(bars), 1) * (bar_width + gap) + gap, 8 * len(title))
     plot = height - top - bottom
     scale_max = max((b.upper for b in bars if b.upper is not None), default=0) or 1
     parts = [

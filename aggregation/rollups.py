@@ -17,11 +17,12 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 
 from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
 
-from aggregation.extraction.labels import parse_age
+from aggregation.extraction.labels import parse_age as _parse_age
 from aggregation.extraction.summary import ZERO, Bounds
 from aggregation.models import CampaignRollup, Observation
 from requests_app.models import (
@@ -38,6 +39,10 @@ from requests_app.models import (
 COUNTED = (DocumentStatus.PARSED, DocumentStatus.APPROVED)
 AT_OR_UNDER = 10
 SMALL_FORCE = 20
+
+
+# A campaign has a handful of age labels, read thousands of times per rollup.
+parse_age = lru_cache(maxsize=4096)(_parse_age)
 
 
 def days_in(period: str) -> int:
@@ -502,6 +507,10 @@ def _amount(b: dict) -> str:
     return f"between {b['lower']:,} and {b['upper']:,}"
 
 
+def _forces(n: int) -> str:
+    return f"{n} force" if n == 1 else f"{n} forces"
+
+
 def headline(rollup: dict) -> str:
     """The sentence researchers publish (SPEC 1), written from the figures, coverage stated."""
     periods = [p for p in rollup["periods"] if rollup["national"][p]["lower"] is not None]
@@ -523,7 +532,8 @@ def headline(rollup: dict) -> str:
         parts[0] += f", {direction} from {_amount(before)} in {first}"
     sentence = parts[0]
     if now["per_day"] is not None:
-        sentence += f": {round(now['per_day']):,} a day"
+        per_day = now["per_day"]
+        sentence += f": {per_day:.1f} a day" if per_day < 10 else f": {round(per_day):,} a day"
     sentence += "."
     ages = rollup["age"][last]
     if ages["forces_reporting"]:
@@ -536,13 +546,12 @@ def headline(rollup: dict) -> str:
             )
         if bits:
             sentence += (
-                f" Among the {ages['forces_reporting']} forces giving ages, "
+                f" Among the {_forces(ages['forces_reporting'])} giving ages, "
                 + "; ".join(bits)
                 + "."
             )
-    sentence += (
-        f" Figures came from {now['forces_reporting']} of the {rollup['forces_expected']} forces"
-    )
+    expected = _forces(rollup["forces_expected"])
+    sentence += f" Figures came from {now['forces_reporting']} of the {expected}"
     spread = rollup["spread"][last]
     if spread:
         sentence += (

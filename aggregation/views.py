@@ -19,9 +19,10 @@ from requests_app.selectors import campaign_outcome
 can_view = permission_required("requests_app.view_campaign", raise_exception=True)
 
 
-def _sources_url(campaign: Campaign, **params: str) -> str:
+def _sources_url(base: str, **params: str) -> str:
+    """A link to the sources page: `base` is its URL, reversed once per page, not per link."""
     query = urlencode({k: v for k, v in params.items() if v is not None})
-    return reverse("dashboard-sources", args=[campaign.slug]) + (f"?{query}" if query else "")
+    return base + (f"?{query}" if query else "")
 
 
 def _bar(label: str, figure: dict | None, href: str = "", note: str = "") -> charts.Bar:
@@ -30,15 +31,15 @@ def _bar(label: str, figure: dict | None, href: str = "", note: str = "") -> cha
     return charts.Bar(label, figure["lower"], figure["upper"], href)
 
 
-def _charts(campaign: Campaign, rollup: dict) -> dict[str, str]:
+def _charts(sources: str, rollup: dict) -> dict[str, str]:
     periods = rollup["periods"]
     last = periods[-1] if periods else None
-    trend = [_bar(p, rollup["national"][p], _sources_url(campaign, period=p)) for p in periods]
+    trend = [_bar(p, rollup["national"][p], _sources_url(sources, period=p)) for p in periods]
     result = {"trend": charts.vertical(trend, title="Offences recorded, all reporting forces")}
     if last is None:
         return result
     forces = [
-        _bar(slug, by_period.get(last), _sources_url(campaign, period=last, force=slug))
+        _bar(slug, by_period.get(last), _sources_url(sources, period=last, force=slug))
         for slug, by_period in rollup["by_force"].items()
         if last in by_period
     ]
@@ -49,12 +50,12 @@ def _charts(campaign: Campaign, rollup: dict) -> dict[str, str]:
     ]
     result["forces"] = charts.horizontal(forces, title=f"By force, {last} (largest first)")
     ages = [
-        _bar(age, b, _sources_url(campaign, period=last, age=age))
+        _bar(age, b, _sources_url(sources, period=last, age=age))
         for age, b in rollup["age"][last]["ages"].items()
     ]
     result["ages"] = charts.horizontal(ages, title=f"By age of victim, {last}")
     offences = [
-        _bar(name, b, _sources_url(campaign, period=last, offence=name))
+        _bar(name, b, _sources_url(sources, period=last, offence=name))
         for name, b in rollup["offence"][last].items()
     ]
     result["offences"] = charts.horizontal(offences, title=f"By offence, {last}")
@@ -65,20 +66,21 @@ def _charts(campaign: Campaign, rollup: dict) -> dict[str, str]:
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     rollup = campaign_rollup(campaign)
+    sources = reverse("dashboard-sources", args=[campaign.slug])
     context = {
         **admin.site.each_context(request),
         "title": f"Figures: {campaign.title}",
         "campaign": campaign,
         "rollup": rollup,
-        "charts": {k: mark_safe(v) for k, v in _charts(campaign, rollup).items()},
+        "charts": {k: mark_safe(v) for k, v in _charts(sources, rollup).items()},
         "outcome": campaign_outcome(campaign),
-        "rows": _national_rows(campaign, rollup),
-        "force_rows": _force_rows(campaign, rollup),
+        "rows": _national_rows(sources, rollup),
+        "force_rows": _force_rows(sources, rollup),
     }
     return render(request, "aggregation/dashboard.html", context)
 
 
-def _national_rows(campaign: Campaign, rollup: dict) -> list[dict]:
+def _national_rows(sources: str, rollup: dict) -> list[dict]:
     return [
         {
             "period": p,
@@ -86,19 +88,19 @@ def _national_rows(campaign: Campaign, rollup: dict) -> list[dict]:
             "age": rollup["age"][p],
             "like": rollup["like_for_like"]["national"][p],
             "change": rollup["change"].get(f"{rollup['periods'][i - 1]} to {p}") if i else None,
-            "href": _sources_url(campaign, period=p),
+            "href": _sources_url(sources, period=p),
             "missing": rollup["coverage"][p]["missing"],
         }
         for i, p in enumerate(rollup["periods"])
     ]
 
 
-def _force_rows(campaign: Campaign, rollup: dict) -> list[dict]:
+def _force_rows(sources: str, rollup: dict) -> list[dict]:
     return [
         {
             "force": slug,
             "cells": [
-                {"figure": by_period.get(p), "href": _sources_url(campaign, period=p, force=slug)}
+                {"figure": by_period.get(p), "href": _sources_url(sources, period=p, force=slug)}
                 for p in rollup["periods"]
             ],
         }
