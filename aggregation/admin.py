@@ -174,6 +174,9 @@ class DocumentAdmin(AuditedAdmin):
         "rows_read",
         "attempts",
         "excluded_tables",
+        # Changed by the review buttons, which keep who and when and refresh the figures.
+        "pinned",
+        "count_breakdown",
         "uploaded_by",
         "uploaded_at",
     ]
