@@ -132,25 +132,29 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
     vocabulary = selectors.campaign_vocabulary(document.request.campaign, document.request.force)
     with document.file.open("rb") as f:
         content = f.read()
-    result = extract(content, vocabulary, progress=_progress_writer(document_id))
-    return _store_result(document, result)
+    progress = ProgressWriter(document_id)
+    result = extract(content, vocabulary, progress=progress)
+    return _store_result(document, result, rows_read=progress.rows)
 
 
-def _progress_writer(document_id: int):
-    last = time.monotonic()
+class ProgressWriter:
+    """Rows read so far, written to the document now and then for the admin and the API."""
 
-    def progress(rows: int) -> None:
-        nonlocal last
+    def __init__(self, document_id: int) -> None:
+        self.document_id, self.rows, self._last = document_id, 0, time.monotonic()
+
+    def __call__(self, rows: int) -> None:
+        self.rows = rows
         now = time.monotonic()
-        if now - last >= PROGRESS_EVERY_SECONDS:
-            Document.objects.filter(pk=document_id).update(rows_read=rows)
-            last = now
-
-    return progress
+        if now - self._last >= PROGRESS_EVERY_SECONDS:
+            Document.objects.filter(pk=self.document_id).update(rows_read=rows)
+            self._last = now
 
 
 @transaction.atomic
-def _store_result(document: Document, result: ExtractionResult) -> DocumentStatus:
+def _store_result(
+    document: Document, result: ExtractionResult, *, rows_read: int
+) -> DocumentStatus:
     document = Document.objects.select_for_update().get(pk=document.pk)
     excluded = set(document.excluded_tables)
     Observation.objects.filter(document=document).delete()
@@ -185,6 +189,7 @@ def _store_result(document: Document, result: ExtractionResult) -> DocumentStatu
     blocking = dict.fromkeys(r.message for r in result.reasons if r.blocking)
     document.status_reason = "; ".join(blocking)[:2000]
     document.format = result.format or document.format
+    document.rows_read = rows_read
     document.status_changed_at = timezone.now()
     document.save()
     return status

@@ -31,7 +31,7 @@ def _bar(label: str, figure: dict | None, href: str = "", note: str = "") -> cha
     return charts.Bar(label, figure["lower"], figure["upper"], href)
 
 
-def _charts(sources: str, rollup: dict) -> dict[str, str]:
+def _charts(sources: str, rollup: dict, names: dict[str, str]) -> dict[str, str]:
     periods = rollup["periods"]
     last = periods[-1] if periods else None
     trend = [_bar(p, rollup["national"][p], _sources_url(sources, period=p)) for p in periods]
@@ -39,13 +39,17 @@ def _charts(sources: str, rollup: dict) -> dict[str, str]:
     if last is None:
         return result
     forces = [
-        _bar(slug, by_period.get(last), _sources_url(sources, period=last, force=slug))
+        _bar(
+            names.get(slug, slug),
+            by_period.get(last),
+            _sources_url(sources, period=last, force=slug),
+        )
         for slug, by_period in rollup["by_force"].items()
         if last in by_period
     ]
     forces.sort(key=lambda b: (-(b.upper or 0), b.label))
     forces += [
-        charts.Bar(slug, None, None, note=why)
+        charts.Bar(names.get(slug, slug), None, None, note=why)
         for slug, why in rollup["coverage"][last]["missing"].items()
     ]
     result["forces"] = charts.horizontal(forces, title=f"By force, {last} (largest first)")
@@ -67,15 +71,16 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     rollup = campaign_rollup(campaign)
     sources = reverse("dashboard-sources", args=[campaign.slug])
+    names = dict(campaign.target_forces.values_list("slug", "short_name"))
     context = {
         **admin.site.each_context(request),
         "title": f"Figures: {campaign.title}",
         "campaign": campaign,
         "rollup": rollup,
-        "charts": {k: mark_safe(v) for k, v in _charts(sources, rollup).items()},
+        "charts": {k: mark_safe(v) for k, v in _charts(sources, rollup, names).items()},
         "outcome": campaign_outcome(campaign),
         "rows": _national_rows(sources, rollup),
-        "force_rows": _force_rows(sources, rollup),
+        "force_rows": _force_rows(sources, rollup, names),
     }
     return render(request, "aggregation/dashboard.html", context)
 
@@ -95,10 +100,10 @@ def _national_rows(sources: str, rollup: dict) -> list[dict]:
     ]
 
 
-def _force_rows(sources: str, rollup: dict) -> list[dict]:
+def _force_rows(sources: str, rollup: dict, names: dict[str, str]) -> list[dict]:
     return [
         {
-            "force": slug,
+            "force": names.get(slug, slug),
             "cells": [
                 {"figure": by_period.get(p), "href": _sources_url(sources, period=p, force=slug)}
                 for p in rollup["periods"]

@@ -36,6 +36,32 @@ class AuditedAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+admin.site.site_header = "foitrack"
+admin.site.site_title = "foitrack"
+admin.site.index_title = "FOI requests to police forces, and the figures they return"
+
+
+class ListField(forms.CharField):
+    """A list edited as text, one item per comma: "2017-18, 2018-19"; JSON lists pass too."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = (super().to_python(value) or "").strip().strip("[]")
+        return [part.strip().strip("'\"") for part in text.split(",") if part.strip()]
+
+
+class CampaignForm(forms.ModelForm):
+    periods = ListField(help_text="Financial years, e.g. 2017-18, 2018-19.")
+
+    class Meta:
+        model = Campaign
+        fields = ["title", "slug", "owner", "request_text", "periods", "target_forces"]
+
+
 class ForceAliasInline(admin.TabularInline):
     model = ForceAlias
     extra = 1
@@ -67,6 +93,7 @@ class ExemptionAdmin(admin.ModelAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
     list_display = ["title", "owner", "sent_on", "request_count", "overdue_count"]
     list_select_related = ["owner"]
     prepopulated_fields = {"slug": ["title"]}
@@ -133,6 +160,7 @@ class EventForm(forms.ModelForm):
     class Meta:
         model = RequestEvent
         fields = ["kind", "occurred_on", "target_on", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2, "cols": 30})}
 
     def clean(self):
         data = super().clean()
@@ -214,6 +242,8 @@ class FOIRequestForm(forms.ModelForm):
         label="Upload response files",
         help_text="xlsx, xls, ods or csv; several at once. Each is read on the workers.",
     )
+
+    references = ListField(required=False, help_text="The force's own references, by commas.")
 
     class Meta:
         model = FOIRequest

@@ -131,3 +131,37 @@ def test_the_overdue_filter_lists_only_late_requests(admin_client):
         reverse("admin:requests_app_foirequest_changelist") + "?late=overdue"
     )
     assert list(response.context["cl"].result_list) == [late]
+
+
+def test_a_campaign_is_created_with_periods_typed_as_text(admin_client):
+    from requests_app.models import Force
+
+    response = admin_client.post(
+        reverse("admin:requests_app_campaign_add"),
+        {
+            "title": "Typed",
+            "slug": "typed",
+            "owner": admin_client.user.pk,
+            "request_text": "How many?",
+            "periods": "2017-18, 2018-19",
+            "target_forces": [f.pk for f in Force.objects.default_targets()],
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Campaign.objects.get(slug="typed").periods == ["2017-18", "2018-19"]
+
+
+def test_a_period_that_is_not_a_financial_year_is_refused_in_the_form(admin_client):
+    response = admin_client.post(
+        reverse("admin:requests_app_campaign_add"),
+        {
+            "title": "Typed",
+            "slug": "typed",
+            "owner": admin_client.user.pk,
+            "request_text": "How many?",
+            "periods": "2018",
+        },
+    )
+    assert response.status_code == 200
+    assert "is not a financial year" in response.content.decode()
+    assert not Campaign.objects.filter(slug="typed").exists()

@@ -44,6 +44,7 @@ def test_an_upload_is_parsed_into_observations_that_point_to_cells(researcher):
     assert document.format == "xlsx"
     assert len(document.sha256) == 64 and document.size == len(content)
     assert document.uploaded_by == researcher
+    assert document.rows_read == 25  # title, reference, blank, header, 18 ages, total, blank, note
     thirteen = Observation.objects.get(document=document, period="2018-19", age="13")
     assert thirteen.value == data["2018-19"]["13"]
     assert thirteen.sheet == "Response" and thirteen.cell == "C18"

@@ -39,7 +39,10 @@ def read_workbook(
     try:
         data = _load(source, limits)
         kind = sniff(data)
-        return _READERS[kind](data, limits, RowProgress(progress))
+        counter = RowProgress(progress)
+        workbook = _READERS[kind](data, limits, counter)
+        counter.finish()
+        return workbook
     except UnreadableFile:
         raise
     except MemoryError as exc:

@@ -25,6 +25,11 @@ class RowProgress:
             self._callback(self._done)
             self._next = (self._done // PROGRESS_EVERY + 1) * PROGRESS_EVERY
 
+    def finish(self) -> None:
+        """The final count, once the whole file is read."""
+        if self._callback is not None:
+            self._callback(self._done)
+
 
 def normalise_calamine(rows: list[list[object]], progress: RowProgress) -> None:
     """In place: "" (calamine's empty) becomes None, integral floats become int."""
