@@ -186,6 +186,7 @@ class EventForm(forms.ModelForm):
 class RequestEventInline(admin.TabularInline):
     model = RequestEvent
     form = EventForm
+    verbose_name, verbose_name_plural = "event", "Timeline"
     extra = 1
     can_delete = False
     fields = [
