@@ -43,6 +43,9 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         methods=["post"],
         url_path=r"upload/(?P<request_id>\d+)",
         parser_classes=[MultiPartParser, FormParser],
+        # Answers a plain list of what was uploaded: no page wrapper, no list filters.
+        pagination_class=None,
+        filter_backends=[],
     )
     def upload(self, request: Request, request_id: str) -> Response:
         """Upload one or more response files to an FOI request; each is parsed on the workers."""

@@ -223,22 +223,38 @@ def sweep_stuck_documents(*, older_than: timedelta | None = None) -> list[int]:
     return stuck
 
 
-# Review: every decision is kept with who and when.
+# Review: every decision is kept with who and when, as a ReviewAction and in the document's history.
 
 
 def _record(document: Document, kind: ReviewAction.Kind, by: User | None, **detail) -> None:
-    ReviewAction.objects.create(document=document, kind=kind, by=by, detail=detail)
+    action = ReviewAction(document=document, kind=kind, by=by, detail=detail)
+    action._history_user = by
+    action.save()
 
 
-def _reparse_later(document: Document) -> None:
-    _set_status(document.pk, DocumentStatus.QUEUED, attempts=0)
+def _decide(document: Document, by: User | None, **fields) -> Document:
+    """Save a researcher's change through the model, so its history records who and when.
+
+    (Parse progress and worker states use update(): nobody decided those.) Touching
+    status_changed_at also tells the stored rollup that the figures may have moved.
+    """
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    for name, value in {**fields, "status_changed_at": timezone.now()}.items():
+        setattr(document, name, value)
+    document._history_user = by
+    document.save(update_fields=[*fields, "status_changed_at"])
+    return document
+
+
+def _reparse_later(document: Document, by: User | None) -> None:
+    _decide(document, by, status=DocumentStatus.QUEUED, attempts=0)
     transaction.on_commit(lambda: enqueue_parse(document.pk))
 
 
 @transaction.atomic
 def document_reparse(*, document: Document, by: User | None) -> None:
     _record(document, ReviewAction.Kind.REPARSE, by)
-    _reparse_later(document)
+    _reparse_later(document, by)
 
 
 @transaction.atomic
@@ -255,9 +271,11 @@ def document_map_label(
     if not label:
         raise _refuse("label", "Choose the label to map.")
     force = document.request.force if this_force_only else None
-    alias, _ = Alias.objects.get_or_create(
-        term=term, alias=label, force=force, defaults={"created_by": by}
-    )
+    alias = Alias.objects.filter(term=term, alias=label, force=force).first()
+    if alias is None:
+        alias = Alias(term=term, alias=label, force=force, created_by=by)
+        alias._history_user = by
+        alias.save()
     _record(
         document,
         ReviewAction.Kind.MAP_LABEL,
@@ -266,52 +284,48 @@ def document_map_label(
         term=term.name,
         force=force.slug if force else None,
     )
-    _reparse_later(document)
+    _reparse_later(document, by)
     return alias
 
 
 @transaction.atomic
 def document_exclude_tables(*, document: Document, tables: Iterable[int], by: User | None):
-    document = Document.objects.select_for_update().get(pk=document.pk)
-    found = len(document.result.get("tables", []))
+    found = len(Document.objects.get(pk=document.pk).result.get("tables", []))
     chosen = sorted(set(tables))
     bad = [t for t in chosen if not 0 <= t < found]
     if bad:
         raise _refuse("tables", f"No table {bad[0]}: the document has {found} table(s).")
-    document.excluded_tables = sorted(set(document.excluded_tables) | set(chosen))
-    document.save(update_fields=["excluded_tables"])
+    excluded = sorted(set(Document.objects.get(pk=document.pk).excluded_tables) | set(chosen))
+    _decide(document, by, excluded_tables=excluded)
     _record(document, ReviewAction.Kind.EXCLUDE_TABLE, by, tables=chosen)
-    _reparse_later(document)
+    _reparse_later(document, by)
 
 
 @transaction.atomic
 def document_mark_no_data(*, document: Document, by: User | None, note: str = "") -> None:
     Observation.objects.filter(document=document).delete()
-    _set_status(document.pk, DocumentStatus.NO_DATA, status_reason=note or "Marked no data.")
+    _decide(document, by, status=DocumentStatus.NO_DATA, status_reason=note or "Marked no data.")
     _record(document, ReviewAction.Kind.NO_DATA, by, note=note)
 
 
 @transaction.atomic
 def document_approve(*, document: Document, by: User | None, note: str = "") -> None:
     """A researcher vouches for the figures: they count in rollups from now on."""
-    document = Document.objects.select_for_update().get(pk=document.pk)
-    if document.status not in (DocumentStatus.PARSED, DocumentStatus.NEEDS_REVIEW):
+    was = Document.objects.select_for_update().get(pk=document.pk).status
+    if was not in (DocumentStatus.PARSED, DocumentStatus.NEEDS_REVIEW):
         raise _refuse(
-            "status",
-            f"Only a parsed or needs-review document can be approved, not {document.status}.",
+            "status", f"Only a parsed or needs-review document can be approved, not {was}."
         )
-    if not document.observations.exists():
+    if not Observation.objects.filter(document=document).exists():
         raise _refuse("status", "The document has no figures to approve; mark it no data instead.")
-    _set_status(document.pk, DocumentStatus.APPROVED)
-    _record(document, ReviewAction.Kind.APPROVE, by, note=note, was=document.status)
+    _decide(document, by, status=DocumentStatus.APPROVED)
+    _record(document, ReviewAction.Kind.APPROVE, by, note=note, was=was)
 
 
 @transaction.atomic
 def document_choose_reading(*, document: Document, count_breakdown: bool, by: User | None) -> None:
     """Choose between a stated total and the sum of its breakdown, where they disagree."""
-    Document.objects.filter(pk=document.pk).update(
-        count_breakdown=count_breakdown, status_changed_at=timezone.now()
-    )
+    _decide(document, by, count_breakdown=count_breakdown)
     reading = "breakdown" if count_breakdown else "stated totals"
     _record(document, ReviewAction.Kind.CHOOSE_READING, by, reading=reading)
 
@@ -319,8 +333,11 @@ def document_choose_reading(*, document: Document, count_breakdown: bool, by: Us
 @transaction.atomic
 def document_pin(*, document: Document, by: User | None) -> None:
     """Count this document's figures over the force's other documents for the same request."""
-    Document.objects.filter(request=document.request).exclude(pk=document.pk).update(pinned=False)
-    Document.objects.filter(pk=document.pk).update(pinned=True, status_changed_at=timezone.now())
+    for other in Document.objects.filter(request_id=document.request_id, pinned=True).exclude(
+        pk=document.pk
+    ):
+        _decide(other, by, pinned=False)
+    _decide(document, by, pinned=True)
     _record(document, ReviewAction.Kind.PIN, by)
 
 

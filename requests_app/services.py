@@ -170,7 +170,7 @@ def record_event(
         request.exemptions.set(cited)
         request.ncnd = ncnd
 
-    event = RequestEvent.objects.create(
+    event = RequestEvent(
         request=request,
         kind=kind,
         occurred_on=on,
@@ -180,6 +180,9 @@ def record_event(
         status_after=TRANSITIONS[kind].to or request.status,
         recorded_by=by,
     )
+    # History keeps who: the web middleware knows, but a command or task passes `by`.
+    event._history_user = request._history_user = by
+    event.save()
     request.status = event.status_after
     if reference and reference not in request.references:
         request.references = [*request.references, reference]
