@@ -88,6 +88,7 @@ AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # one line per start-up and login in every command and test otherwise
 
 ROOT_URLCONF = "foitrack.urls"
 WSGI_APPLICATION = "foitrack.wsgi.application"

@@ -47,10 +47,13 @@ def _tasks_run_in_process(request):
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(request, tmp_path):
-    # Extraction tests may run with `-p no:django`; they store nothing.
+def _test_settings(request, tmp_path):
+    # Extraction tests may run with `-p no:django`; they need no settings.
     if request.config.pluginmanager.has_plugin("django"):
-        request.getfixturevalue("settings").MEDIA_ROOT = tmp_path / "media"
+        settings = request.getfixturevalue("settings")
+        settings.MEDIA_ROOT = tmp_path / "media"
+        # Many users are made; the real hasher would spend most of the run on them.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

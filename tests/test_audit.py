@@ -31,15 +31,8 @@ AUDITED = [FOIRequest, RequestEvent, Document, Alias, ForceAlias, ReviewAction]
 
 
 @pytest.fixture(autouse=True)
-def _on_commit_runs_at_once(monkeypatch):
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _on_commit(on_commit_at_once):
+    pass
 
 
 @pytest.fixture

@@ -104,16 +104,8 @@ def unoffered_cases() -> list[tuple[Route, str]]:
 
 
 @pytest.fixture(autouse=True)
-def _on_commit_runs_at_once(monkeypatch):
-    from django.db import transaction
-
-    monkeypatch.setattr(transaction, "on_commit", lambda fn, using=None, robust=False: fn())
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Hundreds of users are made here; the real hasher would spend most of the run on them.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _on_commit(on_commit_at_once):
+    pass
 
 
 @pytest.fixture(autouse=True)

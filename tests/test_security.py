@@ -30,11 +30,6 @@ PASSWORD = "pw-correct-horse-12345"
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _private_cache(settings):
     """API throttle counts in a cache of this test's own: never a shared one (CACHE_URL), which
     clearing would empty for everybody, and never counts left over from another test."""
