@@ -165,7 +165,8 @@ def celery_worker_process(request, transactional_db, tmp_path, settings, redis_s
     }
     env.setdefault("SECRET_KEY", "test-only-secret-key-never-used-outside-the-test-suite")
     saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue")}
-    celery_app.conf.update(broker_url=redis_server.url, task_default_queue=queue)
+    use_broker(broker_url=redis_server.url, task_default_queue=queue)
+    drop_producer_pools()
     celery_app.conf.task_always_eager = False
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -182,7 +183,31 @@ def celery_worker_process(request, transactional_db, tmp_path, settings, redis_s
         yield worker
     finally:
         worker.stop()
-        celery_app.conf.update(saved)
+        use_broker(**saved)
+        drop_producer_pools()
+
+
+def drop_producer_pools() -> None:
+    """Forget the producers Celery keeps for the broker URL it first published to.
+
+    An eager task takes a producer too, so once any test has queued a parse in-process the app's
+    pool is bound to the settings' broker (none: amqp://localhost); without this, a worker test
+    run after it would publish there, and its worker would never hear of the parse.
+    """
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def use_broker(**conf) -> None:
+    """Point the producer at another broker, dropping connections pooled for the last one.
+
+    Celery pools connections per app; an earlier test may have opened them to another URL.
+    Celery's own reset for a new process does exactly this.
+    """
+    celery_app.conf.update(conf)
+    celery_app._after_fork()
 
 
 class WorkerHandle:
