@@ -10,8 +10,9 @@ from django.db import InterfaceError, OperationalError
 from aggregation import services
 from aggregation.extraction import interrupts
 
-# A time limit stops the parse; the engine must not report it as a damaged file.
-interrupts.register(SoftTimeLimitExceeded)
+# A time limit stops the parse; the engine must not report it as a damaged file. Nor a database
+# error raised by the progress writer mid-read: it goes up to the task, which retries it.
+interrupts.register(SoftTimeLimitExceeded, OperationalError, InterfaceError)
 
 SOFT_LIMIT = settings.PARSE_TIME_LIMIT_SECONDS
 

@@ -192,10 +192,9 @@ def drop_producer_pools() -> None:
 
     An eager task takes a producer too, so once any test has queued a parse in-process the app's
     pool is bound to the settings' broker (none: amqp://localhost); without this, a worker test
-    run after it would publish there, and its worker would never hear of the parse.
+    run after it would publish there, and its worker would never hear of the parse. (Forget, not
+    close: kombu keeps one pool per URL for the whole process, and a closed one stays closed.)
     """
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

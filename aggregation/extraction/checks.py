@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .context import PERIOD, Context, Figure
-from .grid import cell_ref, range_ref
+from .grid import Sheet, cell_ref, range_ref
 from .values import BARE_SUPPRESSION_MARKERS, CellValue, ValueKind
 
 
@@ -187,3 +187,39 @@ def _report_suppression(ctx: Context) -> None:
         [_ref(f) for f in suppressed],
         blocking=False,
     )
+
+
+# Values under a merged cell: a spreadsheet program shows only the top-left value of the merged
+# area, so anything else there is a figure nobody reading the file sees. Bounded work: a file of
+# absurd merges costs at most this many cells before it is simply flagged.
+_MAX_MERGED_CELLS_CHECKED = 2_000_000
+
+
+def check_merged_cells(sheet: Sheet, ctx: Context) -> None:
+    budget = _MAX_MERGED_CELLS_CHECKED
+    hidden: list[str] = []
+    for m in sheet.merged:
+        for r in range(m.first_row, min(m.last_row, sheet.n_rows - 1) + 1):
+            row = sheet.rows[r]
+            first = m.first_col + 1 if r == m.first_row else m.first_col
+            budget -= max(0, min(m.last_col + 1, len(row)) - first)
+            if budget < 0:
+                ctx.reason(
+                    "merged_cells",
+                    "The sheet has too many merged cells to check what they cover; read it by eye.",
+                    sheet.name,
+                )
+                return
+            hidden += [
+                cell_ref(r, c)
+                for c in range(first, min(m.last_col + 1, len(row)))
+                if row[c] is not None
+            ]
+    if hidden:
+        ctx.reason(
+            "hidden_by_merge",
+            "Cells under merged cells hold values a reader of the file does not see "
+            "(only a merged area's top-left value shows); check which figures the force meant.",
+            sheet.name,
+            sorted(set(hidden), key=hidden.index),
+        )

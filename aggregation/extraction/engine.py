@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable
 
-from .checks import check_totals
+from .checks import check_merged_cells, check_totals
 from .context import PERIOD, Context, Figure
 from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
@@ -99,6 +99,8 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
     """Find every table on every visible sheet, read its figures, check them, judge."""
     ctx = Context(vocabulary)
     visible = _visible_sheets(workbook, ctx)
+    for sheet in visible:
+        check_merged_cells(sheet, ctx)
     scans = [(sheet, scan_sheet(sheet)) for sheet in visible]
     notes = [line for _, scan in scans for line in scan.prose]
     ctx.suppression = suppression_from_notes(notes) or ctx.suppression

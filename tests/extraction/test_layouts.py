@@ -321,3 +321,28 @@ def test_an_engine_fault_is_a_failed_verdict_not_an_exception(monkeypatch) -> No
     monkeypatch.setattr(engine, "understand", broken)
     result = engine.extract(to_xlsx([SheetSpec("S", [r[:] for r in BASE])]), VOCABULARY)
     assert result.verdict is Verdict.FAILED and result.reasons[0].code == "internal_error"
+
+
+def _ages_sheet(merged: list, under: object = None) -> Workbook:
+    rows: list[list[object]] = [["Online offences by age", None], ["Age", "2018-19"]]
+    rows += [[age, 1] for age in range(18)] + [["Total", 18]]
+    rows[0][1] = under
+    return Workbook("xlsx", [Sheet("S", rows, merged)])
+
+
+def test_a_merged_title_over_empty_cells_raises_no_doubt() -> None:
+    from aggregation.extraction.grid import MergedRange
+
+    result = understand(_ages_sheet([MergedRange(0, 0, 0, 1)]), default_vocabulary(("2018-19",)))
+    assert result.verdict is Verdict.PARSED
+    assert "hidden_by_merge" not in {r.code for r in result.reasons}
+
+
+def test_a_value_under_a_merged_cell_is_flagged_with_its_cell() -> None:
+    from aggregation.extraction.grid import MergedRange
+
+    workbook = _ages_sheet([MergedRange(0, 0, 0, 1)], under=42)
+    result = understand(workbook, default_vocabulary(("2018-19",)))
+    (reason,) = [r for r in result.reasons if r.code == "hidden_by_merge"]
+    assert (reason.sheet, reason.cells) == ("S", "B1")
+    assert result.verdict is Verdict.NEEDS_REVIEW
