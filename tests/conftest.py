@@ -166,7 +166,6 @@ def celery_worker_process(request, transactional_db, tmp_path, settings, redis_s
     env.setdefault("SECRET_KEY", "test-only-secret-key-never-used-outside-the-test-suite")
     saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue")}
     use_broker(broker_url=redis_server.url, task_default_queue=queue)
-    drop_producer_pools()
     celery_app.conf.task_always_eager = False
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -184,19 +183,6 @@ def celery_worker_process(request, transactional_db, tmp_path, settings, redis_s
     finally:
         worker.stop()
         use_broker(**saved)
-        drop_producer_pools()
-
-
-def drop_producer_pools() -> None:
-    """Forget the producers Celery keeps for the broker URL it first published to.
-
-    An eager task takes a producer too, so once any test has queued a parse in-process the app's
-    pool is bound to the settings' broker (none: amqp://localhost); without this, a worker test
-    run after it would publish there, and its worker would never hear of the parse. (Forget, not
-    close: kombu keeps one pool per URL for the whole process, and a closed one stays closed.)
-    """
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def use_broker(**conf) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from xml.parsers import expat
 
 from ..grid import ExcelError, FormulaWithoutValue, Sheet, Visibility, Workbook
 from .archive import inflate_all, open_zip, read_small_part
 from .cells import RowProgress, clip_merges, trim
 from .errors import UnreadableFile
 from .limits import Limits
+from .xmlstream import XmlStream
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
@@ -58,10 +58,13 @@ class _Cell:
         self.text: list[str] = []
 
 
-class OdsContent:
+class OdsContent(XmlStream):
     """Streaming reader of content.xml into sheets."""
 
+    what = "The ods content"
+
     def __init__(self, limits: Limits, progress: RowProgress) -> None:
+        super().__init__(namespaces=True)
         self.sheets: list[Sheet] = []
         self._limits = limits
         self._progress = progress
@@ -79,28 +82,6 @@ class OdsContent:
         self._cell: _Cell | None = None
         self._in_paragraph = 0
         self._in_annotation = 0
-        self._parser = expat.ParserCreate(namespace_separator="}")
-        self._parser.buffer_text = True
-        self._parser.StartElementHandler = self._start
-        self._parser.EndElementHandler = self._end
-        self._parser.CharacterDataHandler = self._chars
-        self._parser.StartDoctypeDeclHandler = self._refuse_dtd
-
-    def feed(self, chunk: bytes) -> None:
-        self._parse(chunk, final=False)
-
-    def finish(self) -> None:
-        self._parse(b"", final=True)
-
-    def _parse(self, data: bytes, *, final: bool) -> None:
-        try:
-            self._parser.Parse(data, final)
-        except expat.ExpatError as exc:
-            raise UnreadableFile("corrupt", f"The ods content is not valid XML ({exc}).") from exc
-
-    @staticmethod
-    def _refuse_dtd(*_args: object) -> None:
-        raise UnreadableFile("xml_entities", "The ods content declares a DTD; refused.")
 
     # -- elements -------------------------------------------------------------------------
 
@@ -138,13 +119,13 @@ class OdsContent:
         elif name == _TEXT + "p":
             self._in_paragraph += 1
         elif name == _TEXT + "s":
-            self._chars(" " * _count(attrs.get(_TEXT + "c")))
+            self._text(" " * _count(attrs.get(_TEXT + "c")))
         elif name == _TEXT + "tab":
-            self._chars("\t")
+            self._text("\t")
         elif name == _TEXT + "line-break":
-            self._chars("\n")
+            self._text("\n")
 
-    def _chars(self, data: str) -> None:
+    def _text(self, data: str) -> None:
         if self._cell is not None and self._in_paragraph and not self._in_annotation:
             self._cell.text.append(data)
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from xml.parsers import expat
 from xml.sax.saxutils import unescape
 
-from ..grid import ExcelError, FormulaWithoutValue
-from .errors import UnreadableFile
+from ..grid import ExcelError, FormulaWithoutValue, column_letter
+from .xmlstream import XmlStream
 
 Marker = ExcelError | FormulaWithoutValue
 
@@ -49,20 +48,11 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def _letters(col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def _greater_letters(col: int) -> bytes:
     """Regex for column letters after ``col``, either case: after C, [D-Zd-z] or 2+ letters."""
     if col < 0:
         return rb"[A-Za-z]+"
-    letters = _letters(col)
+    letters = column_letter(col)
     options = [rb"[A-Za-z]{%d,}" % (len(letters) + 1)]
     for i, char in enumerate(letters):
         if char == "Z":
@@ -239,11 +229,14 @@ def marker_for(cell_type: str, cached: str, has_value: bool, formula: str | None
     return FormulaWithoutValue(formula)
 
 
-class ExactSheetScan:
+class ExactSheetScan(XmlStream):
     """A real (expat) parse of a sheet part: cells placed as calamine places them, the box
     counting only cells that hold a value or a formula."""
 
+    what = "A sheet of the workbook"
+
     def __init__(self) -> None:
+        super().__init__()
         self.max_row = -1
         self.max_col = -1
         self.markers: dict[tuple[int, int], Marker] = {}
@@ -252,30 +245,10 @@ class ExactSheetScan:
         self._cell: dict[str, str] | None = None
         self._texts: dict[str, list[str]] = {}
         self._collect: list[str] | None = None
-        self._parser = expat.ParserCreate()
-        self._parser.buffer_text = True
-        self._parser.StartElementHandler = self._start
-        self._parser.EndElementHandler = self._end
-        self._parser.CharacterDataHandler = self._text
-        self._parser.StartDoctypeDeclHandler = _refuse_dtd
 
     @property
     def n_cells_box(self) -> int:
         return (self.max_row + 1) * (self.max_col + 1)
-
-    def feed(self, chunk: bytes) -> None:
-        self._parse(chunk, final=False)
-
-    def finish(self) -> None:
-        self._parse(b"", final=True)
-
-    def _parse(self, data: bytes, *, final: bool) -> None:
-        try:
-            self._parser.Parse(data, final)
-        except expat.ExpatError as exc:
-            raise UnreadableFile(
-                "corrupt", f"A sheet of the workbook is not valid XML ({exc})."
-            ) from exc
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
@@ -320,7 +293,3 @@ class ExactSheetScan:
         marker = marker_for(attrs.get("t", ""), value, "v" in texts, formula)
         if marker is not None:
             self.markers[self._row, self._col] = marker
-
-
-def _refuse_dtd(*_args: object) -> None:
-    raise UnreadableFile("xml_entities", "A sheet declares a DTD (a known attack); refused.")
