@@ -1,0 +1,42 @@
+"""`make run` seeds a demo campaign: requests in several states, responses it generates itself."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from requests_app.demo import DEMO_SLUG
+from requests_app.models import Campaign, DocumentStatus, Lateness, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_prints_a_working_login_and_builds_the_campaign_once(on_commit_at_once, client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    password = out.getvalue().split("password: ")[1].split()[0]
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "admin", "password": password}
+    )
+    assert response.status_code == 302 and response.url == "/admin/"
+
+    campaign = Campaign.objects.get(slug=DEMO_SLUG)
+    statuses = set(campaign.requests.values_list("status", flat=True))
+    assert {
+        Status.SENT,
+        Status.ANSWERED,
+        Status.REFUSED,
+        Status.NOT_HELD,
+        Status.REVIEW,
+    } <= statuses
+    assert campaign.requests.filter(lateness=Lateness.VERY_OVERDUE).exists()
+    documents = {d.status for r in campaign.requests.all() for d in r.documents.all()}
+    assert {DocumentStatus.PARSED, DocumentStatus.NEEDS_REVIEW} <= documents
+
+    call_command("seed_demo", stdout=StringIO())
+    assert Campaign.objects.filter(slug=DEMO_SLUG).count() == 1
+    assert User.objects.filter(username="admin").count() == 1
+    assert campaign.requests.count() == 44
