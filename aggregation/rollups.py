@@ -286,8 +286,12 @@ def stored_figures(campaign: Campaign) -> dict:
     if stored and stored.fingerprint == fingerprint:
         return stored.data
     data = compute(campaign)
-    CampaignRollup.objects.update_or_create(
-        campaign=campaign, defaults={"fingerprint": fingerprint, "data": data}
+    # One statement, insert or update: the dashboard's query budget counts every round trip.
+    CampaignRollup.objects.bulk_create(
+        [CampaignRollup(campaign=campaign, fingerprint=fingerprint, data=data)],
+        update_conflicts=True,
+        unique_fields=["campaign"],
+        update_fields=["fingerprint", "data", "computed_at"],
     )
     return data
 
@@ -345,7 +349,7 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
         .order_by()
     ):
         doc_states[row["request__force_id"]][row["status"]] = row["n"]
-    slugs = {f.pk: f.slug for f in campaign.target_forces.all()}
+    slugs = {f.pk: f.slug for f in targets.values()}
     names = {f.pk: f.name for f in targets.values()}
     wanted = [p for p in data["periods"] if periods is None or p in periods]
 
@@ -397,6 +401,7 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
     result = {
         "campaign": campaign.slug,
         "forces_expected": len(targets),
+        "force_names": {f.slug: f.short_name for f in targets.values()},
         "periods": wanted,
         "national": national,
         "by_force": dict(by_force),

@@ -71,7 +71,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     rollup = campaign_rollup(campaign)
     sources = reverse("dashboard-sources", args=[campaign.slug])
-    names = dict(campaign.target_forces.values_list("slug", "short_name"))
+    names = rollup["force_names"]
     context = {
         **admin.site.each_context(request),
         "title": f"Figures: {campaign.title}",
