@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .context import PERIOD, Context, Figure
 from .grid import Sheet, cell_ref, range_ref
+from .labels import parse_age
 from .values import BARE_SUPPRESSION_MARKERS, CellValue, ValueKind
 
 
@@ -222,4 +223,28 @@ def check_merged_cells(sheet: Sheet, ctx: Context) -> None:
             "(only a merged area's top-left value shows); check which figures the force meant.",
             sheet.name,
             sorted(set(hidden), key=hidden.index),
+        )
+
+
+def check_age_scope(ctx: Context) -> None:
+    """A table counting ages the request did not ask about (adults, when it asked about
+    children): its totals may include them, so a researcher decides what counts."""
+    max_age = ctx.vocabulary.scope.max_age
+    if max_age is None:
+        return
+    outside: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for f in ctx.figures:
+        label = f.dims.get("age")
+        if label is None or f.cells:  # record lists already leave such rows out, with reasons
+            continue
+        age = parse_age(label)
+        if age is not None and age.lower is not None and age.lower > max_age:
+            outside[(f.sheet, f.table)].append(cell_ref(f.row, f.col))
+    for (sheet, _table), cells in outside.items():
+        ctx.reason(
+            "ages_out_of_scope",
+            f"The table counts victims older than {max_age}, outside the request; check whether "
+            "its totals include them before they count.",
+            sheet,
+            cells,
         )

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable
 
-from .checks import check_merged_cells, check_totals
+from .checks import check_age_scope, check_merged_cells, check_totals
 from .context import PERIOD, Context, Figure
 from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
@@ -111,6 +111,7 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
             else:
                 read_counts(layout, ctx)
     check_totals(ctx)
+    check_age_scope(ctx)
     _report_missing_periods(ctx)
     verdict = _verdict(ctx, visible, scans)
     return ExtractionResult(

@@ -346,3 +346,12 @@ def test_a_value_under_a_merged_cell_is_flagged_with_its_cell() -> None:
     (reason,) = [r for r in result.reasons if r.code == "hidden_by_merge"]
     assert (reason.sheet, reason.cells) == ("S", "B1")
     assert result.verdict is Verdict.NEEDS_REVIEW
+
+
+def test_a_table_counting_adults_is_flagged_not_parsed() -> None:
+    rows: list[list[object]] = [["Age", "2018-19"]]
+    rows += [[age, 2] for age in range(10, 26)] + [["Total", 32]]
+    result = understand(Workbook("xlsx", [Sheet("S", rows)]), default_vocabulary(("2018-19",)))
+    (reason,) = [r for r in result.reasons if r.code == "ages_out_of_scope"]
+    assert reason.cells.startswith("B10")  # age 18 is the ninth age row
+    assert result.verdict is Verdict.NEEDS_REVIEW
