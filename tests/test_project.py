@@ -39,10 +39,28 @@ def test_production_settings_pass_check_deploy_with_no_warnings():
     assert "no issues" in result.stdout
 
 
-def test_it_refuses_to_start_in_production_without_a_secret_key():
-    result = run_manage("check", DEBUG="false")
+def test_it_refuses_to_serve_in_production_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import foitrack.wsgi"],
+        cwd=ROOT,
+        env={**env, "DEBUG": "false"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_flags_the_development_key():
+    result = run_manage("check", "--deploy", DEBUG="false", ALLOWED_HOSTS="x.example.org")
+    assert "security.W009" in result.stderr + result.stdout
+
+
+def test_management_commands_run_without_a_secret_key():
+    result = run_manage("check", DEBUG="false")
+    assert result.returncode == 0, result.stderr
 
 
 def test_an_unreadable_boolean_setting_is_a_clear_error():
