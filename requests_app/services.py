@@ -33,7 +33,6 @@ from requests_app.models import (
 )
 
 ANY_STATUS = frozenset(Status)
-AFTER_ANSWER = frozenset((*ANSWERED, Status.REVIEWED))
 STILL_OPEN = frozenset(OPEN)
 
 
@@ -76,10 +75,6 @@ ANSWER_KINDS = (
 
 def _refuse(field: str, message: str) -> ValidationError:
     return ValidationError({field: message})
-
-
-def allowed_events(status: str) -> list[EventKind]:
-    return [kind for kind, t in TRANSITIONS.items() if status in t.allowed_from]
 
 
 def _check_transition(request: FOIRequest, kind: EventKind, on: date, target_on: date | None):
