@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from requests_app import deadlines
@@ -367,11 +368,8 @@ def mark_overdue(*, today: date | None = None) -> dict[int, list[FOIRequest]]:
     """Mark lateness on every request from its stored due dates; returns overdue ones by owner."""
     today = today or timezone.localdate()
     changed: list[FOIRequest] = []
-    candidates = (
-        FOIRequest.objects.filter(status__in=(*AWAITING_FORCE, Status.REVIEW))
-        | FOIRequest.objects.exclude(lateness=Lateness.ON_TIME)
-        | FOIRequest.objects.filter(review_overdue=True)
-    )
+    late = ~Q(lateness=Lateness.ON_TIME) | Q(review_overdue=True)
+    candidates = FOIRequest.objects.filter(Q(status__in=(*AWAITING_FORCE, Status.REVIEW)) | late)
     for request in candidates.select_related("force"):
         before = (request.lateness, request.review_overdue)
         _refresh_lateness(request, today)
@@ -380,11 +378,8 @@ def mark_overdue(*, today: date | None = None) -> dict[int, list[FOIRequest]]:
     FOIRequest.objects.bulk_update(changed, ["lateness", "review_overdue"])
 
     by_owner: dict[int, list[FOIRequest]] = defaultdict(list)
-    late = (
-        FOIRequest.objects.exclude(lateness=Lateness.ON_TIME)
-        | FOIRequest.objects.filter(review_overdue=True)
-    ).select_related("campaign__owner", "force")
-    for request in late.order_by("campaign__title", "due_on", "force__name"):
+    still_late = FOIRequest.objects.filter(late).select_related("campaign__owner", "force")
+    for request in still_late.order_by("campaign__title", "due_on", "force__name"):
         by_owner[request.campaign.owner_id].append(request)
     return by_owner
 

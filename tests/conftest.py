@@ -54,6 +54,14 @@ def _test_settings(request, tmp_path):
         settings.MEDIA_ROOT = tmp_path / "media"
         # Many users are made; the real hasher would spend most of the run on them.
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        # API throttle counts in a cache of this test's own: never a shared one (CACHE_URL),
+        # which clearing would empty for everybody, nor counts left over from another test.
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+        }
+        from django.core.cache import cache
+
+        cache.clear()
 
 
 @pytest.fixture

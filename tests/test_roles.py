@@ -108,18 +108,6 @@ def _on_commit(on_commit_at_once):
     pass
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    """API throttle counts in a cache of this test's own: never a shared one (CACHE_URL), which
-    clearing would empty for everybody, and never counts left over from another test."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
-    }
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @dataclass
 class World:
     owner: User

@@ -102,18 +102,6 @@ def _wsgi_requests_keep_the_test_transaction():
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    """API throttle counts in a cache of this test's own: never a shared one (CACHE_URL), which
-    clearing would empty for everybody, and never counts left over from another test."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
-    }
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def world(researcher, reader):
     from django.db import transaction

@@ -29,18 +29,6 @@ NEW_CAMPAIGN = {
 PASSWORD = "pw-correct-horse-12345"
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    """API throttle counts in a cache of this test's own: never a shared one (CACHE_URL), which
-    clearing would empty for everybody, and never counts left over from another test."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
-    }
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def csrf_token(client, page: str | None = None) -> str:
     """The token a browser would hold: the cookie set by any page with a form."""
     assert client.get(page or reverse("admin:login")).status_code == 200

@@ -25,10 +25,10 @@ _UTF16_STARTS = (b"\xfe\xff", b"\xff\xfe", b"<\x00", b"\x00<")
 ChunkConsumer = Callable[[bytes], None]
 
 
-def open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
-    """Open the archive and check what its central directory declares."""
+def zip_archive(data: bytes) -> zipfile.ZipFile:
+    """The archive, or a clear failure when it is cut off."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        return zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
         # The central directory sits at the end of a ZIP: a cut-off file loses it first.
         raise UnreadableFile(
@@ -36,6 +36,11 @@ def open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
             "The file is an incomplete ZIP archive (cut off during upload or e-mail?); "
             "ask the force to send it again.",
         ) from exc
+
+
+def open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
+    """Open the archive and check what its central directory declares."""
+    archive = zip_archive(data)
     _check_declared(archive.infolist(), limits)
     return archive
 

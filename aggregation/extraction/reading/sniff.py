@@ -8,6 +8,7 @@ import zipfile
 
 from xlrd.compdoc import CompDoc, CompDocError
 
+from .archive import zip_archive
 from .errors import UnreadableFile
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -45,14 +46,7 @@ def _unknown(what: str) -> UnreadableFile:
 
 
 def _sniff_zip(data: bytes) -> str:
-    try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except zipfile.BadZipFile as exc:
-        raise UnreadableFile(
-            "truncated",
-            "The file is an incomplete ZIP archive (cut off during upload or e-mail?); "
-            "ask the force to send it again.",
-        ) from exc
+    names = set(zip_archive(data).namelist())
     if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         if "xl/workbook.bin" in names:
             raise _unknown("an Excel binary workbook (xlsb), which cannot be read safely")
