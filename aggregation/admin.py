@@ -10,7 +10,15 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from aggregation import services
-from aggregation.models import Alias, KeywordRule, Observation, ReviewAction, Term
+from aggregation.models import (
+    Abbreviation,
+    Alias,
+    Dimension,
+    KeywordRule,
+    Observation,
+    ReviewAction,
+    Term,
+)
 from aggregation.selectors import campaign_terms
 from requests_app.admin import AuditedAdmin
 from requests_app.models import Document
@@ -30,20 +38,48 @@ class KeywordRuleInline(admin.TabularInline):
     autocomplete_fields = ["force"]
 
 
+class TermInline(admin.TabularInline):
+    model = Term
+    extra = 1
+    fields = ["name", "position"]
+    show_change_link = True  # aliases and rules are edited on the term's own page
+
+
+@admin.register(Dimension)
+class DimensionAdmin(AuditedAdmin):
+    list_display = ["__str__", "name", "kind", "campaign", "position"]
+    list_select_related = ["campaign"]
+    list_filter = ["kind", "campaign"]
+    search_fields = ["name", "title", "campaign__title"]
+    inlines = [TermInline]
+
+
 @admin.register(Term)
 class TermAdmin(AuditedAdmin):
     list_display = ["name", "dimension", "campaign", "position"]
-    list_select_related = ["campaign"]
-    list_filter = ["dimension", "campaign"]
+    list_select_related = ["dimension__campaign"]
+    list_filter = ["dimension__name", "dimension__campaign"]
     search_fields = ["name", "aliases__alias"]
     inlines = [AliasInline, KeywordRuleInline]
+
+    @admin.display(ordering="dimension__campaign__title")
+    def campaign(self, obj: Term) -> str:
+        return obj.dimension.campaign.title
+
+
+@admin.register(Abbreviation)
+class AbbreviationAdmin(AuditedAdmin):
+    list_display = ["short", "expansion", "campaign"]
+    list_select_related = ["campaign"]
+    list_filter = ["campaign"]
+    search_fields = ["short", "expansion"]
 
 
 @admin.register(Alias)
 class AliasAdmin(AuditedAdmin):
     list_display = ["alias", "term", "force", "created_by", "created_at"]
     list_select_related = ["term", "force", "created_by"]
-    list_filter = ["term", "force"]
+    list_filter = ["term__dimension__campaign", "force"]
     search_fields = ["alias"]
     autocomplete_fields = ["force"]
 
@@ -60,8 +96,7 @@ class ObservationAdmin(admin.ModelAdmin):
         "document",
         "force",
         "period",
-        "age",
-        "offence",
+        "dimensions",
         "value",
         "lower",
         "upper",
@@ -72,7 +107,7 @@ class ObservationAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["document", "force"]
     list_filter = ["derived", "period", "force", "document__request__campaign"]
-    search_fields = ["document__original_name", "offence", "raw"]
+    search_fields = ["document__original_name", "raw"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -85,7 +120,7 @@ class ObservationInline(admin.TabularInline):
     model = Observation
     extra = 0
     can_delete = False
-    fields = ["table", "period", "age", "offence", "value", "lower", "upper", "derived"]
+    fields = ["table", "period", "dimensions", "value", "lower", "upper", "derived"]
     fields += ["sheet", "cell", "raw"]
     readonly_fields = fields
     max_num = 0

@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -26,58 +27,92 @@ def _figure(b: dict) -> list[object]:
 
 
 def tables(rollup: dict, sources: Iterable) -> dict[str, list[list[object]]]:
-    """Every table of the export, each a header row then data rows."""
+    """Every table of the export, each a header row then data rows; forces by name."""
     periods = rollup["periods"]
+    names = rollup["force_names"]
+    dimensions = list(rollup["dimensions"])
+    titles = {d: rollup["dimension_info"][d]["title"] for d in dimensions}
     result: dict[str, list[list[object]]] = {
-        "Summary": [["Headline"], [rollup["headline"]], [], ["Campaign", rollup["campaign"]]],
+        "Summary": [
+            ["Headline"],
+            [rollup["headline"]],
+            [],
+            ["Campaign", rollup["title"]],
+            ["Counted", rollup["measure"]],
+            ["Forces expected", rollup["forces_expected"]],
+        ],
         "National": [["period", "value", "lower", "upper", "forces reporting", "per day"]],
         "By force": [["force", "period", "value", "lower", "upper", "document", "source"]],
-        "By age": [["period", "age", "value", "lower", "upper"]],
-        "By offence": [["period", "offence", "value", "lower", "upper", "forces reporting"]],
-        "Coverage": [["period", "force", "reporting", "why missing"]],
-        "Sources": [
-            [
-                *("force", "period", "age", "offence", "value", "lower", "upper", "derived"),
-                *("document", "document id", "sheet", "cell", "as written"),
-            ]
-        ],
     }
-    result["Summary"].append(["Forces expected", rollup["forces_expected"]])
+    for d in dimensions:
+        result[f"By {titles[d].lower()}"] = [
+            ["period", titles[d].lower(), "value", "lower", "upper", "forces reporting"]
+        ]
+    result["Coverage"] = [["period", "force", "reporting", "why missing"]]
+    result["Sources"] = [
+        [
+            *("force", "period", *dimensions, "value", "lower", "upper", "derived"),
+            *("document", "document id", "sheet", "cell", "as written"),
+        ]
+    ]
     for period in periods:
         n = rollup["national"][period]
         result["National"].append([period, *_figure(n), n["forces_reporting"], n["per_day"]])
-        for age, b in rollup["age"][period]["ages"].items():
-            result["By age"].append([period, age, *_figure(b)])
-        result["By age"].append(
-            [period, "10 and under", *_figure(rollup["age"][period]["at_or_under_10"])]
-        )
-        for offence, b in rollup["offence"][period].items():
-            result["By offence"].append([period, offence, *_figure(b), b["forces_reporting"]])
+        for d in dimensions:
+            sheet = result[f"By {titles[d].lower()}"]
+            for value, b in rollup["dimensions"][d][period].items():
+                sheet.append([period, value, *_figure(b), b["forces_reporting"]])
+            if rollup["dimension_info"][d]["kind"] == "age":
+                age = rollup["age"][period]
+                sheet.append(
+                    [
+                        period,
+                        "10 and under",
+                        *_figure(age["at_or_under_10"]),
+                        age["at_or_under_10_forces"],
+                    ]
+                )
         cover = rollup["coverage"][period]
         for force in cover["reporting"]:
-            result["Coverage"].append([period, force, "yes", ""])
+            result["Coverage"].append([period, names.get(force, force), "yes", ""])
         for force, why in cover["missing"].items():
-            result["Coverage"].append([period, force, "no", why])
-    for force, by_period in sorted(rollup["by_force"].items()):
+            result["Coverage"].append([period, names.get(force, force), "no", why])
+    for force, by_period in sorted(
+        rollup["by_force"].items(), key=lambda kv: names.get(kv[0], kv[0])
+    ):
         for period, b in sorted(by_period.items()):
-            result["By force"].append([force, period, *_figure(b), b["document"], b["source"]])
+            result["By force"].append(
+                [names.get(force, force), period, *_figure(b), b["document"], b["source"]]
+            )
     for o in sources:
         result["Sources"].append(
             [
-                *(o.force.slug, o.period, o.age, o.offence, o.value, o.lower, o.upper, o.derived),
+                *(o.force.name, o.period, *(o.dimensions.get(d, "") for d in dimensions)),
+                *(o.value, o.lower, o.upper, o.derived),
                 *(o.document.original_name, o.document_id, o.sheet, o.cell, o.raw),
             ]
         )
     return result
 
 
+# Column widths in characters: wide enough for the longest value, never absurd.
+_MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+
 def workbook_bytes(rollup: dict, sources: Iterable) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for title, rows in tables(rollup, sources).items():
-        ws = wb.create_sheet(title)
+        ws = wb.create_sheet(title[:31])  # Excel's limit on sheet names
+        widths: dict[int, int] = {}
         for row in rows:
             ws.append([safe(v) for v in row])
+            for i, v in enumerate(row):
+                widths[i] = max(widths.get(i, 0), len(str(v)) if v is not None else 0)
+        if title != "Summary":  # the headline is one long line: let it run
+            for i, width in widths.items():
+                letter = get_column_letter(i + 1)
+                ws.column_dimensions[letter].width = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

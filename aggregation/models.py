@@ -1,4 +1,5 @@
-"""The campaign vocabulary researchers edit, and the observations read from each response."""
+"""Campaign templates, each campaign's dimensions and the vocabulary researchers edit, and the
+observations read from each response with their per-document sums."""
 
 from __future__ import annotations
 
@@ -11,22 +12,73 @@ from simple_history.models import HistoricalRecords
 from requests_app.models import Campaign, Document, Force
 
 
-class Dimension(models.TextChoices):
-    OFFENCE = "offence", "Offence category"
+class CampaignTemplate(models.Model):
+    """A question campaigns start from: measure, period kind, dimensions and their vocabulary.
+
+    ``definition`` holds the template as plain data (``campaign_templates.Template.to_json``);
+    templates are seeded by data migration from ``aggregation.extraction.campaign_templates``.
+    """
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    definition = models.JSONField()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DimensionKind(models.TextChoices):
+    AGE = "age", "Age (single years, bands, unknown)"
+    CATEGORY = "category", "Categories (terms with aliases and rules)"
+    FORCE = "force", "Force (national tables)"
+
+
+class DimensionQuerySet(models.QuerySet["Dimension"]):
+    def categories(self) -> DimensionQuerySet:
+        return self.filter(kind=DimensionKind.CATEGORY)
+
+
+class Dimension(models.Model):
+    """One way a campaign breaks its figures down: age, offence, ethnicity, sex..."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dimensions")
+    name = models.SlugField(
+        max_length=40, help_text="As observations carry it, e.g. age, offence, ethnicity."
+    )
+    kind = models.CharField(max_length=20, choices=DimensionKind.choices)
+    title = models.CharField(max_length=120, blank=True)
+    words = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Heading words that announce this dimension in a file, comma-separated.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+    objects = DimensionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="dimension_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.name
+
+
+def split_words(words: str) -> tuple[str, ...]:
+    return tuple(w.strip().lower() for w in words.split(",") if w.strip())
 
 
 class Term(models.Model):
-    """A category of a dimension, e.g. the offence category "Sexual grooming".
+    """A category of one of a campaign's dimensions, e.g. the offence "Sexual grooming"."""
 
-    Terms without a campaign form the default template every campaign starts from; a campaign may
-    add its own.
-    """
-
-    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="terms")
     name = models.CharField(max_length=120)
-    campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="terms"
-    )
     position = models.PositiveSmallIntegerField(default=0)
 
     history = HistoricalRecords()
@@ -34,9 +86,7 @@ class Term(models.Model):
     class Meta:
         ordering = ["dimension", "position", "name"]
         constraints = [
-            models.UniqueConstraint(
-                "dimension", Lower("name"), "campaign", name="term_unique_per_campaign"
-            ),
+            models.UniqueConstraint("dimension", Lower("name"), name="term_unique_per_dimension"),
         ]
 
     def __str__(self) -> str:
@@ -93,19 +143,38 @@ class KeywordRule(models.Model):
     def __str__(self) -> str:
         return f"{self.all_of} → {self.term}"
 
-    @staticmethod
-    def split(words: str) -> tuple[str, ...]:
-        return tuple(w.strip().lower() for w in words.split(",") if w.strip())
+
+class Abbreviation(models.Model):
+    """A police abbreviation a campaign's labels use: "IIOC" = "indecent images of children"."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="abbreviations")
+    short = models.CharField(max_length=40)
+    expansion = models.CharField(max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["campaign", "short"]
+        constraints = [
+            models.UniqueConstraint("campaign", Lower("short"), name="abbreviation_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.short} = {self.expansion}"
 
 
 class Observation(models.Model):
-    """One figure read from a document, pointing back to its cell."""
+    """One figure read from a document, pointing back to its cell.
+
+    ``dimensions`` holds the campaign's own dimensions ({"age": "13", "offence": "Rape"}); period
+    and force are columns of their own, for speed. ``shape`` is the sorted dimension names.
+    """
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="observations")
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="observations")
     period = models.CharField(max_length=10, blank=True, db_index=True)
-    age = models.CharField(max_length=20, blank=True)
-    offence = models.CharField(max_length=120, blank=True)
+    dimensions = models.JSONField(default=dict, blank=True)
+    shape = models.CharField(max_length=200, blank=True)
     value = models.IntegerField(null=True, blank=True)
     lower = models.IntegerField()
     upper = models.IntegerField()
@@ -126,6 +195,43 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sheet}!{self.cell} = {self.raw or self.value}"
+
+
+class FigureKind(models.TextChoices):
+    TOTAL = "total", "Stated total"
+    SHAPE = "shape", "Sum of a breakdown"
+    PART = "part", "Sum of one dimension value"
+
+
+class DocumentFigure(models.Model):
+    """A document's observations summed per table and period, kept beside them.
+
+    Written whenever the document's observations are, so that a campaign's figures are computed
+    from a few rows per document, never from every cell (SPEC 8):
+
+    - ``total``: the table's stated totals for the period; ``lower``/``upper`` are the widest
+      bounds, ``lower_max``/``upper_min`` the narrowest (they differ when two totals disagree);
+    - ``shape``: the sum of the table's base cells broken down by ``key`` (dimension names);
+    - ``part``: the sum of the table's base cells whose ``dimension`` has the value ``key``.
+    """
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="figures")
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(max_length=10)
+    table = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=5, choices=FigureKind.choices)
+    dimension = models.CharField(max_length=40, blank=True)
+    key = models.CharField(max_length=200, blank=True)
+    lower = models.BigIntegerField()
+    upper = models.BigIntegerField()
+    lower_max = models.BigIntegerField(null=True)
+    upper_min = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["document", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period} table {self.table} {self.dimension} {self.key}"
 
 
 class ReviewAction(models.Model):
@@ -160,7 +266,7 @@ class CampaignRollup(models.Model):
     """The campaign's figures as last computed, kept until its documents change."""
 
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="rollup")
-    fingerprint = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)  # a digest: any number of periods fits
     data = models.JSONField()
     computed_at = models.DateTimeField(default=timezone.now)
 

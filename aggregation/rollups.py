@@ -1,30 +1,34 @@
-"""National figures from the counted responses, by the rules of SPEC 8.
+"""National figures from the counted responses, by the rules of SPEC 8, for any campaign.
 
-A GROUP BY in the database reduces the observations to one sum per document, period, table and
-kind of figure; two more sum the age and offence breakdowns of the tables chosen. Python only
-ever sees those few sums, never rows. The result is stored per
-campaign and recomputed only when the campaign's documents change.
+Every document's observations are summed per table and period when they are written
+(``DocumentFigure``), so a campaign's figures come from one query over a few rows per document,
+never from the cells themselves. The result is stored per campaign and recomputed only when the
+campaign's documents change.
 
 Rules: a force's figure for a period is its explicit total where it gave one, else the sum of one
-complete breakdown (ages, else offences); totals and subtotals are never added to their parts;
-suppressed cells make ranges, exact only when the bounds meet; among a force's documents the newest
-counts unless a researcher pinned one, and a different figure in another document is a conflict.
+complete breakdown (the first table's, a one-way breakdown before a crosstab); totals and
+subtotals are never added to their parts; suppressed cells make ranges, exact only when the
+bounds meet; among a force's documents the newest counts unless a researcher pinned one, and a
+different figure in another document is a conflict. Each dimension's breakdown comes from one
+table of the document counted, never from two copies of it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 from itertools import pairwise
 
-from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
+from django.db.models import Count, Max, Q
 
 from aggregation.extraction.labels import parse_age as _parse_age
+from aggregation.extraction.labels import period_bounds
 from aggregation.extraction.summary import ZERO, Bounds
-from aggregation.models import CampaignRollup, Observation
+from aggregation.extraction.vocabulary import PeriodKind
+from aggregation.models import CampaignRollup, Dimension, DimensionKind, DocumentFigure, Observation
 from requests_app.models import (
     ANSWERED,
     OPEN,
@@ -39,16 +43,16 @@ from requests_app.models import (
 COUNTED = (DocumentStatus.PARSED, DocumentStatus.APPROVED)
 AT_OR_UNDER = 10
 SMALL_FORCE = 20
-
+CONFLICTS_PER_PAGE = 50
 
 # A campaign has a handful of age labels, read thousands of times per rollup.
 parse_age = lru_cache(maxsize=4096)(_parse_age)
 
 
-def days_in(period: str) -> int:
-    """Days in a financial year "2015-16": 1 April 2015 to 31 March 2016."""
-    start = int(period[:4])
-    return (date(start + 1, 4, 1) - date(start, 4, 1)).days
+def days_in(period: str, kind: str = PeriodKind.FINANCIAL_YEAR) -> int:
+    """Days in a canonical period: 2015-16 has 366 (1 April 2015 to 31 March 2016)."""
+    first, last = period_bounds(period, PeriodKind(kind))
+    return (last - first).days + 1
 
 
 def bounds_json(b: Bounds | None) -> dict:
@@ -57,15 +61,15 @@ def bounds_json(b: Bounds | None) -> dict:
     return {"value": b.value, "lower": b.lower, "upper": b.upper}
 
 
-# What a table gives for one period: its explicit total, an age or offence breakdown, or an
-# age x offence crosstab (which is both breakdowns).
-TOTAL, AGES, OFFENCES, CROSS = "t", "a", "o", "x"
-KIND = Case(
-    When(age="", offence="", then=Value(TOTAL)),
-    When(offence="", then=Value(AGES)),
-    When(age="", then=Value(OFFENCES)),
-    default=Value(CROSS),
-)
+@dataclass
+class _Tables:
+    """What one document gives for one force and period, table by table."""
+
+    totals: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    shapes: dict[int, dict[str, tuple[int, int]]] = field(default_factory=lambda: defaultdict(dict))
+    parts: dict[int, dict[str, dict[str, tuple[int, int]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
+    )
 
 
 @dataclass
@@ -74,188 +78,122 @@ class Figure:
 
     document: int
     total: Bounds
-    source: str  # "total", "ages" or "offences": where the total came from
+    source: str  # "total", or the breakdown summed: "age", "offence", "age,offence"
     tables: list[int]
-    age_tables: list[int] = field(default_factory=list)
-    offence_tables: list[int] = field(default_factory=list)
-    ages: dict[str, Bounds] = field(default_factory=dict)
-    offences: dict[str, Bounds] = field(default_factory=dict)
+    breakdown_tables: dict[str, int]  # dimension -> the table its breakdown comes from
+    breakdowns: dict[str, dict[str, Bounds]] = field(default_factory=dict)
 
 
-def _counted(campaign: Campaign):
-    """Base rows and period totals of the campaign's counted documents, in the periods asked."""
-    return Observation.objects.filter(
-        document__request__campaign=campaign,
-        document__status__in=COUNTED,
-        period__in=campaign.periods,
-    ).filter(Q(derived=False) | Q(age="", offence=""))
+def _one_way_first(shapes: dict[str, tuple[int, int]], order: list[str]) -> str:
+    """The breakdown a table's figure is summed from: a one-way one (in the campaign's order of
+    dimensions) before a crosstab, which is summed over all its cells."""
+    one_way = [s for s in shapes if "," not in s]
+    if one_way:
+        return min(one_way, key=lambda s: order.index(s) if s in order else len(order))
+    return max(shapes, key=lambda s: s.count(","))
 
 
-def table_sums(campaign: Campaign):
-    """First GROUP BY: per document, period and table, the sum of each kind of figure.
-
-    Small output (documents x periods x tables x 4), whatever the number of cells.
-    """
-    return (
-        _counted(campaign)
-        .annotate(kind=KIND)
-        .values_list("force_id", "document_id", "period", "table", "kind")
-        .annotate(
-            lower_sum=Sum("lower"),
-            upper_sum=Sum("upper"),
-            # For total cells: the spread of their bounds, to see that they agree.
-            lowest=Min("lower"),
-            highest=Max("upper"),
-            lower_max=Max("lower"),
-            upper_min=Min("upper"),
-        )
-        .order_by()
-    )
-
-
-def _candidate(document: int, tables: dict[str, dict[int, tuple]], where: dict, conflicts):
+def _candidate(document: int, tables: _Tables, order: list[str], where: dict, conflicts):
     """A document's figure for a period: explicit total, else one complete breakdown."""
-    first = {kind: min(t) for kind, t in tables.items()}
-    age_table = first.get(AGES, first.get(CROSS))
-    offence_table = first.get(OFFENCES, first.get(CROSS))
-    ages = [age_table] if age_table is not None else []
-    offences = [offence_table] if offence_table is not None else []
-    if TOTAL in tables:
+    breakdown_tables: dict[str, int] = {}
+    for dimension in order:
+        one_way = [t for t, shapes in sorted(tables.shapes.items()) if dimension in shapes]
+        crossed = [t for t, parts in sorted(tables.parts.items()) if dimension in parts]
+        if one_way or crossed:
+            breakdown_tables[dimension] = (one_way or crossed)[0]
+    if tables.totals:
         # Several total cells (a Total row and a Total column, or two tables) are one figure:
         # never added; their widest bounds stand, and a disagreement is a conflict.
-        totals = tables[TOTAL].values()
-        lowest, highest = min(t[2] for t in totals), max(t[3] for t in totals)
-        if lowest != max(t[4] for t in totals) or highest != min(t[5] for t in totals):
+        totals = tables.totals.values()
+        lowest, highest = min(t[0] for t in totals), max(t[1] for t in totals)
+        if lowest != max(t[2] for t in totals) or highest != min(t[3] for t in totals):
             conflicts.append({**where, "kind": "totals_differ", "document": document})
         return Figure(
-            document, Bounds(lowest, highest), "total", sorted(tables[TOTAL]), ages, offences
+            document, Bounds(lowest, highest), "total", sorted(tables.totals), breakdown_tables
         )
-    if age_table is not None:
-        lower, upper = tables.get(AGES, tables.get(CROSS))[age_table][:2]
-        return Figure(document, Bounds(lower, upper), "ages", ages, ages, offences)
-    if offence_table is not None:
-        lower, upper = tables[OFFENCES][offence_table][:2]
-        return Figure(document, Bounds(lower, upper), "offences", offences, ages, offences)
-    return None
-
-
-def _breakdowns(campaign: Campaign, chosen: dict[tuple[int, str], Figure]) -> None:
-    """Second and third GROUP BY: the age and offence breakdowns of the chosen documents."""
-    documents = {f.document for f in chosen.values()}
-    for dimension, target in (("age", "ages"), ("offence", "offences")):
-        rows = (
-            _counted(campaign)
-            .filter(document_id__in=documents, derived=False)
-            .exclude(**{dimension: ""})
-            .values_list("force_id", "document_id", "period", "table", dimension)
-            .annotate(lower_sum=Sum("lower"), upper_sum=Sum("upper"))
-            .order_by()
-        )
-        for force_id, document, period, table, key, lower, upper in rows:
-            fig = chosen.get((force_id, period))
-            # Only the one table the figure's breakdown comes from: a copy is never added.
-            if fig and fig.document == document and table in getattr(fig, f"{dimension}_tables"):
-                getattr(fig, target)[key] = Bounds(lower, upper)
-
-
-def _at_or_under(ages: dict[str, Bounds]) -> Bounds | None:
-    """Ages 10 and under; None when a band straddles 10 and 11, so the figure cannot be known."""
-    total = ZERO
-    for label, bounds in ages.items():
-        age = parse_age(label)
-        if age is None or age.lower is None:
-            continue  # unknown ages are not known to be 10 or under
-        if age.upper is not None and age.upper <= AT_OR_UNDER:
-            total = total + bounds
-        elif age.lower <= AT_OR_UNDER:
-            return None
-    return total
-
-
-def _mode(ages: dict[str, Bounds]) -> int | None:
-    """The single-year age with the most offences; None when ranges leave it undecided."""
-    single = {}
-    for label, bounds in ages.items():
-        age = parse_age(label)
-        if age and age.lower is not None and age.lower == age.upper:
-            single[age.lower] = bounds
-    if not single:
+    if not tables.shapes:
         return None
-    best = max(single, key=lambda a: (single[a].lower, single[a].upper))
-    others = [b for a, b in single.items() if a != best]
-    if any(b.upper >= single[best].lower for b in others):
-        return None  # a tie, or suppressed cells that could change the order
-    return best
+    table = min(tables.shapes)
+    shape = _one_way_first(tables.shapes[table], order)
+    lower, upper = tables.shapes[table][shape]
+    return Figure(document, Bounds(lower, upper), shape, [table], breakdown_tables)
 
 
-def _change(a: Bounds | None, b: Bounds | None) -> dict | None:
-    if a is None or b is None:
-        return None
-    absolute = {"lower": b.lower - a.upper, "upper": b.upper - a.lower}
-    exact = a.value is not None and b.value is not None
-    return {
-        "absolute": b.value - a.value if exact else None,
-        "absolute_range": absolute,
-        "percent": round(100 * (b.value - a.value) / a.value, 1) if exact and a.value else None,
-    }
-
-
-def _fingerprint(campaign: Campaign) -> str:
-    # Every change that moves a figure (parse, review, pin, reading) touches status_changed_at.
-    docs = Document.objects.filter(request__campaign=campaign).aggregate(
-        n=Count("id"), changed=Max("status_changed_at")
+def _order(campaign: Campaign) -> list[str]:
+    return list(
+        Dimension.objects.filter(campaign=campaign)
+        .exclude(kind=DimensionKind.FORCE)
+        .values_list("name", flat=True)
     )
-    return f"{docs['n']}|{docs['changed']}|{','.join(campaign.periods)}"
 
 
 def compute(campaign: Campaign) -> dict:
-    """The campaign's figures, freshly from the observations: three GROUP BY queries."""
+    """The campaign's figures, freshly from the per-document sums: one query over a few rows per
+    counted document."""
     documents = {
         d["pk"]: d
         for d in Document.objects.filter(request__campaign=campaign, status__in=COUNTED).values(
             "pk", "pinned", "uploaded_at", "count_breakdown"
         )
     }
-    per_doc: dict[tuple[int, int, str], dict[str, dict[int, tuple]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
-    for force_id, doc_id, period, table, kind, *sums in table_sums(campaign):
-        per_doc[(force_id, doc_id, period)][kind][table] = tuple(sums)
+    order = _order(campaign)
+    per_doc: dict[tuple[int, int, str], _Tables] = defaultdict(_Tables)
+    rows = DocumentFigure.objects.filter(
+        document_id__in=list(documents), period__in=campaign.periods
+    ).values_list(
+        "force_id", "document_id", "period", "table", "kind", "dimension", "key", "lower", "upper",
+        "lower_max", "upper_min",
+    )  # fmt: skip
+    for force_id, doc_id, period, table, kind, dimension, key, lower, upper, lmax, umin in rows:
+        tables = per_doc[(force_id, doc_id, period)]
+        if kind == "total":
+            if not documents[doc_id]["count_breakdown"]:  # a researcher chose the parts
+                tables.totals[table] = (lower, upper, lmax, umin)
+        elif kind == "shape":
+            tables.shapes[table][key] = (lower, upper)
+        else:
+            tables.parts[table][dimension][key] = (lower, upper)
 
     conflicts: list[dict] = []
-    candidates: dict[tuple[int, str], list[Figure]] = defaultdict(list)
+    candidates: dict[tuple[int, str], list[tuple[Figure, _Tables]]] = defaultdict(list)
     for (force_id, doc_id, period), tables in per_doc.items():
         where = {"force_id": force_id, "period": period}
-        if documents[doc_id]["count_breakdown"]:
-            tables.pop(TOTAL, None)  # a researcher chose the parts over the stated total
-        fig = _candidate(doc_id, tables, where, conflicts)
+        fig = _candidate(doc_id, tables, order, where, conflicts)
         if fig is not None:
-            candidates[(force_id, period)].append(fig)
+            candidates[(force_id, period)].append((fig, tables))
 
     chosen: dict[tuple[int, str], Figure] = {}
     for key, figs in candidates.items():
         # Newest counts, unless a researcher pinned a document.
         figs.sort(
-            key=lambda f: (documents[f.document]["pinned"], documents[f.document]["uploaded_at"]),
+            key=lambda f: (
+                documents[f[0].document]["pinned"],
+                documents[f[0].document]["uploaded_at"],
+            ),
             reverse=True,
         )
-        chosen[key] = figs[0]
+        fig, tables = figs[0]
+        for dimension, table in fig.breakdown_tables.items():
+            fig.breakdowns[dimension] = {
+                k: Bounds(*b) for k, b in tables.parts[table][dimension].items()
+            }
+        chosen[key] = fig
         conflicts += [
             {
                 "force_id": key[0],
                 "period": key[1],
                 "kind": "documents_differ",
-                "document": figs[0].document,
+                "document": fig.document,
                 "other_document": other.document,
-                "counted": bounds_json(figs[0].total),
+                "counted": bounds_json(fig.total),
                 "other": bounds_json(other.total),
             }
-            for other in figs[1:]
-            if other.total != figs[0].total
+            for other, _ in figs[1:]
+            if other.total != fig.total
         ]
-    _breakdowns(campaign, chosen)
     return {
         "periods": list(campaign.periods),
+        "dimensions": order,
         "figures": _figures_json(chosen),
         "conflicts": conflicts,
     }
@@ -269,14 +207,26 @@ def _figures_json(chosen: dict[tuple[int, str], Figure]) -> list[dict]:
             "document": fig.document,
             "source": fig.source,
             "tables": fig.tables,
-            "age_tables": fig.age_tables,
-            "offence_tables": fig.offence_tables,
+            "breakdown_tables": fig.breakdown_tables,
             "total": [fig.total.lower, fig.total.upper],
-            "ages": {k: [b.lower, b.upper] for k, b in fig.ages.items()},
-            "offences": {k: [b.lower, b.upper] for k, b in fig.offences.items()},
+            "breakdowns": {
+                d: {k: [b.lower, b.upper] for k, b in parts.items()}
+                for d, parts in fig.breakdowns.items()
+            },
         }
         for (force_id, period), fig in sorted(chosen.items(), key=lambda kv: kv[0])
     ]
+
+
+def _fingerprint(campaign: Campaign) -> str:
+    """Changes whenever a figure may: every change to a document's figures (parse, review, pin,
+    reading, figures by hand) touches its status_changed_at; and the periods asked. A digest, so
+    any number of periods fits."""
+    docs = Document.objects.filter(request__campaign=campaign).aggregate(
+        n=Count("id"), changed=Max("status_changed_at")
+    )
+    text = f"{docs['n']}|{docs['changed']}|{','.join(campaign.periods)}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def stored_figures(campaign: Campaign) -> dict:
@@ -335,6 +285,8 @@ def _missing_reason(request: FOIRequest | None, documents: dict[str, int]) -> st
 
 
 def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> dict:
+    """Everything a campaign's figures say, as JSON-ready data (the shape `rollup --json` and
+    `/api/rollups/<slug>/` give); ``periods`` narrows it to some of the periods asked."""
     data = stored_figures(campaign)
     targets = {f.pk: f for f in campaign.target_forces.all()}
     requests = {
@@ -349,8 +301,10 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
         .order_by()
     ):
         doc_states[row["request__force_id"]][row["status"]] = row["n"]
+    dimensions = {d.name: d for d in Dimension.objects.filter(campaign=campaign)}
+    age_dimension = next((d.name for d in dimensions.values() if d.kind == DimensionKind.AGE), None)
     slugs = {f.pk: f.slug for f in targets.values()}
-    names = {f.pk: f.name for f in targets.values()}
+    names = {f.slug: f.name for f in targets.values()}
     wanted = [p for p in data["periods"] if periods is None or p in periods]
 
     figures = [f for f in data["figures"] if f["period"] in wanted]
@@ -360,74 +314,124 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
     by_force: dict[str, dict] = defaultdict(dict)
     per_period: dict[str, list[dict]] = defaultdict(list)
     for f in figures:
-        total = Bounds(*f["total"])
         by_force[slugs[f["force_id"]]][f["period"]] = {
-            **bounds_json(total),
+            **bounds_json(Bounds(*f["total"])),
             "document": f["document"],
             "source": f["source"],
         }
         per_period[f["period"]].append(f)
 
-    national, age, offence, coverage, spread = {}, {}, {}, {}, {}
+    national, breakdowns, coverage, spread = {}, defaultdict(dict), {}, {}
     for period in wanted:
         rows = [f for f in per_period[period] if f["force_id"] in targets]
         total = sum((Bounds(*f["total"]) for f in rows), ZERO) if rows else None
+        days = days_in(period, campaign.period_kind)
         national[period] = {
             **bounds_json(total),
             "forces_reporting": len(rows),
-            "per_day": round(total.value / days_in(period), 3)
-            if total and total.value is not None
-            else None,
-            "per_day_range": [
-                round(total.lower / days_in(period), 3),
-                round(total.upper / days_in(period), 3),
-            ]
+            "per_day": round(total.value / days, 3) if total and total.value is not None else None,
+            "per_day_range": [round(total.lower / days, 3), round(total.upper / days, 3)]
             if total
             else None,
         }
-        age[period] = _age_figures(rows)
-        offence[period] = _offence_figures(rows)
+        for name in data.get("dimensions", []):
+            breakdowns[name][period] = _breakdown(rows, name, ordered=name == age_dimension)
         reporting = {f["force_id"] for f in rows}
         coverage[period] = {
             "reporting": sorted(slugs[i] for i in reporting),
             "missing": {
                 slugs[pk]: _missing_reason(requests.get(pk), doc_states.get(pk, {}))
-                for pk in sorted(set(targets) - reporting, key=lambda pk: names[pk])
+                for pk in sorted(set(targets) - reporting, key=lambda pk: targets[pk].name)
             },
         }
-        spread[period] = _spread(rows, slugs)
+        spread[period] = _spread(rows, slugs, names)
 
-    like_for_like = _like_for_like(per_period, wanted, targets, slugs)
+    conflicts = [
+        {**c, "force": slugs.get(c["force_id"], str(c["force_id"]))}
+        for c in data["conflicts"]
+        if c["period"] in wanted
+    ]
     result = {
         "campaign": campaign.slug,
+        "title": campaign.title,
+        "measure": campaign.measure,
+        "period_kind": campaign.period_kind,
         "forces_expected": len(targets),
-        "force_names": {f.slug: f.short_name for f in targets.values()},
+        "force_names": names,
         "periods": wanted,
         "national": national,
         "by_force": dict(by_force),
-        "age": age,
-        "offence": offence,
+        "age": {p: _age_figures(rows_for(per_period, p, targets), age_dimension) for p in wanted},
+        "offence": dict(breakdowns.get("offence", {p: {} for p in wanted})),
+        "dimensions": {
+            name: breakdowns[name] for name in data.get("dimensions", []) if name in dimensions
+        },
+        "dimension_info": {
+            name: {"title": d.title or name, "kind": d.kind} for name, d in dimensions.items()
+        },
         "coverage": coverage,
-        "like_for_like": like_for_like,
+        "like_for_like": _like_for_like(per_period, wanted, targets, slugs),
         "spread": spread,
         "change": _changes(national, wanted),
-        "conflicts": [
-            {**c, "force": slugs.get(c["force_id"], str(c["force_id"]))}
-            for c in data["conflicts"]
-            if c["period"] in wanted
-        ],
+        "conflicts": conflicts,
+        "conflict_summary": _conflict_summary(conflicts, names),
     }
     result["headline"] = headline(result)
     return result
 
 
-def _age_figures(rows: list[dict]) -> dict:
-    with_ages = [f for f in rows if f["ages"]]
+def rows_for(per_period: dict[str, list[dict]], period: str, targets: dict) -> list[dict]:
+    return [f for f in per_period[period] if f["force_id"] in targets]
+
+
+def _breakdown(rows: list[dict], dimension: str, *, ordered: bool) -> dict:
+    """One dimension's national breakdown for a period: {value: bounds and forces reporting}."""
+    with_it = [f for f in rows if f["breakdowns"].get(dimension)]
+    sums: dict[str, Bounds] = defaultdict(lambda: ZERO)
+    for f in with_it:
+        for k, v in f["breakdowns"][dimension].items():
+            sums[k] = sums[k] + Bounds(*v)
+    items = sorted(sums.items(), key=_age_order if ordered else lambda kv: kv[0])
+    return {k: {**bounds_json(b), "forces_reporting": len(with_it)} for k, b in items}
+
+
+def _at_or_under(ages: dict[str, Bounds]) -> Bounds | None:
+    """Ages 10 and under; None when a band straddles 10 and 11, so the figure cannot be known."""
+    total = ZERO
+    for label, bounds in ages.items():
+        age = parse_age(label)
+        if age is None or age.lower is None:
+            continue  # unknown ages are not known to be 10 or under
+        if age.upper is not None and age.upper <= AT_OR_UNDER:
+            total = total + bounds
+        elif age.lower <= AT_OR_UNDER:
+            return None
+    return total
+
+
+def _mode(ages: dict[str, Bounds]) -> int | None:
+    """The single-year age with the most figures; None when ranges leave it undecided."""
+    single = {}
+    for label, bounds in ages.items():
+        age = parse_age(label)
+        if age and age.lower is not None and age.lower == age.upper:
+            single[age.lower] = bounds
+    if not single:
+        return None
+    best = max(single, key=lambda a: (single[a].lower, single[a].upper))
+    others = [b for a, b in single.items() if a != best]
+    if any(b.upper >= single[best].lower for b in others):
+        return None  # a tie, or suppressed cells that could change the order
+    return best
+
+
+def _age_figures(rows: list[dict], dimension: str | None) -> dict:
+    with_ages = [f for f in rows if dimension and f["breakdowns"].get(dimension)]
     ages: dict[str, Bounds] = defaultdict(lambda: ZERO)
-    under: Bounds | None = ZERO if with_ages else None
+    under: Bounds = ZERO
     under_forces = 0
     for f in with_ages:
-        force_ages = {k: Bounds(*v) for k, v in f["ages"].items()}
+        force_ages = {k: Bounds(*v) for k, v in f["breakdowns"][dimension].items()}
         for k, b in force_ages.items():
             ages[k] = ages[k] + b
         share = _at_or_under(force_ages)
@@ -436,47 +440,34 @@ def _age_figures(rows: list[dict]) -> dict:
             under_forces += 1
     return {
         "mode": _mode(ages),
-        "at_or_under_10": {**bounds_json(under if under_forces else None)},
+        "at_or_under_10": bounds_json(under if under_forces else None),
         "at_or_under_10_forces": under_forces,
         "forces_reporting": len(with_ages),
         "ages": {k: bounds_json(b) for k, b in sorted(ages.items(), key=_age_order)},
     }
 
 
-def _age_order(item: tuple[str, Bounds]) -> tuple[int, int]:
+def _age_order(item: tuple[str, object]) -> tuple[int, int]:
     age = parse_age(item[0])
     if age is None or age.lower is None:
         return (999, 999)
     return (age.lower, age.upper if age.upper is not None else 998)
 
 
-def _offence_figures(rows: list[dict]) -> dict:
-    with_offences = [f for f in rows if f["offences"]]
-    sums: dict[str, Bounds] = defaultdict(lambda: ZERO)
-    for f in with_offences:
-        for k, v in f["offences"].items():
-            sums[k] = sums[k] + Bounds(*v)
-    return {
-        k: {**bounds_json(b), "forces_reporting": len(with_offences)}
-        for k, b in sorted(sums.items())
-    }
-
-
-def _spread(rows: list[dict], slugs: dict[int, str]) -> dict | None:
+def _spread(rows: list[dict], slugs: dict[int, str], names: dict[str, str]) -> dict | None:
     if not rows:
         return None
     ranked = sorted(rows, key=lambda f: (f["total"][1], f["total"][0]))
     mids = [(f["total"][0] + f["total"][1]) / 2 for f in rows]
     exact = all(f["total"][0] == f["total"][1] for f in rows)
+
+    def named(f: dict) -> dict:
+        slug = slugs[f["force_id"]]
+        return {"force": slug, "name": names.get(slug, slug), **bounds_json(Bounds(*f["total"]))}
+
     return {
-        "largest": {
-            "force": slugs[ranked[-1]["force_id"]],
-            **bounds_json(Bounds(*ranked[-1]["total"])),
-        },
-        "smallest": {
-            "force": slugs[ranked[0]["force_id"]],
-            **bounds_json(Bounds(*ranked[0]["total"])),
-        },
+        "largest": named(ranked[-1]),
+        "smallest": named(ranked[0]),
         "median": statistics.median(mids) if exact else None,
         "under_20": sum(1 for f in rows if f["total"][1] < SMALL_FORCE),
     }
@@ -495,6 +486,18 @@ def _like_for_like(per_period, periods, targets, slugs) -> dict:
     return {"forces": sorted(slugs[i] for i in every), "national": totals}
 
 
+def _change(a: Bounds | None, b: Bounds | None) -> dict | None:
+    if a is None or b is None:
+        return None
+    absolute = {"lower": b.lower - a.upper, "upper": b.upper - a.lower}
+    exact = a.value is not None and b.value is not None
+    return {
+        "absolute": b.value - a.value if exact else None,
+        "absolute_range": absolute,
+        "percent": round(100 * (b.value - a.value) / a.value, 1) if exact and a.value else None,
+    }
+
+
 def _changes(national: dict, periods: list[str]) -> dict:
     def bounds(p: str) -> Bounds | None:
         n = national[p]
@@ -504,6 +507,32 @@ def _changes(national: dict, periods: list[str]) -> dict:
     if len(periods) > 2:
         changes[f"{periods[0]} to {periods[-1]}"] = _change(bounds(periods[0]), bounds(periods[-1]))
     return changes
+
+
+def _conflict_summary(conflicts: list[dict], names: dict[str, str]) -> list[dict]:
+    """Conflicts per force and kind: how many periods, which documents (the dashboard shows
+    these, and pages through the details)."""
+    grouped: dict[tuple[str, str], dict] = {}
+    for c in conflicts:
+        entry = grouped.setdefault(
+            (c["force"], c["kind"]),
+            {
+                "force": c["force"],
+                "name": names.get(c["force"], c["force"]),
+                "kind": c["kind"],
+                "periods": set(),
+                "documents": set(),
+            },
+        )
+        entry["periods"].add(c["period"])
+        entry["documents"].update(d for d in (c["document"], c.get("other_document")) if d)
+    return [
+        {**e, "periods": sorted(e["periods"]), "documents": sorted(e["documents"])}
+        for _, e in sorted(grouped.items(), key=lambda kv: kv[1]["name"])
+    ]
+
+
+# The headline sentence researchers publish (SPEC 1).
 
 
 def _amount(b: dict) -> str:
@@ -516,26 +545,40 @@ def _forces(n: int) -> str:
     return f"{n} force" if n == 1 else f"{n} forces"
 
 
+def _compared(before: dict, now: dict, first: str) -> str:
+    change = _change(Bounds(before["lower"], before["upper"]), Bounds(now["lower"], now["upper"]))
+    if change["absolute_range"]["lower"] > 0:
+        return f", up from {_amount(before)} in {first}"
+    if change["absolute_range"]["upper"] < 0:
+        return f", down from {_amount(before)} in {first}"
+    if change["absolute"] == 0:
+        return f", the same as in {first}"
+    return f", compared with {_amount(before)} in {first}"
+
+
+def _largest_term(breakdown: dict) -> tuple[str, dict] | None:
+    """The term certainly largest in a breakdown, or None when ranges leave it undecided."""
+    if not breakdown:
+        return None
+    ranked = sorted(breakdown.items(), key=lambda kv: (kv[1]["lower"], kv[1]["upper"]))
+    best = ranked[-1]
+    if any(b["upper"] >= best[1]["lower"] for _, b in ranked[:-1]):
+        return None
+    return best
+
+
 def headline(rollup: dict) -> str:
-    """The sentence researchers publish (SPEC 1), written from the figures, coverage stated."""
+    """The sentence researchers publish (SPEC 1), written from the campaign's measure and
+    figures, with coverage stated: "Police recorded 8,244 online child sexual offences in
+    2018-19, up from 4,042 in 2015-16: 22 a day. ..."."""
     periods = [p for p in rollup["periods"] if rollup["national"][p]["lower"] is not None]
     if not periods:
         return "No figures yet: no counted response covers the periods asked."
     last, first = periods[-1], periods[0]
     now = rollup["national"][last]
-    parts = [f"Police recorded {_amount(now)} offences in {last}"]
+    sentence = f"Police recorded {_amount(now)} {rollup['measure']} in {last}"
     if first != last:
-        before = rollup["national"][first]
-        change = _change(
-            Bounds(before["lower"], before["upper"]), Bounds(now["lower"], now["upper"])
-        )
-        direction = (
-            "up"
-            if change["absolute_range"]["lower"] > 0
-            else ("down" if change["absolute_range"]["upper"] < 0 else "compared with")
-        )
-        parts[0] += f", {direction} from {_amount(before)} in {first}"
-    sentence = parts[0]
+        sentence += _compared(rollup["national"][first], now, first)
     if now["per_day"] is not None:
         per_day = now["per_day"]
         sentence += f": {per_day:.1f} a day" if per_day < 10 else f": {round(per_day):,} a day"
@@ -544,40 +587,52 @@ def headline(rollup: dict) -> str:
     if ages["forces_reporting"]:
         bits = []
         if ages["mode"] is not None:
-            bits.append(f"the most common victim age was {ages['mode']}")
+            bits.append(f"the most common age was {ages['mode']}")
         if ages["at_or_under_10"]["lower"] is not None:
-            bits.append(
-                f"{_amount(ages['at_or_under_10'])} offences involved children aged 10 and under"
-            )
+            bits.append(f"{_amount(ages['at_or_under_10'])} involved children aged 10 and under")
         if bits:
             sentence += (
                 f" Among the {_forces(ages['forces_reporting'])} giving ages, "
                 + "; ".join(bits)
                 + "."
             )
+    for name, by_period in rollup["dimensions"].items():
+        info = rollup["dimension_info"][name]
+        largest = _largest_term(by_period.get(last, {}))
+        if info["kind"] != DimensionKind.CATEGORY or largest is None:
+            continue
+        term, figure = largest
+        title = info["title"].lower()
+        sentence += (
+            f" By {title}, the largest group was {term} ({_amount(figure)}; "
+            f"{_forces(figure['forces_reporting'])} giving {title})."
+        )
     expected = _forces(rollup["forces_expected"])
     sentence += f" Figures came from {now['forces_reporting']} of the {expected}"
     spread = rollup["spread"][last]
-    if spread:
+    if spread and spread["largest"]["force"] != spread["smallest"]["force"]:
         sentence += (
-            f"; the largest figure was {_amount(spread['largest'])}, the smallest "
-            f"{_amount(spread['smallest'])}, and {spread['under_20']} logged fewer than 20"
+            f"; the largest figure was {spread['largest']['name']}'s "
+            f"{_amount(spread['largest'])}, the smallest {spread['smallest']['name']}'s "
+            f"{_amount(spread['smallest'])}"
         )
+        under = spread["under_20"]
+        if under:
+            sentence += f", and {under} logged fewer than {SMALL_FORCE}"
     return sentence + "."
 
 
 # Provenance: the observations behind any figure, down to sheet and cell.
 
 
-def _source_q(f: dict, *, age: str | None, offence: str | None) -> Q:
+def _source_q(f: dict, *, dimension: str | None, value: str | None) -> Q:
     where = Q(document_id=f["document"], period=f["period"], force_id=f["force_id"])
-    if age is not None:
-        return where & Q(table__in=f["age_tables"], age=age, derived=False)
-    if offence is not None:
-        return where & Q(table__in=f["offence_tables"], offence=offence, derived=False)
+    if dimension is not None:
+        table = f["breakdown_tables"].get(dimension)
+        return where & Q(table=table, derived=False, **{f"dimensions__{dimension}": value})
     if f["source"] == "total":
-        return where & Q(table__in=f["tables"], age="", offence="")
-    return where & Q(table__in=f["tables"], derived=False)
+        return where & Q(table__in=f["tables"], shape="")
+    return where & Q(table__in=f["tables"], derived=False, shape=f["source"])
 
 
 def figure_sources(
@@ -585,10 +640,11 @@ def figure_sources(
     *,
     period: str | None = None,
     force: str | None = None,
-    age: str | None = None,
-    offence: str | None = None,
+    dimension: str | None = None,
+    value: str | None = None,
 ):
-    """The observations a figure was computed from: national (no force) or one force's."""
+    """The observations a figure was computed from: national (no force) or one force's, its
+    total or one value of one dimension's breakdown."""
     data = stored_figures(campaign)
     force_id = None
     if force is not None:
@@ -597,11 +653,9 @@ def figure_sources(
     for f in data["figures"]:
         if (period and f["period"] != period) or (force is not None and f["force_id"] != force_id):
             continue
-        if age is not None and age not in f["ages"]:
+        if dimension is not None and value not in f["breakdowns"].get(dimension, {}):
             continue
-        if offence is not None and offence not in f["offences"]:
-            continue
-        query |= _source_q(f, age=age, offence=offence)
+        query |= _source_q(f, dimension=dimension, value=value)
     return (
         Observation.objects.filter(query)
         .select_related("document", "force")

@@ -1,47 +1,75 @@
-"""Reads for the aggregation app: the vocabulary handed to the extraction engine."""
+"""Reads for the aggregation app: the campaign's question and vocabulary handed to the engine."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from aggregation.extraction import vocabulary as v
+from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, TEMPLATES, Template
 from aggregation.extraction.reading import UnreadableFile, read_workbook
-from aggregation.models import Alias, KeywordRule, Term
+from aggregation.models import Alias, CampaignTemplate, Dimension, KeywordRule, Term, split_words
 from requests_app.models import Campaign, Force
 
 
-def campaign_terms(campaign: Campaign | None):
-    """The default template's terms plus the campaign's own."""
-    scope = Q(campaign__isnull=True)
-    if campaign is not None:
-        scope |= Q(campaign=campaign)
-    return Term.objects.filter(scope)
+def template_of(slug: str) -> Template:
+    """A template as the engine reads it, from its stored definition.
+
+    Raises ``CampaignTemplate.DoesNotExist`` for an unknown slug.
+    """
+    return Template.from_json(CampaignTemplate.objects.get(slug=slug).definition)
+
+
+def campaign_terms(campaign: Campaign) -> QuerySet[Term]:
+    """The terms of every category dimension of the campaign, in order."""
+    return Term.objects.filter(dimension__campaign=campaign).select_related("dimension")
 
 
 def campaign_vocabulary(campaign: Campaign | None, force: Force | None = None) -> v.Vocabulary:
-    """Plain values for the engine: every alias and rule for all forces, plus the force's own."""
+    """Plain values for the engine: the campaign's question, and every alias and rule for all
+    forces plus the force's own. Without a campaign, the default template's (SPEC 5)."""
+    if campaign is None:
+        return TEMPLATES[DEFAULT_TEMPLATE].vocabulary(forces=force_names())
     for_force = Q(force__isnull=True) | (Q(force=force) if force else Q(pk__in=[]))
-    terms = campaign_terms(campaign).prefetch_related(
-        Prefetch("aliases", queryset=Alias.objects.filter(for_force)),
-        Prefetch("rules", queryset=KeywordRule.objects.filter(for_force)),
-    )
-    engine_terms, rules = [], []
-    for term in terms:
-        engine_terms.append(
-            v.Term(term.dimension, term.name, tuple(a.alias for a in term.aliases.all()))
+    dimensions = list(
+        Dimension.objects.filter(campaign=campaign).prefetch_related(
+            Prefetch(
+                "terms",
+                queryset=Term.objects.prefetch_related(
+                    Prefetch("aliases", queryset=Alias.objects.filter(for_force)),
+                    Prefetch("rules", queryset=KeywordRule.objects.filter(for_force)),
+                ),
+            )
         )
-        rules += [
-            v.KeywordRule(term.dimension, term.name, r.split(r.all_of), r.split(r.none_of))
-            for r in term.rules.all()
-        ]
+    )
+    terms, rules = [], []
+    for dimension in dimensions:
+        for term in dimension.terms.all():
+            aliases = tuple(a.alias for a in term.aliases.all())
+            terms.append(v.Term(dimension.name, term.name, aliases))
+            rules += [
+                v.KeywordRule(
+                    dimension.name, term.name, split_words(r.all_of), split_words(r.none_of)
+                )
+                for r in term.rules.all()
+            ]
     return v.Vocabulary(
-        periods=tuple(campaign.periods) if campaign else (),
-        terms=tuple(engine_terms),
+        periods=tuple(campaign.periods),
+        period_kind=v.PeriodKind(campaign.period_kind),
+        dimensions=tuple(
+            v.Dimension(d.name, v.DimensionKind(d.kind), d.title, split_words(d.words))
+            for d in dimensions
+        ),
+        terms=tuple(terms),
         rules=tuple(rules),
+        abbreviations=tuple(
+            v.Abbreviation(a.short, a.expansion) for a in campaign.abbreviations.all()
+        ),
         forces=force_names(),
+        measure=v.Measure(campaign.measure, split_words(campaign.measure_words)),
+        scope=v.Scope(max_age=campaign.max_age, require_flag=campaign.require_flag),
     )
 
 

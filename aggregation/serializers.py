@@ -68,8 +68,7 @@ class ObservationSerializer(serializers.ModelSerializer):
             "document",
             "force",
             "period",
-            "age",
-            "offence",
+            "dimensions",
             "value",
             "lower",
             "upper",
@@ -120,10 +119,17 @@ class NationalFigureSerializer(FigureSerializer):
     per_day = serializers.FloatField(allow_null=True)
 
 
+class BreakdownFigureSerializer(FigureSerializer):
+    forces_reporting = serializers.IntegerField()
+
+
 class RollupSerializer(serializers.Serializer):
     """Documents the rollup's shape for the schema; the view returns the rollup as computed."""
 
     campaign = serializers.CharField()
+    title = serializers.CharField(required=False)
+    measure = serializers.CharField(required=False)
+    period_kind = serializers.CharField(required=False)
     forces_expected = serializers.IntegerField(required=False)
     periods = serializers.ListField(child=serializers.CharField(), required=False)
     national = serializers.DictField(child=NationalFigureSerializer(), required=False)
@@ -132,6 +138,13 @@ class RollupSerializer(serializers.Serializer):
     )
     age = serializers.DictField(child=serializers.DictField(), required=False)
     offence = serializers.DictField(child=serializers.DictField(), required=False)
+    dimensions = serializers.DictField(
+        child=serializers.DictField(
+            child=serializers.DictField(child=BreakdownFigureSerializer())
+        ),
+        required=False,
+        help_text="dimension -> period -> term or age -> figure and forces reporting.",
+    )
     coverage = serializers.DictField(child=serializers.DictField(), required=False)
     headline = serializers.CharField(required=False)
     url = serializers.URLField(required=False)

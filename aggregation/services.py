@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,13 +18,26 @@ from django.db.models import F
 from django.utils import timezone
 
 from aggregation import selectors
+from aggregation.document_figures import Cell, document_sums, shape_of
+from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, Template
 from aggregation.extraction.engine import extract
 from aggregation.extraction.reading import UnreadableFile
 from aggregation.extraction.reading.sniff import sniff
 from aggregation.extraction.result import ExtractionResult, Verdict
-from aggregation.models import Alias, Observation, ReviewAction, Term
+from aggregation.extraction.vocabulary import FORCE, PERIOD
+from aggregation.models import (
+    Abbreviation,
+    Alias,
+    CampaignTemplate,
+    Dimension,
+    DocumentFigure,
+    KeywordRule,
+    Observation,
+    ReviewAction,
+    Term,
+)
 from requests_app import services as request_services
-from requests_app.models import Document, DocumentStatus, FOIRequest, Force
+from requests_app.models import Campaign, Document, DocumentStatus, FOIRequest, Force
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +76,18 @@ def check_upload(*, name: str, content: bytes) -> str:
 
 
 def document_upload(
-    *, request: FOIRequest, name: str, content: bytes, by: User | None
+    *,
+    request: FOIRequest,
+    name: str,
+    content: bytes,
+    by: User | None,
+    result: ExtractionResult | None = None,
 ) -> tuple[Document, bool]:
     """Keep a force's file and queue its parse; the same bytes twice are one document.
 
-    Returns the document and whether it is new. Refuses what is not a spreadsheet, with the reason.
+    ``result``, when the caller has already read the file with the campaign's vocabulary, is
+    stored at once instead of a parse being queued. Returns the document and whether it is new.
+    Refuses what is not a spreadsheet, with the reason.
     """
     file_format = check_upload(name=name, content=content)
     digest = hashlib.sha256(content).hexdigest()
@@ -84,7 +105,10 @@ def document_upload(
         )
         document.file.save("upload", ContentFile(content), save=False)
         document.save()
-        transaction.on_commit(lambda: enqueue_parse(document.pk))
+        if result is None:
+            transaction.on_commit(lambda: enqueue_parse(document.pk))
+        else:
+            _store_result(document, result)
     return document, True
 
 
@@ -134,7 +158,7 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
         content = f.read()
     progress = ProgressWriter(document_id)
     result = extract(content, vocabulary, progress=progress)
-    return _store_result(document, result, rows_read=progress.rows)
+    return _store_result(document, result)
 
 
 class ProgressWriter:
@@ -152,23 +176,25 @@ class ProgressWriter:
 
 
 @transaction.atomic
-def _store_result(
-    document: Document, result: ExtractionResult, *, rows_read: int
-) -> DocumentStatus:
+def _store_result(document: Document, result: ExtractionResult) -> DocumentStatus:
     document = Document.objects.select_for_update().get(pk=document.pk)
     excluded = set(document.excluded_tables)
-    Observation.objects.filter(document=document).delete()
     # A national table names several forces; anything else is the request's force.
-    named = {o.dimensions["force"] for o in result.observations if "force" in o.dimensions}
-    forces = {f.slug: f for f in Force.objects.filter(slug__in=named)}
-    Observation.objects.bulk_create(
-        [
+    named = {o.dimensions[FORCE] for o in result.observations if FORCE in o.dimensions}
+    forces = {f.slug: f.pk for f in Force.objects.filter(slug__in=named)}
+    own = document.request.force_id
+    observations = []
+    for o in result.observations:
+        if o.table in excluded:
+            continue
+        dimensions = {k: v for k, v in o.dimensions.items() if k not in (PERIOD, FORCE)}
+        observations.append(
             Observation(
                 document=document,
-                force=forces.get(o.dimensions.get("force", ""), document.request.force),
-                period=o.dimensions.get("period", ""),
-                age=o.dimensions.get("age", ""),
-                offence=o.dimensions.get("offence", ""),
+                force_id=forces.get(o.dimensions.get(FORCE, ""), own),
+                period=o.dimensions.get(PERIOD, ""),
+                dimensions=dimensions,
+                shape=shape_of(dimensions),
                 value=o.value,
                 lower=o.lower,
                 upper=o.upper,
@@ -178,21 +204,49 @@ def _store_result(
                 raw=o.raw[:200],
                 table=o.table,
             )
-            for o in result.observations
-            if o.table not in excluded
-        ],
-        batch_size=2000,
-    )
+        )
+    _replace_observations(document, observations)
     status = VERDICT_STATUS[result.verdict]
     document.result = _result_json(result)
     document.status = status
     blocking = dict.fromkeys(r.message for r in result.reasons if r.blocking)
     document.status_reason = "; ".join(blocking)[:2000]
     document.format = result.format or document.format
-    document.rows_read = rows_read
+    document.rows_read = result.rows_read
     document.status_changed_at = timezone.now()
     document.save()
     return status
+
+
+def _replace_observations(document: Document, observations: list[Observation]) -> None:
+    """The document's observations and their per-table sums, replaced together."""
+    Observation.objects.filter(document=document).delete()
+    Observation.objects.bulk_create(observations, batch_size=2000)
+    _write_figures(
+        document,
+        (
+            Cell(o.force_id, o.period, o.table, o.dimensions, o.lower, o.upper, o.derived)
+            for o in observations
+        ),
+    )
+
+
+def _write_figures(document: Document, cells: Iterable[Cell]) -> None:
+    DocumentFigure.objects.filter(document=document).delete()
+    DocumentFigure.objects.bulk_create(
+        [DocumentFigure(document=document, **asdict(s)) for s in document_sums(cells)],
+        batch_size=2000,
+    )
+
+
+@transaction.atomic
+def document_refresh_figures(*, document: Document) -> None:
+    """Sum a document's stored observations afresh into its ``DocumentFigure`` rows: for
+    observations written other than by a parse (figures entered by hand, a repair)."""
+    rows = Observation.objects.filter(document=document).values_list(
+        "force_id", "period", "table", "dimensions", "lower", "upper", "derived"
+    )
+    _write_figures(document, (Cell(*row) for row in rows))
 
 
 def _result_json(result: ExtractionResult) -> dict:
@@ -270,6 +324,8 @@ def document_map_label(
     label = label.strip()
     if not label:
         raise _refuse("label", "Choose the label to map.")
+    if term.dimension.campaign_id != document.request.campaign_id:
+        raise _refuse("term", "That term belongs to another campaign's vocabulary.")
     force = document.request.force if this_force_only else None
     alias = Alias.objects.filter(term=term, alias=label, force=force).first()
     if alias is None:
@@ -303,7 +359,7 @@ def document_exclude_tables(*, document: Document, tables: Iterable[int], by: Us
 
 @transaction.atomic
 def document_mark_no_data(*, document: Document, by: User | None, note: str = "") -> None:
-    Observation.objects.filter(document=document).delete()
+    _replace_observations(document, [])
     _decide(document, by, status=DocumentStatus.NO_DATA, status_reason=note or "Marked no data.")
     _record(document, ReviewAction.Kind.NO_DATA, by, note=note)
 
@@ -350,4 +406,114 @@ def document_accept_as_response(*, document: Document, by: User | None) -> None:
         by=by,
         on=timezone.localdate(document.uploaded_at),
         note=f"Response file: {document.original_name}",
+    )
+
+
+# Campaigns: each asks one template's question, with its own copy of the template's vocabulary.
+
+
+def periods_text(periods: list[str]) -> str:
+    """The periods asked, as a request letter names them: "2015-16 to 2018-19"."""
+    if not periods:
+        return ""
+    return periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    title: str,
+    slug: str,
+    owner: User,
+    template: str = DEFAULT_TEMPLATE,
+    periods: list[str] | None = None,
+    request_text: str = "",
+    target_forces: Iterable[Force] | None = None,
+) -> Campaign:
+    """A new campaign asking a template's question (``manage.py templates`` lists them).
+
+    Periods default to the template's; the request text to the template's, naming the periods.
+    Targets default to the 44 territorial forces of England, Wales and Northern Ireland.
+    Raises ``ValidationError`` naming the field: an unknown template, periods not of the
+    template's kind, a slug taken.
+    """
+    stored = CampaignTemplate.objects.filter(slug=template).first()
+    if stored is None:
+        known = ", ".join(CampaignTemplate.objects.values_list("slug", flat=True))
+        raise _refuse("template", f"No template {template!r}; the templates are: {known}.")
+    campaign = Campaign(title=title, slug=slug, owner=owner, request_text=request_text)
+    campaign_apply_template(campaign=campaign, template=stored, periods=periods)
+    campaign.target_forces.set(
+        Force.objects.default_targets() if target_forces is None else target_forces
+    )
+    return campaign
+
+
+def campaign_apply_template(
+    *, campaign: Campaign, template: CampaignTemplate, periods: list[str] | None = None
+) -> Campaign:
+    """Give a new (unsaved or just saved) campaign the template's question and vocabulary.
+
+    Raises ``ValidationError`` when the campaign already has dimensions: a campaign's question
+    is set once, and its vocabulary is then the researchers' to edit.
+    """
+    if campaign.pk and Dimension.objects.filter(campaign=campaign).exists():
+        raise _refuse("template", "This campaign already has its question and vocabulary.")
+    spec = Template.from_json(template.definition)
+    campaign.template = template
+    campaign.measure = spec.measure.name
+    campaign.measure_description = spec.description
+    campaign.measure_words = ", ".join(spec.measure.words)
+    campaign.measure_unit = spec.unit
+    campaign.period_kind = spec.period_kind
+    campaign.periods = list(periods or campaign.periods or spec.periods)
+    campaign.max_age = spec.scope.max_age
+    campaign.require_flag = spec.scope.require_flag
+    if not campaign.request_text:
+        campaign.request_text = spec.request_text.format(periods=periods_text(campaign.periods))
+    campaign.full_clean(exclude=["owner"] if campaign.owner_id is None else None)
+    campaign.save()
+    _copy_vocabulary(campaign, spec)
+    return campaign
+
+
+def _copy_vocabulary(campaign: Campaign, spec: Template) -> None:
+    for position, d in enumerate(spec.dimensions):
+        dimension = Dimension.objects.create(
+            campaign=campaign,
+            name=d.name,
+            kind=d.kind,
+            title=d.title,
+            words=", ".join(d.words),
+            position=position,
+        )
+        Term.objects.bulk_create(
+            [
+                Term(dimension=dimension, name=t.name, position=i)
+                for i, t in enumerate(t for t in spec.terms if t.dimension == d.name)
+            ]
+        )
+        # Read back: not every database returns the keys of rows inserted in bulk.
+        by_name = {t.name: t for t in Term.objects.filter(dimension=dimension)}
+        aliases = {
+            (t.name, alias.lower()): Alias(term=by_name[t.name], alias=alias)
+            for t in spec.terms
+            if t.dimension == d.name
+            for alias in t.aliases
+        }
+        Alias.objects.bulk_create(aliases.values())
+        KeywordRule.objects.bulk_create(
+            [
+                KeywordRule(
+                    term=by_name[r.term], all_of=", ".join(r.all_of), none_of=", ".join(r.none_of)
+                )
+                for r in spec.rules
+                if r.dimension == d.name
+            ]
+        )
+    Abbreviation.objects.bulk_create(
+        [
+            Abbreviation(campaign=campaign, short=a.short, expansion=a.expansion)
+            for a in spec.abbreviations
+        ]
     )

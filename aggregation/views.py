@@ -6,13 +6,14 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from aggregation import charts, exports
-from aggregation.rollups import campaign_rollup, figure_sources
+from aggregation.rollups import CONFLICTS_PER_PAGE, campaign_rollup, figure_sources
 from requests_app.models import Campaign
 from requests_app.selectors import campaign_outcome
 
@@ -31,39 +32,63 @@ def _bar(label: str, figure: dict | None, href: str = "", note: str = "") -> cha
     return charts.Bar(label, figure["lower"], figure["upper"], href)
 
 
-def _charts(sources: str, rollup: dict, names: dict[str, str]) -> dict[str, str]:
-    periods = rollup["periods"]
-    last = periods[-1] if periods else None
-    trend = [_bar(p, rollup["national"][p], _sources_url(sources, period=p)) for p in periods]
-    result = {"trend": charts.vertical(trend, title="Offences recorded, all reporting forces")}
-    if last is None:
+def _covers(n: int, expected: int) -> str:
+    return f"{n} of {expected} forces"
+
+
+def _charts(sources: str, rollup: dict, period: str | None) -> dict[str, str]:
+    """The national trend, then for the chosen period: every force, and every dimension's
+    breakdown, each chart saying how many forces it covers."""
+    names, expected = rollup["force_names"], rollup["forces_expected"]
+    trend = [
+        _bar(p, rollup["national"][p], _sources_url(sources, period=p)) for p in rollup["periods"]
+    ]
+    result = {
+        "trend": charts.vertical(
+            trend, title=f"{rollup['measure'].capitalize()}, all reporting forces"
+        )
+    }
+    if period is None:
         return result
     forces = [
         _bar(
             names.get(slug, slug),
-            by_period.get(last),
-            _sources_url(sources, period=last, force=slug),
+            by_period.get(period),
+            _sources_url(sources, period=period, force=slug),
         )
         for slug, by_period in rollup["by_force"].items()
-        if last in by_period
+        if period in by_period
     ]
     forces.sort(key=lambda b: (-(b.upper or 0), b.label))
     forces += [
         charts.Bar(names.get(slug, slug), None, None, note=why)
-        for slug, why in rollup["coverage"][last]["missing"].items()
+        for slug, why in rollup["coverage"][period]["missing"].items()
     ]
-    result["forces"] = charts.horizontal(forces, title=f"By force, {last} (largest first)")
-    ages = [
-        _bar(age, b, _sources_url(sources, period=last, age=age))
-        for age, b in rollup["age"][last]["ages"].items()
-    ]
-    result["ages"] = charts.horizontal(ages, title=f"By age of victim, {last}")
-    offences = [
-        _bar(name, b, _sources_url(sources, period=last, offence=name))
-        for name, b in rollup["offence"][last].items()
-    ]
-    result["offences"] = charts.horizontal(offences, title=f"By offence, {last}")
+    reporting = rollup["national"][period]["forces_reporting"]
+    result["forces"] = charts.horizontal(
+        forces, title=f"By force, {period} (largest first; {_covers(reporting, expected)})"
+    )
+    for name, by_period in rollup["dimensions"].items():
+        breakdown = by_period.get(period, {})
+        covered = next(iter(breakdown.values()), {}).get("forces_reporting", 0)
+        title = rollup["dimension_info"][name]["title"]
+        bars = [
+            _bar(value, b, _sources_url(sources, period=period, **{name: value}))
+            for value, b in breakdown.items()
+        ]
+        result[f"dimension-{name}"] = charts.horizontal(
+            bars, title=f"By {title.lower()}, {period} ({_covers(covered, expected)})"
+        )
     return result
+
+
+def _chosen_period(request: HttpRequest, rollup: dict) -> str | None:
+    """The period the breakdowns show: the one asked for, else the latest with figures."""
+    asked = request.GET.get("period")
+    if asked in rollup["periods"]:
+        return asked
+    with_figures = [p for p in rollup["periods"] if rollup["national"][p]["lower"] is not None]
+    return (with_figures or rollup["periods"] or [None])[-1]
 
 
 @can_view
@@ -71,21 +96,38 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
     rollup = campaign_rollup(campaign)
     sources = reverse("dashboard-sources", args=[campaign.slug])
+    period = _chosen_period(request, rollup)
+    conflicts = Paginator(rollup["conflicts"], CONFLICTS_PER_PAGE).get_page(
+        request.GET.get("conflicts")
+    )
     names = rollup["force_names"]
+    # Built by charts.py, which escapes every text it draws.
+    drawn = {k: mark_safe(v) for k, v in _charts(sources, rollup, period).items()}
     context = {
         **admin.site.each_context(request),
         "title": f"Figures: {campaign.title}",
         "campaign": campaign,
         "rollup": rollup,
-        "charts": {k: mark_safe(v) for k, v in _charts(sources, rollup, names).items()},
+        "period": period,
+        "charts": drawn,
+        "breakdowns": [
+            {"name": name, "chart": drawn[f"dimension-{name}"]}
+            for name in rollup["dimensions"]
+            if f"dimension-{name}" in drawn
+        ],
+        "has_ages": any(info["kind"] == "age" for info in rollup["dimension_info"].values()),
         "outcome": campaign_outcome(campaign),
         "rows": _national_rows(sources, rollup),
         "force_rows": _force_rows(sources, rollup, names),
+        "conflicts": conflicts,
+        "conflict_names": names,
     }
     return render(request, "aggregation/dashboard.html", context)
 
 
 def _national_rows(sources: str, rollup: dict) -> list[dict]:
+    expected = rollup["forces_expected"]
+    names = rollup["force_names"]
     return [
         {
             "period": p,
@@ -94,7 +136,10 @@ def _national_rows(sources: str, rollup: dict) -> list[dict]:
             "like": rollup["like_for_like"]["national"][p],
             "change": rollup["change"].get(f"{rollup['periods'][i - 1]} to {p}") if i else None,
             "href": _sources_url(sources, period=p),
-            "missing": rollup["coverage"][p]["missing"],
+            "covers": _covers(rollup["national"][p]["forces_reporting"], expected),
+            "missing": {
+                names.get(s, s): why for s, why in rollup["coverage"][p]["missing"].items()
+            },
         }
         for i, p in enumerate(rollup["periods"])
     ]
@@ -109,20 +154,40 @@ def _force_rows(sources: str, rollup: dict, names: dict[str, str]) -> list[dict]
                 for p in rollup["periods"]
             ],
         }
-        for slug, by_period in sorted(rollup["by_force"].items())
+        for slug, by_period in sorted(
+            rollup["by_force"].items(), key=lambda kv: names.get(kv[0], kv[0])
+        )
     ]
+
+
+def _figure_params(request: HttpRequest, campaign: Campaign) -> dict[str, str | None]:
+    """Which figure's sources: period and force, and at most one dimension's value
+    (?age=13, ?ethnicity=Black)."""
+    params: dict[str, str | None] = {k: request.GET.get(k) for k in ("period", "force")}
+    for name in campaign.dimensions.values_list("name", flat=True):
+        if request.GET.get(name) is not None:
+            params.update(dimension=name, value=request.GET[name])
+            break
+    return params
 
 
 @can_view
 def sources(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, slug=slug)
-    params = {k: request.GET.get(k) for k in ("period", "force", "age", "offence")}
+    params = _figure_params(request, campaign)
     observations = figure_sources(campaign, **params)
+    force = params.get("force")
+    shown = {
+        "period": params.get("period"),
+        "force": campaign.target_forces.filter(slug=force).values_list("name", flat=True).first()
+        or force,
+        params.get("dimension") or "": params.get("value"),
+    }
     context = {
         **admin.site.each_context(request),
         "title": f"Sources: {campaign.title}",
         "campaign": campaign,
-        "params": {k: v for k, v in params.items() if v},
+        "params": {k: v for k, v in shown.items() if k and v},
         "observations": observations,
     }
     return render(request, "aggregation/sources.html", context)

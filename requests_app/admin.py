@@ -5,10 +5,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from aggregation import services as document_services
+from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
+from aggregation.models import CampaignTemplate
 from requests_app import selectors, services
 from requests_app.models import (
     Campaign,
@@ -55,11 +59,54 @@ class ListField(forms.CharField):
 
 
 class CampaignForm(forms.ModelForm):
-    periods = ListField(help_text="Financial years, e.g. 2017-18, 2018-19.")
+    """A new campaign asks a template's question; later, its measure words and scope may be
+    tuned, never its period kind (the figures already read depend on it)."""
+
+    periods = ListField(
+        required=False,
+        help_text="Periods of the campaign's kind, e.g. 2017-18, 2018-19 (financial years), "
+        "2018 (calendar years), 2018-06 (months). Leave empty for the template's.",
+    )
 
     class Meta:
         model = Campaign
-        fields = ["title", "slug", "owner", "request_text", "periods", "target_forces"]
+        fields = [
+            "title",
+            "slug",
+            "owner",
+            "template",
+            "request_text",
+            "periods",
+            "target_forces",
+            "measure",
+            "measure_description",
+            "measure_words",
+            "max_age",
+            "require_flag",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "request_text" in self.fields:
+            self.fields["request_text"].required = False
+            self.fields["request_text"].help_text = "Leave empty for the template's wording."
+        if "template" in self.fields:
+            self.fields["template"].empty_label = None  # always one: the default preselected
+            self.fields["template"].initial = CampaignTemplate.objects.filter(
+                slug=DEFAULT_TEMPLATE
+            ).first()
+
+    def clean(self):
+        data = super().clean()
+        if not self.instance.pk and not data.get("template") and "template" not in self.errors:
+            data["template"] = CampaignTemplate.objects.get(slug=DEFAULT_TEMPLATE)
+        template = data.get("template")
+        if template is not None and not self.instance.pk:
+            # The template decides the kind of period the periods are checked against.
+            self.instance.period_kind = template.definition["period_kind"]
+            if not data.get("periods"):
+                data["periods"] = list(template.definition["periods"])
+        return data
 
 
 class ForceAliasInline(admin.TabularInline):
@@ -94,13 +141,73 @@ class ExemptionAdmin(admin.ModelAdmin):
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     form = CampaignForm
-    list_display = ["title", "owner", "sent_on", "request_count", "overdue_count"]
+    list_display = [
+        "title",
+        "figures",
+        "measure",
+        "owner",
+        "sent_on",
+        "request_count",
+        "overdue_count",
+    ]
     list_select_related = ["owner"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["target_forces"]
-    readonly_fields = ["sent_on", "created_at"]
+    readonly_fields = ["sent_on", "created_at", "period_kind", "dimensions_list"]
     actions = ["send_campaigns"]
     search_fields = ["title", "slug"]
+    add_fieldsets = [
+        (None, {"fields": ["title", "slug", "owner", "template", "request_text", "periods"]}),
+        ("Forces asked", {"fields": ["target_forces"]}),
+    ]
+    change_fieldsets = [
+        (None, {"fields": ["title", "slug", "owner", "request_text", "periods", "sent_on"]}),
+        (
+            "What the campaign counts",
+            {
+                "fields": [
+                    "measure",
+                    "measure_description",
+                    "measure_words",
+                    "period_kind",
+                    "dimensions_list",
+                    "max_age",
+                    "require_flag",
+                ]
+            },
+        ),
+        ("Forces asked", {"fields": ["target_forces"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.change_fieldsets if obj else self.add_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "template"] if obj else self.readonly_fields
+
+    @admin.display(description="figures")
+    def figures(self, obj: Campaign) -> str:
+        return format_html('<a href="{}">Figures</a>', reverse("dashboard", args=[obj.slug]))
+
+    @admin.display(description="dimensions")
+    def dimensions_list(self, obj: Campaign) -> str:
+        links = [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:aggregation_dimension_change", args=[d.pk]),
+                f"{d.title or d.name} ({d.kind})",
+            )
+            for d in obj.dimensions.all()
+        ]
+        return format_html_join(", ", "{}", ((link,) for link in links)) or "–"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        # A new campaign takes the template's question and a copy of its vocabulary.
+        document_services.campaign_apply_template(
+            campaign=obj, template=form.cleaned_data["template"], periods=obj.periods
+        )
 
     def get_queryset(self, request: HttpRequest):
         return (

@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from aggregation import services as document_services
+from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
 from requests_app import services
 from requests_app.models import (
     Campaign,
@@ -48,16 +50,24 @@ class ForceViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CampaignViewSet(viewsets.ModelViewSet):
-    queryset = Campaign.objects.select_related("owner").prefetch_related("target_forces")
+    queryset = Campaign.objects.select_related("owner", "template").prefetch_related(
+        "target_forces", "dimensions"
+    )
     serializer_class = CampaignSerializer
     lookup_field = "slug"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
-        forces = serializer.validated_data.pop("target_forces", None)
-        campaign = serializer.save(owner=self.request.user)
-        campaign.target_forces.set(
-            forces if forces is not None else Force.objects.default_targets()
+        data = serializer.validated_data
+        template = data.get("template")
+        serializer.instance = document_services.campaign_create(
+            title=data["title"],
+            slug=data["slug"],
+            owner=self.request.user,
+            template=template.slug if template else DEFAULT_TEMPLATE,
+            periods=data.get("periods"),
+            request_text=data.get("request_text", ""),
+            target_forces=data.get("target_forces"),
         )
 
     @extend_schema(request=CampaignSendSerializer, responses=CampaignSendResultSerializer)

@@ -8,8 +8,9 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
 
+from aggregation.services import campaign_create
 from requests_app import services
-from requests_app.models import Campaign, FOIRequest, Force
+from requests_app.models import Campaign, FOIRequest
 from requests_app.permissions import RESEARCHER_GROUP
 
 DEMO_SLUG = "online-child-sexual-offences-demo"
@@ -35,18 +36,16 @@ def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
     """Create (once) and send the demo campaign, then play a few timelines forward."""
     today = today or timezone.localdate()
     Group.objects.get_or_create(name=RESEARCHER_GROUP)[0].user_set.add(owner)
-    campaign, created = Campaign.objects.get_or_create(
-        slug=DEMO_SLUG,
-        defaults={
-            "title": "Online child sexual offences (demo)",
-            "owner": owner,
-            "request_text": DEMO_TEXT,
-            "periods": DEMO_PERIODS,
-        },
-    )
-    if not created:
+    campaign = Campaign.objects.filter(slug=DEMO_SLUG).first()
+    if campaign is not None:
         return campaign
-    campaign.target_forces.set(Force.objects.default_targets())
+    campaign = campaign_create(
+        title="Online child sexual offences (demo)",
+        slug=DEMO_SLUG,
+        owner=owner,
+        periods=DEMO_PERIODS,
+        request_text=DEMO_TEXT,
+    )
     sent_on = today - timedelta(days=70)
     services.campaign_send(campaign=campaign, by=owner, on=sent_on)
 

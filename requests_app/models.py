@@ -16,21 +16,60 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+
+class PeriodKind(models.TextChoices):
+    """The kind of period a campaign counts by (SPEC 4); files in another kind are flagged."""
+
+    FINANCIAL_YEAR = "financial_year", "Financial years (April to March), e.g. 2018-19"
+    CALENDAR_YEAR = "calendar_year", "Calendar years, e.g. 2018"
+    MONTH = "month", "Months, e.g. 2018-06"
 
 
-def validate_periods(periods: object) -> None:
-    """Periods asked are canonical financial years, e.g. ["2015-16", "2016-17"]."""
+# kind -> (pattern, how it is written, its name)
+_PERIOD_FORMATS = {
+    PeriodKind.FINANCIAL_YEAR: (
+        re.compile(r"^(\d{4})-(\d{2})$"),
+        "YYYY-YY, e.g. 2018-19",
+        "financial year",
+    ),
+    PeriodKind.CALENDAR_YEAR: (re.compile(r"^(\d{4})$"), "YYYY, e.g. 2018", "calendar year"),
+    PeriodKind.MONTH: (re.compile(r"^(\d{4})-(\d{2})$"), "YYYY-MM, e.g. 2018-06", "month"),
+}
+FIRST_YEAR, LAST_YEAR = 1980, 2100  # police recorded-crime data starts well after 1980
+MAX_PERIODS = 240  # twenty years of months
+
+
+def _period_ok(period: str, kind: PeriodKind) -> bool:
+    match = _PERIOD_FORMATS[kind][0].match(period)
+    if not match or not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        return False
+    if kind == PeriodKind.FINANCIAL_YEAR:
+        return (int(match[1]) + 1) % 100 == int(match[2])
+    if kind == PeriodKind.MONTH:
+        return 1 <= int(match[2]) <= 12
+    return True
+
+
+def validate_periods(periods: object, kind: str = PeriodKind.FINANCIAL_YEAR) -> None:
+    """Periods asked are canonical periods of the campaign's kind: ["2015-16", "2016-17"],
+    ["2018"] or ["2018-06"], each once, years 1980 to 2100, at most 240 of them.
+
+    Raises ``ValidationError`` naming the first period that is not.
+    """
+    kind = PeriodKind(kind)
     if not isinstance(periods, list) or not periods:
-        raise ValidationError("List at least one financial year, e.g. 2018-19.")
+        raise ValidationError(f"List at least one period, written {_PERIOD_FORMATS[kind][1]}.")
+    if len(periods) > MAX_PERIODS:
+        raise ValidationError(f"At most {MAX_PERIODS} periods, not {len(periods)}.")
     for period in periods:
-        match = FINANCIAL_YEAR.match(str(period))
-        if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        if not isinstance(period, str) or not _period_ok(period, kind):
+            _, written, name = _PERIOD_FORMATS[kind]
             raise ValidationError(
-                f"{period!r} is not a financial year written YYYY-YY (e.g. 2018-19)."
+                f"{str(period)[:40]!r} is not a {name} written {written}, "
+                f"between {FIRST_YEAR} and {LAST_YEAR}."
             )
     if len(set(periods)) != len(periods):
-        raise ValidationError("Each financial year may be listed once.")
+        raise ValidationError("Each period may be listed once.")
 
 
 class Nation(models.TextChoices):
@@ -103,10 +142,46 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns"
     )
     request_text = models.TextField()
+    # What the campaign asks: its measure, periods and (in aggregation.Dimension) dimensions.
+    template = models.ForeignKey(
+        "aggregation.CampaignTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        help_text="The template the campaign's question and vocabulary were copied from.",
+    )
+    measure = models.CharField(
+        max_length=200,
+        default="offences",
+        help_text="What is counted, as the headline says it: 'strip searches of children'.",
+    )
+    measure_description = models.TextField(blank=True, help_text="What is counted, in full.")
+    measure_words = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Heading words that name the measure in a file (e.g. searches, incidents), "
+        "comma-separated: where a table counts two measures, these columns are read.",
+    )
+    measure_unit = models.CharField(max_length=20, default="count")
+    period_kind = models.CharField(
+        max_length=20, choices=PeriodKind.choices, default=PeriodKind.FINANCIAL_YEAR
+    )
     periods = models.JSONField(
         default=list,
-        validators=[validate_periods],
-        help_text="Financial years asked, e.g. 2015-16, 2016-17.",
+        help_text="Periods asked, of the campaign's kind: 2015-16, 2016-17 (financial years), "
+        "2018 (calendar years) or 2018-06 (months).",
+    )
+    max_age = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=17,
+        help_text="Record lists: people older than this are outside the request (empty: no limit).",
+    )
+    require_flag = models.BooleanField(
+        default=False,
+        help_text="Record lists: where a flag column (e.g. online) exists, only flagged rows "
+        "count.",
     )
     target_forces = models.ManyToManyField(Force, related_name="campaigns", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -117,6 +192,12 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        try:
+            validate_periods(self.periods, self.period_kind)
+        except ValidationError as exc:
+            raise ValidationError({"periods": exc.messages}) from None
 
 
 class Status(models.TextChoices):

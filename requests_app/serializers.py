@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
+from aggregation.models import CampaignTemplate
 from requests_app.models import (
     Campaign,
     EventKind,
@@ -32,7 +34,20 @@ class ForceSerializer(serializers.ModelSerializer):
 
 class CampaignSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.get_username", read_only=True)
-    periods = serializers.ListField(child=serializers.CharField(), validators=[validate_periods])
+    template = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=CampaignTemplate.objects.all(),
+        required=False,
+        help_text="The question the campaign asks (`manage.py templates`); set once, at creation. "
+        f"Default: {DEFAULT_TEMPLATE}.",
+    )
+    periods = serializers.ListField(
+        child=serializers.CharField(max_length=10),
+        required=False,
+        help_text="Periods of the template's kind (2018-19, 2018 or 2018-06); default: the "
+        "template's.",
+    )
+    request_text = serializers.CharField(required=False, allow_blank=True)
     target_forces = serializers.SlugRelatedField(
         many=True,
         slug_field="slug",
@@ -40,6 +55,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Force slugs; default: the 44 territorial forces of England, Wales and NI.",
     )
+    dimensions = serializers.SerializerMethodField()
 
     class Meta:
         model = Campaign
@@ -48,13 +64,37 @@ class CampaignSerializer(serializers.ModelSerializer):
             "title",
             "slug",
             "owner",
+            "template",
+            "measure",
+            "measure_description",
+            "period_kind",
             "request_text",
             "periods",
+            "dimensions",
             "target_forces",
             "created_at",
             "sent_on",
         ]
-        read_only_fields = ["created_at", "sent_on"]
+        read_only_fields = [
+            "measure",
+            "measure_description",
+            "period_kind",
+            "created_at",
+            "sent_on",
+        ]
+
+    def get_dimensions(self, obj: Campaign) -> list[dict]:
+        return [{"name": d.name, "kind": d.kind, "title": d.title} for d in obj.dimensions.all()]
+
+    def validate(self, data: dict) -> dict:
+        if self.instance is not None:
+            if "template" in data and data["template"] != self.instance.template:
+                raise serializers.ValidationError(
+                    {"template": "A campaign's template is set once, when it is created."}
+                )
+            if "periods" in data:
+                validate_periods(data["periods"], self.instance.period_kind)
+        return data
 
 
 class CampaignSendSerializer(serializers.Serializer):

@@ -177,7 +177,7 @@ def test_excluding_a_table_in_the_admin_is_in_the_document_history(
 def test_an_alias_edited_in_the_admin_keeps_who_and_when_and_the_old_value(
     admin_client, staff_researcher, request_with_document
 ):
-    term = campaign_terms(None).first()
+    term = campaign_terms(request_with_document[0].campaign).first()
     alias = Alias.objects.create(term=term, alias="Old spelling")
     url = reverse("admin:aggregation_alias_change", args=[alias.pk])
     response = admin_client.post(
@@ -248,7 +248,7 @@ def one_of_each(api, researcher, admin_client, request_with_document):
     document = Document.objects.get(pk=response.json()[0]["id"])
     api.post(
         f"/api/documents/{document.pk}/map-label/",
-        {"label": "Odd label", "term": campaign_terms(None).first().pk},
+        {"label": "Odd label", "term": campaign_terms(foi_request.campaign).first().pk},
         format="json",
     )
     payload = {"request": foi_request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"}

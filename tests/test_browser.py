@@ -244,7 +244,7 @@ def test_a_researchers_day_from_campaign_to_exported_workbook(page, live_server)
     expected = national_totals(long_csv, essex_ages)
     first, last = PERIODS
     headline = page.locator("#headline").inner_text()
-    assert f"Police recorded {expected[last]:,} offences in {last}" in headline, headline
+    assert f"Police recorded {expected[last]:,} online child sexual offences in {last}" in headline
     assert f"from {expected[first]:,} in {first}" in headline, headline
     assert "Figures came from 2 of the 44 forces" in headline, headline
     # Each period's bar is a link to its sources, drawn with a solid part in proportion.

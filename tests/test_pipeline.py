@@ -14,8 +14,9 @@ from rest_framework.test import APIClient
 
 from aggregation import demo, services
 from aggregation.models import Alias, Observation, ReviewAction, Term
+from requests_app import services as request_services
 from requests_app.models import Campaign, Document, DocumentStatus, Status
-from tests.factories import sent_request
+from tests.factories import make_campaign, sent_request
 
 pytestmark = pytest.mark.django_db
 
@@ -45,10 +46,10 @@ def test_an_upload_is_parsed_into_observations_that_point_to_cells(researcher):
     assert len(document.sha256) == 64 and document.size == len(content)
     assert document.uploaded_by == researcher
     assert document.rows_read == 25  # title, reference, blank, header, 18 ages, total, blank, note
-    thirteen = Observation.objects.get(document=document, period="2018-19", age="13")
+    thirteen = Observation.objects.get(document=document, period="2018-19", dimensions__age="13")
     assert thirteen.value == data["2018-19"]["13"]
     assert thirteen.sheet == "Response" and thirteen.cell == "C18"
-    total = Observation.objects.get(document=document, period="2018-19", age="", derived=True)
+    total = Observation.objects.get(document=document, period="2018-19", shape="", derived=True)
     assert total.value == sum(data["2018-19"].values())
 
 
@@ -124,7 +125,7 @@ def test_mapping_an_unknown_label_saves_an_alias_and_reparses(researcher):
     assert document.status == DocumentStatus.NEEDS_REVIEW
     labels = {r["label"] for r in document.result["reasons"] if r["code"] == "unknown_label"}
     assert labels == {"Breach of a sexual risk order"}
-    other = Term.objects.get(name="Other sexual offences", campaign=None)
+    other = Term.objects.get(name="Other sexual offences", dimension__campaign=request.campaign)
     services.document_map_label(
         document=document, label="Breach of a sexual risk order", term=other, by=researcher
     )
@@ -136,15 +137,17 @@ def test_mapping_an_unknown_label_saves_an_alias_and_reparses(researcher):
 
 
 def test_an_alias_for_one_force_only_does_not_apply_to_others(researcher):
-    other = Term.objects.get(name="Other sexual offences", campaign=None)
-    sw = sent_request(researcher, force="south-wales")
+    campaign = make_campaign(researcher, slug="two", forces=["south-wales", "kent"])
+    request_services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    other = Term.objects.get(name="Other sexual offences", dimension__campaign=campaign)
+    sw = campaign.requests.get(force__slug="south-wales")
     content = demo.offences_long_csv("sw", PERIODS, odd_label="Breach of a sexual risk order")
     document, _ = services.document_upload(request=sw, name="sw.csv", content=content, by=None)
     services.document_map_label(
         document=document, label="Breach of a sexual risk order", term=other, by=None,
         this_force_only=True,
     )  # fmt: skip
-    kent = sent_request(researcher, force="kent")
+    kent = campaign.requests.get(force__slug="kent")
     elsewhere, _ = services.document_upload(request=kent, name="k.csv", content=content, by=None)
     elsewhere.refresh_from_db()
     assert Document.objects.get(pk=document.pk).status == DocumentStatus.PARSED
@@ -295,7 +298,7 @@ def test_review_through_the_api(api, researcher):
     request = sent_request(researcher, force="south-wales")
     content = demo.offences_long_csv("sw", PERIODS, odd_label="Breach of a sexual risk order")
     document, _ = services.document_upload(request=request, name="sw.csv", content=content, by=None)
-    term = Term.objects.get(name="Other sexual offences", campaign=None)
+    term = Term.objects.get(name="Other sexual offences", dimension__campaign=request.campaign)
     response = api.post(
         f"/api/documents/{document.pk}/map-label/",
         {"label": "Breach of a sexual risk order", "term": term.pk},

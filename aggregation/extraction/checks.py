@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .context import PERIOD, Context, Figure
+from .context import Context, Figure
 from .grid import Sheet, cell_ref, range_ref
 from .labels import parse_age
 from .values import BARE_SUPPRESSION_MARKERS, CellValue, ValueKind
+from .vocabulary import PERIOD
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,11 +231,11 @@ def check_age_scope(ctx: Context) -> None:
     """A table counting ages the request did not ask about (adults, when it asked about
     children): its totals may include them, so a researcher decides what counts."""
     max_age = ctx.vocabulary.scope.max_age
-    if max_age is None:
+    if max_age is None or ctx.age is None:
         return
     outside: dict[tuple[str, int], list[str]] = defaultdict(list)
     for f in ctx.figures:
-        label = f.dims.get("age")
+        label = f.dims.get(ctx.age)
         if label is None or f.cells:  # record lists already leave such rows out, with reasons
             continue
         age = parse_age(label)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .headers import HeaderReader
 from .labels import (
     UNKNOWN_AGE,
     CategoryMatcher,
     ForceMatcher,
-    PeriodKind,
     clean,
     parse_age,
     parse_period,
@@ -18,10 +18,8 @@ from .labels import (
 )
 from .result import Reason, Table
 from .values import DEFAULT_SUPPRESSION, CellValue, Suppression
-from .vocabulary import Vocabulary
+from .vocabulary import FORCE, PERIOD, DimensionKind, PeriodKind, Vocabulary
 
-PERIOD, AGE, OFFENCE, FORCE = "period", "age", "offence", "force"
-DIMENSIONS = (PERIOD, AGE, OFFENCE, FORCE)
 _MAX_CELLS_IN_REASON = 25
 # Words that may follow "Total" without naming a group: "Total sexual offences".
 _GENERIC_GROUP_WORDS = frozenset({"sexual", "offences", "offence", "crime", "crimes", "overall"})
@@ -30,7 +28,7 @@ _GENERIC_GROUP_WORDS = frozenset({"sexual", "offences", "offence", "crime", "cri
 class LabelKind(StrEnum):
     VALUE = "value"  # a dimension value, e.g. "2018-19"
     TOTAL = "total"  # a total over the dimension; ``value`` set for a group subtotal
-    CALENDAR = "calendar"  # a calendar year or month: a different period, never converted
+    OTHER_PERIOD = "other_period"  # a period of another kind than the campaign's: never converted
     UNKNOWN = "unknown"
 
 
@@ -38,6 +36,15 @@ class LabelKind(StrEnum):
 class ParsedLabel:
     kind: LabelKind
     value: str = ""
+    period_kind: PeriodKind | None = None  # for OTHER_PERIOD: which kind it is
+
+
+# How periods of each kind are named in reasons.
+PERIOD_KIND_NAMES = {
+    PeriodKind.FINANCIAL_YEAR: "financial year (April to March)",
+    PeriodKind.CALENDAR_YEAR: "calendar year",
+    PeriodKind.MONTH: "month",
+}
 
 
 @dataclass(slots=True)
@@ -69,14 +76,32 @@ class Context:
     # (table index, dimension) pairs whose breakdown is incomplete (an unknown label): their
     # parts cannot be checked against a total.
     incomplete: set[tuple[int, str]] = field(default_factory=set)
-    offences: CategoryMatcher = field(init=False)
+    headers: HeaderReader = field(init=False)
+    categories: dict[str, CategoryMatcher] = field(init=False)
     forces: ForceMatcher = field(init=False)
+    # Every dimension a row or column of labels may run along: the period, the campaign's own
+    # dimensions, and the force (national tables list several).
+    axes: tuple[str, ...] = field(init=False)
+    _kinds: dict[str, DimensionKind] = field(init=False)
     _label_cache: dict[tuple[str, object], ParsedLabel] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.offences = CategoryMatcher(self.vocabulary, OFFENCE)
-        self.forces = ForceMatcher(self.vocabulary.forces)
-        self._label_cache: dict[tuple[str, object], ParsedLabel] = {}
+        vocabulary = self.vocabulary
+        self.headers = HeaderReader(vocabulary)
+        self.categories = {
+            d.name: CategoryMatcher(vocabulary, d.name)
+            for d in vocabulary.of_kind(DimensionKind.CATEGORY)
+        }
+        self.forces = ForceMatcher(vocabulary.forces)
+        own = tuple(d.name for d in vocabulary.dimensions if d.kind is not DimensionKind.FORCE)
+        self.axes = (PERIOD, *own, FORCE)
+        self._kinds = {d.name: d.kind for d in vocabulary.dimensions} | {FORCE: DimensionKind.FORCE}
+        self._label_cache = {}
+
+    @property
+    def age(self) -> str | None:
+        """The campaign's age dimension, if it has one."""
+        return self.headers.age_dimension
 
     def reason(
         self,
@@ -87,11 +112,30 @@ class Context:
         *,
         blocking: bool = True,
         label: str = "",
+        dimension: str = "",
     ) -> None:
         if isinstance(cells, list):
             shown = cells[:_MAX_CELLS_IN_REASON]
             cells = ",".join(shown) + (",…" if len(cells) > len(shown) else "")
-        self.reasons.append(Reason(code, message, sheet, cells, blocking, label))
+        self.reasons.append(Reason(code, message, sheet, cells, blocking, label, dimension))
+
+    def other_periods(self, found: list[ParsedLabel], what: str, sheet: str, cells: str) -> None:
+        """Periods of another kind than the campaign's: flagged, never converted (SPEC 4).
+
+        The reason's code names the kind found: ``calendar_years``, ``financial_years``,
+        ``months``.
+        """
+        kinds = sorted({p.period_kind for p in found if p.period_kind})
+        values = sorted({p.value for p in found})
+        named = " or ".join(PERIOD_KIND_NAMES[k] for k in kinds)
+        wanted = PERIOD_KIND_NAMES[self.vocabulary.period_kind]
+        self.reason(
+            f"{kinds[0]}s" if kinds else "other_periods",
+            f"{what} by {named} ({', '.join(values[:6])}), not by {wanted} as the campaign asks; "
+            "it was not converted.",
+            sheet,
+            cells,
+        )
 
     def parse_label(self, dimension: str, value: object) -> ParsedLabel:
         key = (dimension, value)
@@ -119,22 +163,23 @@ class Context:
             period = parse_period(value)
             if period is None:
                 return ParsedLabel(LabelKind.UNKNOWN)
-            if period.kind is PeriodKind.FINANCIAL_YEAR:
+            if period.kind is self.vocabulary.period_kind:
                 return ParsedLabel(LabelKind.VALUE, period.canonical)
-            return ParsedLabel(LabelKind.CALENDAR, period.canonical)
-        if dimension == AGE:
+            return ParsedLabel(LabelKind.OTHER_PERIOD, period.canonical, period.kind)
+        kind = self._kinds.get(dimension)
+        if kind is DimensionKind.AGE:
             age = parse_age(value)
             return (
                 ParsedLabel(LabelKind.VALUE, age.canonical)
                 if age
                 else ParsedLabel(LabelKind.UNKNOWN)
             )
-        if dimension == OFFENCE:
+        if kind is DimensionKind.CATEGORY:
             if isinstance(value, int | float):
                 return ParsedLabel(LabelKind.UNKNOWN)
-            term = self.offences.match(value).term
+            term = self.categories[dimension].match(value).term
             return ParsedLabel(LabelKind.VALUE, term) if term else ParsedLabel(LabelKind.UNKNOWN)
-        if dimension == FORCE:
+        if kind is DimensionKind.FORCE:
             slug = self.forces.match(value)
             return ParsedLabel(LabelKind.VALUE, slug) if slug else ParsedLabel(LabelKind.UNKNOWN)
         return ParsedLabel(LabelKind.UNKNOWN)
@@ -149,11 +194,11 @@ class Context:
         if not present:
             return None
         best, best_score = None, 0
-        for dimension in DIMENSIONS:
+        for dimension in self.axes:
             if dimension == FORCE and self.forces.empty:
                 continue
             score = sum(
-                self.parse_label(dimension, v).kind in (LabelKind.VALUE, LabelKind.CALENDAR)
+                self.parse_label(dimension, v).kind in (LabelKind.VALUE, LabelKind.OTHER_PERIOD)
                 for v in present
             )
             if score > best_score or (score == best_score and score and dimension == hint):
@@ -161,7 +206,7 @@ class Context:
         if best is None or best_score * 3 < len(present):
             # Too few labels read for the axis to be trusted: fall back on the heading, whose
             # unreadable labels then become reasons.
-            return hint if hint in DIMENSIONS else best
+            return hint if hint in self.axes else best
         return best
 
 

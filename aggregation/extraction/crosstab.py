@@ -11,19 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .context import PERIOD, Context, Figure, LabelKind, ParsedLabel
+from .context import PERIOD_KIND_NAMES, Context, Figure, LabelKind, ParsedLabel
 from .grid import cell_ref, column_letter, range_ref
-from .labels import PeriodKind, Role, clean, find_period
+from .headers import Role
+from .labels import clean, find_period
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import FIGURE_KINDS, ValueKind, parse_value
+from .vocabulary import FORCE, PERIOD
 
-_ROLE_DIMENSION = {
-    Role.PERIOD: "period",
-    Role.AGE: "age",
-    Role.OFFENCE: "offence",
-    Role.FORCE: "force",
-}
+
+def _named_dimension(column: Column) -> str | None:
+    """The dimension a column's heading names, if any ("Victim age", "Financial year")."""
+    if column.role is Role.PERIOD:
+        return PERIOD
+    if column.role is Role.FORCE:
+        return FORCE
+    return column.dimension if column.role in (Role.AGE, Role.CATEGORY) else None
+
+
 _PROBLEM_CODES = {
     ValueKind.NOT_AVAILABLE: ("not_available", "given as not available"),
     ValueKind.ERROR: ("excel_error", "an Excel error where a figure should be"),
@@ -69,7 +75,7 @@ def read_counts(layout: Layout, ctx: Context) -> None:
             cells,
         )
         return
-    if _has_calendar_periods(row_axes + col_axes, ctx, sheet, cells):
+    if _has_other_periods(row_axes + col_axes, ctx, sheet, cells):
         return
     context = _table_context(layout, axis_dims, ctx, sheet, cells)
     if context is None:
@@ -101,7 +107,7 @@ def _row_axes(layout: Layout, label_columns: list[Column], ctx: Context) -> list
     axes: list[_Axis] = []
     for position, column in enumerate(label_columns):
         raw = _label_cells(layout, column, fill_down=position < len(label_columns) - 1)
-        dimension = ctx.resolve_axis(list(raw.values()), _ROLE_DIMENSION.get(column.role))
+        dimension = ctx.resolve_axis(list(raw.values()), _named_dimension(column))
         if dimension is None:
             continue  # a column of codes or notes beside the labels
         axes.append(
@@ -143,8 +149,7 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
         raw = {c.index: c.headers[level] for c in values}
         if not any(clean(v) for v in raw.values()):
             continue
-        roles = [c.role for c in values]
-        hint = next((_ROLE_DIMENSION[r] for r in roles if r in _ROLE_DIMENSION), None)
+        hint = next((d for d in map(_named_dimension, values) if d), None)
         dimension = ctx.resolve_axis(list(raw.values()), None)
         if dimension is None:
             continue  # a level of measure names ("Count", "Number of offences")
@@ -155,21 +160,11 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
     return axes
 
 
-def _has_calendar_periods(axes: list[_Axis], ctx: Context, sheet: str, cells: str) -> bool:
-    calendar = sorted(
-        {p.value for a in axes for p in a.labels.values() if p.kind is LabelKind.CALENDAR}
-    )
-    if not calendar:
-        return False
-    ctx.reason(
-        "calendar_years",
-        "This table counts by calendar year or month ("
-        + ", ".join(calendar[:6])
-        + "), not by financial year (April to March); it was not converted.",
-        sheet,
-        cells,
-    )
-    return True
+def _has_other_periods(axes: list[_Axis], ctx: Context, sheet: str, cells: str) -> bool:
+    found = [p for a in axes for p in a.labels.values() if p.kind is LabelKind.OTHER_PERIOD]
+    if found:
+        ctx.other_periods(found, "This table counts", sheet, cells)
+    return bool(found)
 
 
 def _table_context(
@@ -182,19 +177,15 @@ def _table_context(
         period = find_period(text)
         if period is None:
             continue
-        if period.kind is PeriodKind.FINANCIAL_YEAR:
+        if period.kind is ctx.vocabulary.period_kind:
             return {PERIOD: period.canonical}
-        ctx.reason(
-            "calendar_years",
-            f"This table is for {period.canonical} ('{text}'), a calendar period, not a financial "
-            "year; it was not converted.",
-            sheet,
-            cells,
-        )
+        found = ParsedLabel(LabelKind.OTHER_PERIOD, period.canonical, period.kind)
+        ctx.other_periods([found], f"This table ('{text}') counts", sheet, cells)
         return None
     ctx.reason(
         "no_period",
-        "This table does not say which financial year its figures are for.",
+        f"This table does not say which {PERIOD_KIND_NAMES[ctx.vocabulary.period_kind]} its "
+        "figures are for.",
         sheet,
         cells,
     )
@@ -244,6 +235,7 @@ def _unknown(ctx: Context, dimension: str, raw: object, sheet: str, cell: str, t
         sheet,
         cell,
         label=text,
+        dimension=dimension,
     )
 
 
@@ -266,7 +258,7 @@ def _combine(
         parsed = axis.labels.get(index)
         if parsed is None:
             continue
-        if parsed.kind is LabelKind.UNKNOWN or parsed.kind is LabelKind.CALENDAR:
+        if parsed.kind is LabelKind.UNKNOWN or parsed.kind is LabelKind.OTHER_PERIOD:
             return dims, frozenset(), False
         if parsed.kind is LabelKind.TOTAL:
             over.add(axis.dimension)

@@ -9,7 +9,7 @@ the Sexual Offences Act 2003 (SOA).
 
 from __future__ import annotations
 
-from .vocabulary import ForceNames, KeywordRule, Scope, Term, Vocabulary
+from .vocabulary import Abbreviation, ForceNames, KeywordRule, Term, Vocabulary
 
 OFFENCE = "offence"
 
@@ -202,15 +202,43 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
 )
 
 
+# Police shorthand in offence labels, expanded before matching (whole words only).
+POLICE_ABBREVIATIONS: tuple[Abbreviation, ...] = tuple(
+    Abbreviation(short, expansion)
+    for short, expansion in (
+        ("iioc", "indecent images of children"),
+        ("iiocs", "indecent images of children"),
+        ("cse", "child sexual exploitation"),
+        ("comms", "communication"),
+        ("comm", "communication"),
+        ("w/", "with"),
+        ("w/o", "without"),
+        ("u13", "under 13"),
+        ("u16", "under 16"),
+        ("u18", "under 18"),
+        ("u/13", "under 13"),
+        ("u/16", "under 16"),
+        ("u/18", "under 18"),
+        ("o13", "13 and over"),
+        ("o16", "16 and over"),
+        ("cause/incite", "causing or inciting"),
+        ("causing/inciting", "causing or inciting"),
+        ("incite", "inciting"),
+        ("sex", "sexual"),
+        ("poss", "possession"),
+        ("indec", "indecent"),
+        ("img", "images"),
+        ("imgs", "images"),
+        ("abp", "assault by penetration"),
+        ("pot", "position of trust"),
+    )
+)
+
+
 def default_vocabulary(
     periods: tuple[str, ...] | list[str], forces: tuple[ForceNames, ...] | list[ForceNames] = ()
 ) -> Vocabulary:
     """The default template's vocabulary for the financial years asked ("2015-16", ...)."""
-    return Vocabulary(
-        periods=tuple(periods),
-        dimensions=("period", "age", "offence"),
-        terms=DEFAULT_TERMS,
-        rules=DEFAULT_RULES,
-        forces=tuple(forces),
-        scope=Scope(max_age=17, require_flag=True),
-    )
+    from .campaign_templates import ONLINE_CHILD_SEXUAL_OFFENCES
+
+    return ONLINE_CHILD_SEXUAL_OFFENCES.vocabulary(periods, tuple(forces))

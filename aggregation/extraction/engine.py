@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 
 from .checks import check_age_scope, check_merged_cells, check_totals
-from .context import PERIOD, Context, Figure
+from .context import Context, Figure
 from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
 from .interrupts import reraise_if_interrupt
@@ -22,7 +22,7 @@ from .records import looks_like_records, read_records
 from .result import ExtractionResult, Observation, Reason, Verdict
 from .tables import SheetScan, scan_sheet
 from .values import suppression_from_notes
-from .vocabulary import Vocabulary
+from .vocabulary import PERIOD, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
     visible = _visible_sheets(workbook, ctx)
     for sheet in visible:
         check_merged_cells(sheet, ctx)
-    scans = [(sheet, scan_sheet(sheet)) for sheet in visible]
+    scans = [(sheet, scan_sheet(sheet, ctx.headers)) for sheet in visible]
     notes = [line for _, scan in scans for line in scan.prose]
     ctx.suppression = suppression_from_notes(notes) or ctx.suppression
     for _sheet, scan in scans:
@@ -112,7 +112,8 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
                 read_counts(layout, ctx)
     check_totals(ctx)
     check_age_scope(ctx)
-    _report_missing_periods(ctx)
+    found = {f.dims[PERIOD] for f in ctx.figures if PERIOD in f.dims}
+    ctx.reasons += period_reasons(found, ctx.vocabulary.periods)
     verdict = _verdict(ctx, visible, scans)
     return ExtractionResult(
         verdict=verdict,
@@ -121,6 +122,7 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
         observations=[_observation(f) for f in ctx.figures],
         format=workbook.format,
         sheets=[s.name for s in workbook.sheets],
+        rows_read=sum(s.n_rows for s in workbook.sheets),
     )
 
 
@@ -140,17 +142,33 @@ def _visible_sheets(workbook: Workbook, ctx: Context) -> list[Sheet]:
     return visible
 
 
-def _report_missing_periods(ctx: Context) -> None:
-    if not ctx.figures:
-        return
-    found = {f.dims.get(PERIOD) for f in ctx.figures}
-    missing = [p for p in ctx.vocabulary.periods if p not in found]
+def period_reasons(found: set[str], asked: tuple[str, ...] | list[str]) -> list[Reason]:
+    """Informational reasons on the periods a file gives against those a campaign asks: the ones
+    missing, and the ones it gives that were not asked (kept, never counted in the rollup)."""
+    if not found or not asked:
+        return []
+    reasons = []
+    missing = [p for p in asked if p not in found]
     if missing:
-        ctx.reason(
-            "missing_periods",
-            "The file gives no figures for " + ", ".join(missing) + ".",
-            blocking=False,
+        reasons.append(
+            Reason(
+                "missing_periods",
+                "The file gives no figures for " + ", ".join(missing) + ".",
+                blocking=False,
+            )
         )
+    extra = sorted(found - set(asked))
+    if extra:
+        reasons.append(
+            Reason(
+                "periods_not_asked",
+                "The file also gives figures for "
+                + ", ".join(extra)
+                + ", which the campaign did not ask for: they are kept but not counted.",
+                blocking=False,
+            )
+        )
+    return reasons
 
 
 def _verdict(ctx: Context, visible: list[Sheet], scans: list[tuple[Sheet, SheetScan]]) -> Verdict:

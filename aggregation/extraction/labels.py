@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
-from .vocabulary import ForceNames, Vocabulary
+from .vocabulary import Abbreviation, ForceNames, PeriodKind, Vocabulary
 
 # ---------------------------------------------------------------------------------------------
 # Text clean-up shared by every parser
@@ -37,12 +36,6 @@ def clean(value: object) -> str:
 # Periods (SPEC 4)
 
 
-class PeriodKind(StrEnum):
-    FINANCIAL_YEAR = "financial_year"
-    CALENDAR_YEAR = "calendar_year"
-    MONTH = "month"
-
-
 @dataclass(frozen=True, slots=True)
 class PeriodLabel:
     kind: PeriodKind
@@ -61,6 +54,38 @@ def financial_year_of(date: dt.date) -> str:
 def financial_year_bounds(canonical: str) -> tuple[dt.date, dt.date]:
     start = int(canonical[:4])
     return dt.date(start, 4, 1), dt.date(start + 1, 3, 31)
+
+
+def period_of(date: dt.date, kind: PeriodKind) -> str:
+    """The canonical period of ``kind`` that a date falls in: "2018-19", "2018" or "2018-06"."""
+    if kind is PeriodKind.FINANCIAL_YEAR:
+        return financial_year_of(date)
+    if kind is PeriodKind.CALENDAR_YEAR:
+        return str(date.year)
+    return f"{date.year}-{date.month:02d}"
+
+
+def period_bounds(canonical: str, kind: PeriodKind) -> tuple[dt.date, dt.date]:
+    """First and last day of a canonical period of ``kind``."""
+    if kind is PeriodKind.FINANCIAL_YEAR:
+        return financial_year_bounds(canonical)
+    year = int(canonical[:4])
+    if kind is PeriodKind.CALENDAR_YEAR:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    month = int(canonical[5:7])
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return dt.date(year, month, 1), following - dt.timedelta(days=1)
+
+
+def periods_between(first: dt.date, last: dt.date, kind: PeriodKind) -> list[str]:
+    """Every period of ``kind`` from the one holding ``first`` to the one holding ``last``."""
+    if first > last:
+        return []
+    periods, end = [period_of(first, kind)], period_of(last, kind)
+    while periods[-1] != end:
+        after = period_bounds(periods[-1], kind)[1] + dt.timedelta(days=1)
+        periods.append(period_of(after, kind))
+    return periods
 
 
 def _full_year(text: str) -> int:
@@ -418,9 +443,35 @@ _LETTERED_CODE = re.compile(r"\b\d{1,3}[a-z]\b")  # "88A", "22B": never an age o
 _PUNCTUATION = re.compile(r"[^a-z0-9 ]+")
 
 
-def normalise_label(value: object) -> str:
-    """A label stripped of case, codes, section references and punctuation, for matching."""
-    text = clean(value).replace("&", " and ")
+class Expander:
+    """Expands police abbreviations as whole words: "Sex comms w/ child" -> "sexual communication
+    with child". The list is the campaign's, editable by researchers."""
+
+    def __init__(self, abbreviations: tuple[Abbreviation, ...]) -> None:
+        self._expansions = {clean(a.short): clean(a.expansion) for a in abbreviations}
+        shorts = sorted((s for s in self._expansions if s), key=len, reverse=True)
+        self._pattern = re.compile("|".join(_whole(s) for s in shorts)) if shorts else None
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._expansions[m.group(0)], text)
+
+
+def _whole(short: str) -> str:
+    """A pattern for ``short`` as a whole word: not inside a longer word or number."""
+    before = r"(?<![a-z0-9])" if short[0].isalnum() else ""
+    after = r"(?![a-z0-9])" if short[-1].isalnum() else ""
+    return before + re.escape(short) + after
+
+
+NO_EXPANSION = Expander(())
+
+
+def normalise_label(value: object, expand: Expander = NO_EXPANSION) -> str:
+    """A label stripped of case, codes, section references and punctuation, for matching;
+    abbreviations expanded first."""
+    text = expand(clean(value)).replace("&", " and ")
     text = _BRACKETED_CODE.sub(" ", text)
     text = _STATUTES.sub(" ", text)
     text = _SECTIONS.sub(" ", text)
@@ -442,24 +493,29 @@ class CategoryMatcher:
 
     def __init__(self, vocabulary: Vocabulary, dimension: str) -> None:
         self.dimension = dimension
+        self._expand = Expander(vocabulary.abbreviations)
         self._aliases: dict[str, str] = {}
         for term in vocabulary.terms:
             if term.dimension != dimension:
                 continue
             for spelling in (term.name, *term.aliases):
-                key = normalise_label(spelling)
+                key = self.key(spelling)
                 if key:
                     self._aliases.setdefault(key, term.name)
         self._rules = [
             (
                 rule.term,
-                tuple(normalise_label(w) for w in rule.all_of),
-                tuple(normalise_label(w) for w in rule.none_of),
+                tuple(self.key(w) for w in rule.all_of),
+                tuple(self.key(w) for w in rule.none_of),
             )
             for rule in vocabulary.rules
             if rule.dimension == dimension
         ]
         self._cache: dict[object, Match] = {}
+
+    def key(self, value: object) -> str:
+        """The label as it is matched: normalised, abbreviations expanded."""
+        return normalise_label(value, self._expand)
 
     @property
     def empty(self) -> bool:
@@ -468,7 +524,7 @@ class CategoryMatcher:
     def match(self, value: object) -> Match:
         cached = self._cache.get(value)
         if cached is None:
-            cached = self._cache[value] = self._match(normalise_label(value))
+            cached = self._cache[value] = self._match(self.key(value))
         return cached
 
     def _match(self, key: str) -> Match:
@@ -515,71 +571,3 @@ class ForceMatcher:
 
     def match(self, value: object) -> str | None:
         return self._names.get(_force_key(str(value))) if value is not None else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Header names: which dimension or role a column or row heading announces
-
-
-class Role(StrEnum):
-    PERIOD = "period"
-    AGE = "age"
-    OFFENCE = "offence"
-    FORCE = "force"
-    MEASURE = "measure"  # "Count", "Number of offences"
-    DATE = "date"
-    BIRTH = "birth"  # year or date of birth
-    FLAG = "flag"
-    PERCENT = "percent"
-    REVISION = "revision"
-    OTHER = "other"  # reference numbers, gender, location: columns we read but do not count
-
-
-_ROLE_PATTERNS: tuple[tuple[Role, re.Pattern[str]], ...] = (
-    (Role.PERCENT, re.compile(r"%|\bpercent|\bproportion\b|\bper cent\b|\brate\b|\bshare\b")),
-    (
-        Role.OTHER,
-        re.compile(
-            r"\bref(?:erence)?\b|\bcrime (?:no|number|id)\b|\burn\b|\bid\b|\bgender\b|\bsex\b"
-            r"|\blocation\b|\bsource\b|\bstation\b|\bward\b|\boutcome\b"
-        ),
-    ),
-    (Role.BIRTH, re.compile(r"\b(?:dob|d\.o\.b|birth|born|yob)\b")),
-    (
-        Role.DATE,
-        re.compile(r"\bdate\b|\brecorded\b|\bcommitted\b|\boccurred\b|\breported\b|\bcreated\b"),
-    ),
-    (
-        Role.FLAG,
-        re.compile(r"\bflag|\bonline\b|\bcyber|\binternet\b|\bdigital\b|\bmarker\b|\bqualifier"),
-    ),
-    (Role.AGE, re.compile(r"\bages?\b|\baged\b")),
-    (Role.PERIOD, re.compile(r"\byears?\b|\bperiod\b|\bfy\b|\bfinancial\b|\bmonth\b")),
-    (Role.FORCE, re.compile(r"\bforces?\b|\bconstabulary\b|\bpolice area\b")),
-    (
-        Role.OFFENCE,
-        re.compile(
-            r"\boffen[cs]es?\b(?!\s+(?:with|recorded))|\bcrimes?\b|\bcategory\b|\bclassification\b"
-            r"|\bdescription\b|\bhoc\b|\btype\b"
-        ),
-    ),
-    (Role.REVISION, re.compile(r"\brevis|\bamended\b|\bstatus\b")),
-    (
-        Role.MEASURE,
-        re.compile(
-            r"\bnumber\b|\bcount\b|\bno\.?\b|\bfrequency\b|\bvolume\b|\btotal\b|\bfigures?\b"
-            r"|\bincidents\b|\bvictims\b|\boffen[cs]es\b|\bcrimes\b|\bn\b"
-        ),
-    ),
-)
-
-
-def header_role(value: object) -> Role | None:
-    """The role a heading announces ("Victim age" -> AGE, "Count" -> MEASURE), or None."""
-    text = clean(value)
-    if not text:
-        return None
-    for role, pattern in _ROLE_PATTERNS:
-        if pattern.search(text):
-            return role
-    return None

@@ -1,9 +1,9 @@
-"""Counting a record list (one row per crime) by financial year of the recorded date.
+"""Counting a record list (one row per crime) by the campaign's period of the recorded date.
 
-The count is one pass over the rows with every distinct date, age, offence and flag parsed once
+The count is one pass over the rows with every distinct date, age, category and flag parsed once
 and cached: a 200,000-row list costs a few dictionary look-ups per row. Rows outside the
 request's scope (victim 18 or over, flag not set, no individual victim) are excluded and
-counted in a reason; a financial year the file's dates cover only in part is flagged.
+counted in a reason; a period the file's dates cover only in part is flagged.
 """
 
 from __future__ import annotations
@@ -14,21 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
 
-from .context import AGE, OFFENCE, PERIOD, Context, Figure
+from .context import Context, Figure
 from .grid import column_letter, range_ref
+from .headers import Role
 from .labels import (
     UNKNOWN_AGE,
-    Role,
     clean,
-    financial_year,
-    financial_year_bounds,
-    financial_year_of,
     parse_age,
     parse_date,
+    period_bounds,
+    period_of,
+    periods_between,
 )
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import CellValue, ValueKind
+from .vocabulary import PERIOD
 
 _FLAG_YES = frozenset({"y", "yes", "1", "true", "x", "online", "cyber", "flagged", "✓", "✔"})
 _FLAG_NO = frozenset({"n", "no", "0", "false", "", "not flagged", "none"})
@@ -42,10 +43,10 @@ _TOLERANCE_GAPS = 10  # a gap of 10 average gaps between records happens by chan
 @dataclass(slots=True)
 class _Columns:
     date: Column | None
-    period: Column | None  # a financial-year column, when there is no date
+    period: Column | None  # a column of periods, when there is no date
     age: Column | None
     birth: Column | None
-    offence: Column | None
+    categories: dict[str, Column]  # campaign dimension -> the column that holds it
     flag: Column | None
 
 
@@ -56,10 +57,10 @@ def looks_like_records(layout: Layout) -> bool:
     counts = [c for c in layout.columns_of(ColumnKind.VALUE) if c.role is not Role.AGE]
     if has_date and not any(c.role is Role.MEASURE for c in counts):
         return True
-    # A list without dates: a year, an age and an offence per row and nothing to add up.
+    # A list without dates: a year, an age and a category per row and nothing to add up.
     return (
         not counts
-        and Role.OFFENCE in roles
+        and Role.CATEGORY in roles
         and len(layout.body_rows) >= 2
         and (Role.AGE in roles or Role.BIRTH in roles)
     )
@@ -69,14 +70,18 @@ def read_records(layout: Layout, ctx: Context) -> None:
     sheet = layout.sheet
     columns = _find_columns(layout, ctx)
     source = columns.date or columns.period
-    used = [c for c in (source, columns.age, columns.birth, columns.offence, columns.flag) if c]
+    used = [
+        c
+        for c in (source, columns.age, columns.birth, *columns.categories.values(), columns.flag)
+        if c
+    ]
     first_col = min(c.index for c in layout.columns)
     last_col = max(c.index for c in layout.columns)
     cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
     if source is None:
         ctx.reason(
             "no_period",
-            "This record list has no recorded-date or financial-year column to count by.",
+            "This record list has no recorded-date or period column to count by.",
             sheet.name,
             cells,
         )
@@ -103,10 +108,16 @@ def _find_columns(layout: Layout, ctx: Context) -> _Columns:
     period = next((c for c in by_role[Role.PERIOD] if c.kind is ColumnKind.LABEL), None)
     age = next((c for c in by_role[Role.AGE]), None)
     birth = next((c for c in by_role[Role.BIRTH]), None) if age is None else None
-    offences = [c for c in by_role[Role.OFFENCE] if c.kind is ColumnKind.LABEL]
-    offence = max(offences, key=lambda c: _matched_share(layout, c, ctx), default=None)
+    categories = {}
+    for name in ctx.categories:
+        named = [
+            c for c in by_role[Role.CATEGORY] if c.dimension == name and c.kind is ColumnKind.LABEL
+        ]
+        best = max(named, key=lambda c: _matched_share(layout, c, ctx, name), default=None)
+        if best is not None:
+            categories[name] = best
     flag = next((c for c in by_role[Role.FLAG] if c.kind is not ColumnKind.DATE), None)
-    return _Columns(date, period if date is None else None, age, birth, offence, flag)
+    return _Columns(date, period if date is None else None, age, birth, categories, flag)
 
 
 def _recorded_date(dates: list[Column], layout: Layout, ctx: Context) -> Column | None:
@@ -128,11 +139,10 @@ def _recorded_date(dates: list[Column], layout: Layout, ctx: Context) -> Column 
     return chosen
 
 
-def _matched_share(layout: Layout, column: Column, ctx: Context) -> float:
+def _matched_share(layout: Layout, column: Column, ctx: Context, dimension: str) -> float:
     sample = layout.body_rows[:200]
-    hits = sum(
-        ctx.offences.match(layout.sheet.value(r, column.index)).term is not None for r in sample
-    )
+    matcher = ctx.categories[dimension]
+    hits = sum(matcher.match(layout.sheet.value(r, column.index)).term is not None for r in sample)
     return hits / max(len(sample), 1)
 
 
@@ -142,18 +152,19 @@ def _matched_share(layout: Layout, column: Column, ctx: Context) -> float:
 
 @dataclass(slots=True)
 class _Tally:
-    counts: Counter[tuple[str, str, str]]  # (period, age, offence) -> rows in scope
+    # (period, age, category terms in the order of ``_Columns.categories``) -> rows in scope
+    counts: Counter[tuple[str, str, tuple[str, ...]]]
     age_unknown: Counter[str]  # period -> rows in scope but for an unknown age
     adults: Counter[str]
     flag_not_set: Counter[str]
     no_victim: Counter[str]
     unreadable_dates: list[int]
     unclear_flags: list[int]
-    unknown_offences: dict[str, int]  # label -> first row
+    unknown_labels: dict[tuple[str, str], int]  # (dimension, label) -> first row
     ambiguous_ages: Counter[str]  # year of birth puts the victim either side of 18
-    first_date: dt.date | None
-    last_date: dt.date | None
-    rows: int
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+    rows: int = 0
 
 
 def _column(rows: list[list[object]], body: list[int], col: int) -> list[object]:
@@ -179,6 +190,7 @@ def _count(layout: Layout, columns: _Columns, ctx: Context) -> _Tally:
     ``Counter`` over tuples of parsed values, so no Python code runs per row and column."""
     rows, body = layout.sheet.rows, layout.body_rows
     max_age = ctx.vocabulary.scope.max_age
+    kind = ctx.vocabulary.period_kind
     use_flag = columns.flag is not None and ctx.vocabulary.scope.require_flag
     by_date = columns.date is not None
     source = (columns.date or columns.period).index  # type: ignore[union-attr]
@@ -186,7 +198,7 @@ def _count(layout: Layout, columns: _Columns, ctx: Context) -> _Tally:
 
     if by_date:
         dates = _classify(raw_dates, parse_date)
-        periods = _classify(dates, lambda d: financial_year_of(d) if d else None)  # type: ignore[arg-type]
+        periods = _classify(dates, lambda d: period_of(d, kind) if d else None)  # type: ignore[arg-type]
     else:
         dates = [None] * len(body)
         periods = _classify(raw_dates, lambda v: ctx.parse_label(PERIOD, v).value or None)
@@ -195,7 +207,7 @@ def _count(layout: Layout, columns: _Columns, ctx: Context) -> _Tally:
     elif columns.birth:
         births = _column(rows, body, columns.birth.index)
         ages = [
-            _age_from_birth(b, d, p, max_age) if p else UNKNOWN_AGE  # type: ignore[arg-type]
+            _age_from_birth(b, d, p, kind, max_age) if p else UNKNOWN_AGE  # type: ignore[arg-type]
             for b, d, p in zip(births, dates, periods, strict=True)
         ]
     else:
@@ -205,31 +217,24 @@ def _count(layout: Layout, columns: _Columns, ctx: Context) -> _Tally:
         if use_flag
         else [True] * len(body)
     )
-    offence_raw = _column(rows, body, columns.offence.index if columns.offence else -1)
-    offences = _classify(
-        offence_raw, lambda v: ctx.offences.match(v).term or "" if v is not None else ""
-    )
+    raw_labels = {
+        name: _column(rows, body, column.index) for name, column in columns.categories.items()
+    }
+    terms = [
+        _classify(raw, lambda v, m=ctx.categories[name]: m.match(v).term or "" if v else "")
+        for name, raw in raw_labels.items()
+    ]
+    categories = list(zip(*terms, strict=True)) if terms else [()] * len(body)
 
     _mark_no_victim(layout, columns, ages)
     tally = _Tally(
-        Counter(),
-        Counter(),
-        Counter(),
-        Counter(),
-        Counter(),
-        [],
-        [],
-        {},
-        Counter(),
-        None,
-        None,
-        len(body),
+        Counter(), Counter(), Counter(), Counter(), Counter(), [], [], {}, Counter(), rows=len(body)
     )
-    for (period, age, offence, flag), n in Counter(
-        zip(periods, ages, offences, flags, strict=True)
+    for (period, age, category, flag), n in Counter(
+        zip(periods, ages, categories, flags, strict=True)
     ).items():
-        _tally_group(tally, period, age, offence, flag, n)  # type: ignore[arg-type]
-    _locate_problems(tally, body, periods, flags, ages, offences, offence_raw)
+        _tally_group(tally, period, age, category, flag, n)  # type: ignore[arg-type]
+    _locate_problems(tally, body, periods, flags, ages, categories, raw_labels)
     known = [d for d in set(dates) if d is not None]
     tally.first_date, tally.last_date = (min(known), max(known)) if known else (None, None)
     return tally
@@ -249,7 +254,12 @@ def _mark_no_victim(layout: Layout, columns: _Columns, ages: list[object]) -> No
 
 
 def _tally_group(
-    tally: _Tally, period: str | None, age: str, offence: str, flag: bool | None, n: int
+    tally: _Tally,
+    period: str | None,
+    age: str,
+    category: tuple[str, ...],
+    flag: bool | None,
+    n: int,
 ) -> None:
     if period is None or flag is None:
         return  # unreadable date or unclear flag: located and reported by ``_locate_problems``
@@ -264,7 +274,7 @@ def _tally_group(
     else:
         if age == UNKNOWN_AGE:
             tally.age_unknown[period] += n
-        tally.counts[(period, age, offence)] += n
+        tally.counts[(period, age, category)] += n
 
 
 def _locate_problems(
@@ -273,8 +283,8 @@ def _locate_problems(
     periods: list[object],
     flags: list[object],
     ages: list[object],
-    offences: list[object],
-    offence_raw: list[object],
+    categories: list[tuple[str, ...]],
+    raw_labels: dict[str, list[object]],
 ) -> None:
     """Row numbers for the reasons: only walked when a problem exists."""
     if None in periods:
@@ -283,11 +293,11 @@ def _locate_problems(
         tally.unclear_flags = [
             body[i] for i, f in enumerate(flags) if f is None and periods[i] is not None
         ]
-    if "" in offences:
-        for i, offence in enumerate(offences):
+    for position, (name, raw) in enumerate(raw_labels.items()):
+        for i, category in enumerate(categories):
             in_scope = flags[i] and periods[i] is not None and ages[i] not in _EXCLUDED_AGES
-            if offence == "" and in_scope and offence_raw[i] is not None:
-                tally.unknown_offences.setdefault(str(offence_raw[i]).strip(), body[i])
+            if category[position] == "" and in_scope and raw[i] is not None:
+                tally.unknown_labels.setdefault((name, str(raw[i]).strip()), body[i])
 
 
 _EXCLUDED_AGES = frozenset({"adult", "ambiguous", _NO_VICTIM_CLASS})
@@ -342,10 +352,12 @@ def _age_class(value: object, max_age: int | None) -> str:
     return age.canonical
 
 
-def _age_from_birth(value: object, date: dt.date | None, period: str, max_age: int | None) -> str:
+def _age_from_birth(
+    value: object, date: dt.date | None, period: str, kind, max_age: int | None
+) -> str:
     """Age at the recorded date from a date of birth (exact) or a year of birth (one of two)."""
     birth = parse_date(value) if not isinstance(value, int | float) else None
-    reference = date or financial_year_bounds(period)[0]
+    reference = date or period_bounds(period, kind)[0]
     if birth is not None:
         years = (
             reference.year
@@ -376,50 +388,50 @@ def _report(
     unknown_excluded = adults_present and bool(tally.age_unknown)
     partial = _partial_periods(tally, ctx, sheet, cells)
     by_period: Counter[str] = Counter()
-    by_age: Counter[tuple[str, str]] = Counter()
-    by_offence: Counter[tuple[str, str]] = Counter()
-    for (period, age, offence), n in tally.counts.items():
-        if unknown_excluded and age == UNKNOWN_AGE:
+    # One-way breakdowns: (dimension, period, value) -> rows.
+    parts: Counter[tuple[str, str, str]] = Counter()
+    age = ctx.age if columns.age or columns.birth else None
+    names = list(columns.categories)
+    for (period, age_value, category), n in tally.counts.items():
+        if unknown_excluded and age_value == UNKNOWN_AGE:
             continue
         by_period[period] += n
-        if columns.age or columns.birth:
-            by_age[(period, age)] += n
-        if offence:
-            by_offence[(period, offence)] += n
+        if age:
+            parts[(age, period, age_value)] += n
+        for name, term in zip(names, category, strict=True):
+            if term:
+                parts[(name, period, term)] += n
+    breakdowns = frozenset(name for name, _, _ in parts)
 
-    def add(dims: dict[str, str], n: int, derived: bool) -> None:
+    def add(dims: dict[str, str], n: int, over: frozenset[str]) -> None:
         note = "partial period" if dims[PERIOD] in partial else ""
         value = CellValue(ValueKind.EXACT, n, n, n, str(n), note)
-        over = frozenset({AGE, OFFENCE}) if derived else frozenset()
         ctx.figures.append(
             Figure(dims, value, sheet, layout.first_row, 0, table, over, cells=cells)
         )
 
-    for period in _periods_covered(tally):
-        by_period.setdefault(period, 0)  # a year the list covers with no row in scope: zero
-    breakdowns = bool(by_age) or bool(by_offence)
+    for period in _periods_covered(tally, ctx):
+        by_period.setdefault(period, 0)  # a period the list covers with no row in scope: zero
     for period, n in sorted(by_period.items()):
-        add({PERIOD: period}, n, derived=breakdowns)
-    for (period, age), n in sorted(by_age.items()):
-        add({PERIOD: period, AGE: age}, n, derived=False)
-    for (period, offence), n in sorted(by_offence.items()):
-        add({PERIOD: period, OFFENCE: offence}, n, derived=False)
-    if len(by_offence) and sum(by_offence.values()) != sum(by_period.values()):
-        ctx.incomplete.add((table, OFFENCE))
+        add({PERIOD: period}, n, breakdowns)
+    for (name, period, value), n in sorted(parts.items()):
+        add({PERIOD: period, name: value}, n, frozenset())
+    for name in names:
+        counted = sum(n for (dim, _, _), n in parts.items() if dim == name)
+        if counted and counted != sum(by_period.values()):
+            ctx.incomplete.add((table, name))
     _report_exclusions(tally, ctx, sheet, cells, unknown_excluded)
     _report_problems(tally, layout, columns, ctx, table)
 
 
-def _periods_covered(tally: _Tally) -> list[str]:
+def _periods_covered(tally: _Tally, ctx: Context) -> list[str]:
     if tally.first_date is None or tally.last_date is None:
         return []
-    first = int(financial_year_of(tally.first_date)[:4])
-    last = int(financial_year_of(tally.last_date)[:4])
-    return [financial_year(year) for year in range(first, last + 1)]
+    return periods_between(tally.first_date, tally.last_date, ctx.vocabulary.period_kind)
 
 
 def _partial_periods(tally: _Tally, ctx: Context, sheet: str, cells: str) -> set[str]:
-    """Financial years at either end of the file's dates that the dates do not reach across.
+    """Periods at either end of the file's dates that the dates do not reach across.
 
     Records are sparse, so "not reached" allows for chance: the first record of a year may
     come late by up to ten average gaps between records (two weeks at least) before the year
@@ -433,20 +445,19 @@ def _partial_periods(tally: _Tally, ctx: Context, sheet: str, cells: str) -> set
     gap = max((last - first).days, 365) / max(tally.rows - 1, 1)
     tolerance = dt.timedelta(days=max(_MIN_TOLERANCE_DAYS, _TOLERANCE_GAPS * gap))
     partial: dict[str, str] = {}
-    start_fy, end_fy = financial_year_of(first), financial_year_of(last)
-    fy_start, _ = financial_year_bounds(start_fy)
-    if first - fy_start > tolerance:
-        partial[start_fy] = f"starts on {first:%d/%m/%Y}"
-    _, fy_end = financial_year_bounds(end_fy)
-    if fy_end - last > tolerance:
+    kind = ctx.vocabulary.period_kind
+    start_period, end_period = period_of(first, kind), period_of(last, kind)
+    if first - period_bounds(start_period, kind)[0] > tolerance:
+        partial[start_period] = f"starts on {first:%d/%m/%Y}"
+    if period_bounds(end_period, kind)[1] - last > tolerance:
         ends = f"ends on {last:%d/%m/%Y}"
-        partial[end_fy] = f"{partial[end_fy]} and {ends}" if end_fy in partial else ends
+        partial[end_period] = f"{partial[end_period]} and {ends}" if end_period in partial else ends
     asked = set(ctx.vocabulary.periods)
     for period, how in sorted(partial.items()):
         ctx.reason(
             "partial_period",
             f"The file's recorded dates cover {period} only in part (the list {how}); "
-            f"its count for {period} is not a full year.",
+            f"its count for {period} is not for the whole period.",
             sheet,
             cells,
             blocking=not asked or period in asked,
@@ -464,7 +475,7 @@ def _report_exclusions(
             f"{sum(tally.adults.values())} with a victim aged {(max_age or 0) + 1} or over"
         )
     if tally.flag_not_set:
-        parts.append(f"{sum(tally.flag_not_set.values())} without the online flag")
+        parts.append(f"{sum(tally.flag_not_set.values())} without the flag the request asks for")
     if tally.no_victim:
         parts.append(f"{sum(tally.no_victim.values())} with no individual victim (e.g. Regina)")
     if parts:
@@ -519,18 +530,18 @@ def _report_problems(
             sheet,
             [f"{column_letter(columns.flag.index)}{r + 1}" for r in tally.unclear_flags],
         )
-    if columns.offence:
-        for label, r in sorted(tally.unknown_offences.items()):
-            ctx.incomplete.add((table, OFFENCE))
-            ctx.reason(
-                "unknown_label",
-                f"'{label}' does not match any offence in the campaign's vocabulary; its rows "
-                "count in the totals but not in the offence breakdown.",
-                sheet,
-                f"{column_letter(columns.offence.index)}{r + 1}",
-                label=label,
-            )
-    if columns.flag is None:
+    for (name, label), r in sorted(tally.unknown_labels.items()):
+        ctx.incomplete.add((table, name))
+        ctx.reason(
+            "unknown_label",
+            f"'{label}' does not match any {name} in the campaign's vocabulary; its rows "
+            f"count in the totals but not in the {name} breakdown.",
+            sheet,
+            f"{column_letter(columns.categories[name].index)}{r + 1}",
+            label=label,
+            dimension=name,
+        )
+    if columns.flag is None and ctx.vocabulary.scope.require_flag:
         ctx.reason(
             "no_flag_column",
             "This record list has no online-flag column: all its rows were taken to be in scope.",

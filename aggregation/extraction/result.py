@@ -34,6 +34,7 @@ class Reason:
     cells: str = ""  # A1 range, e.g. "B4" or "A3:F9"
     blocking: bool = True  # False: informational, does not by itself force needs_review
     label: str = ""  # the label in question, for unknown_label reasons
+    dimension: str = ""  # the dimension the label was read for, for unknown_label reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +49,10 @@ class Table:
 class Observation:
     """One figure: dimension values -> a count, or a range when suppressed.
 
-    ``dimensions`` maps dimension name (``period``, ``age``, ``offence``, ``force``) to its
-    canonical value (``"2018-19"``, ``"13"``, ``"0-10"``, ``"unknown"``, ``"Rape"``...). A dimension
-    absent from the mapping means "all" for that dimension. ``value`` is set only when exact;
+    ``dimensions`` maps dimension name (``period``, ``force`` and the campaign's own, e.g. ``age``,
+    ``offence``, ``ethnicity``) to its canonical value (``"2018-19"``, ``"13"``, ``"0-10"``,
+    ``"unknown"``, ``"Rape"``, ``"Black"``...). A dimension absent from the mapping means "all"
+    for that dimension. ``value`` is set only when exact;
     ``lower``/``upper`` always bound it (equal when exact).
     """
 
@@ -74,6 +76,7 @@ class ExtractionResult:
     observations: list[Observation] = field(default_factory=list)
     format: str = ""
     sheets: list[str] = field(default_factory=list)
+    rows_read: int = 0  # rows of every sheet, hidden ones included
 
     def to_dict(self) -> dict:
         return asdict(self)

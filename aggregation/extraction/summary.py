@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .labels import parse_age
 from .result import ExtractionResult, Observation
+from .vocabulary import FORCE, PERIOD
 
 _AT_OR_UNDER = 10
 
@@ -36,8 +37,15 @@ ZERO = Bounds(0, 0)
 @dataclass(slots=True)
 class PeriodSummary:
     total: Bounds | None = None
-    ages: dict[str, Bounds] = field(default_factory=dict)
-    offences: dict[str, Bounds] = field(default_factory=dict)
+    breakdowns: dict[str, dict[str, Bounds]] = field(default_factory=dict)  # dimension -> value
+
+    @property
+    def ages(self) -> dict[str, Bounds]:
+        return self.breakdowns.get("age", {})
+
+    @property
+    def offences(self) -> dict[str, Bounds]:
+        return self.breakdowns.get("offence", {})
 
     @property
     def at_or_under_10(self) -> Bounds | None:
@@ -64,28 +72,37 @@ def _sum_by(observations: list[Observation], dimension: str) -> dict[str, Bounds
 
 
 def summarise(result: ExtractionResult) -> dict[str, PeriodSummary]:
-    """Per financial year: the total, and the age and offence breakdowns, as bounds."""
+    """Per period: the total, and a breakdown per dimension, as bounds."""
     by_period: dict[str, list[Observation]] = defaultdict(list)
     for o in result.observations:
-        period = o.dimensions.get("period")
-        if period is not None and "force" not in o.dimensions:
+        period = o.dimensions.get(PERIOD)
+        if period is not None and FORCE not in o.dimensions:
             by_period[period].append(o)
     return {period: _summarise_period(obs) for period, obs in sorted(by_period.items())}
 
 
 def _summarise_period(observations: list[Observation]) -> PeriodSummary:
-    def base(keys: set[str]) -> list[Observation]:
-        return [o for o in observations if not o.derived and set(o.dimensions) == keys]
-
+    """The first table's one-way breakdown per dimension, else a crosstab's; the explicit total,
+    else the sum of the first one-way breakdown."""
+    base = [o for o in observations if not o.derived and len(o.dimensions) > 1]
+    dimensions = sorted({d for o in base for d in o.dimensions if d != PERIOD})
     summary = PeriodSummary()
-    by_age = base({"period", "age"}) or base({"period", "age", "offence"})
-    by_offence = base({"period", "offence"}) or base({"period", "age", "offence"})
-    summary.ages = _sum_by(by_age, "age")
-    summary.offences = _sum_by(by_offence, "offence")
-    explicit = [o for o in observations if set(o.dimensions) == {"period"}]
+    for dimension in dimensions:
+        one_way = [o for o in base if set(o.dimensions) == {PERIOD, dimension}]
+        crossed = [o for o in base if dimension in o.dimensions]
+        chosen = one_way or crossed
+        first = min(o.table for o in chosen)
+        summary.breakdowns[dimension] = _sum_by([o for o in chosen if o.table == first], dimension)
+    explicit = [o for o in observations if set(o.dimensions) == {PERIOD}]
     if explicit:
         summary.total = _bounds(explicit[0])
-    elif summary.ages or summary.offences:
-        parts = summary.ages or summary.offences
-        summary.total = sum(parts.values(), ZERO)
+    elif base:
+        one_way = [o for o in base if len(o.dimensions) == 2]
+        pool = one_way or base
+        first = min(o.table for o in pool)
+        parts = [o for o in pool if o.table == first]
+        if one_way:  # one table may hold two one-way breakdowns (ages, then offences): one
+            dimension = min(d for o in parts for d in o.dimensions if d != PERIOD)
+            parts = [o for o in parts if dimension in o.dimensions]
+        summary.total = sum((_bounds(o) for o in parts), ZERO)
     return summary

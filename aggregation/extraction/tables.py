@@ -8,12 +8,12 @@ record list costs no more here than a ten-row table.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .grid import Sheet
-from .labels import Role, clean, header_role, parse_age, parse_date, parse_period, parse_total
+from .headers import HeaderReader, Role
+from .labels import clean, parse_age, parse_date, parse_period, parse_total
 from .values import FIGURE_KINDS, UNKNOWN_FIGURE_KINDS, ValueKind, parse_value
 
 _FIGURE_LIKE = FIGURE_KINDS | UNKNOWN_FIGURE_KINDS
@@ -62,6 +62,7 @@ class Column:
     kind: ColumnKind
     headers: list[object]  # one per header row, merged and spanned values filled in
     role: Role | None  # what the header names, if anything
+    dimension: str | None = None  # the campaign dimension the header names (age or category)
 
     @property
     def header_text(self) -> str:
@@ -129,7 +130,7 @@ class _Filled:
         return cols
 
 
-def scan_sheet(sheet: Sheet) -> SheetScan:
+def scan_sheet(sheet: Sheet, headings: HeaderReader) -> SheetScan:
     rows = sheet.rows
     filled = _Filled(rows)
     layouts: list[Layout] = []
@@ -142,7 +143,7 @@ def scan_sheet(sheet: Sheet) -> SheetScan:
         nonlocal header, body
         if body:
             layout = Layout(sheet, list(titles), header, body)
-            _classify_columns(layout, filled)
+            _classify_columns(layout, filled, headings)
             layouts.append(layout)
             titles.clear()
         header, body = [], []
@@ -169,7 +170,11 @@ def scan_sheet(sheet: Sheet) -> SheetScan:
             titles.append(text)
             continue
         above = (filled[header[-1]][0], rows[header[-1]][filled[header[-1]][0]]) if header else None
-        if not body and len(header) < _MAX_HEADER_ROWS and _is_header_like(row, cols, above):
+        if (
+            not body
+            and len(header) < _MAX_HEADER_ROWS
+            and _is_header_like(row, cols, above, headings)
+        ):
             header.append(r)
             continue
         if not body and len(header) == _MAX_HEADER_ROWS:
@@ -193,64 +198,9 @@ def _single_cell_ends_table(value: object, body: list[int], header: list[int]) -
     return not body and not header
 
 
-_AXIS_WORDS = frozenset(
-    [
-        "age",
-        "ages",
-        "aged",
-        "victim",
-        "victims",
-        "of",
-        "the",
-        "at",
-        "time",
-        "year",
-        "years",
-        "financial",
-        "fiscal",
-        "fy",
-        "calendar",
-        "period",
-        "month",
-        "offence",
-        "offences",
-        "offense",
-        "crime",
-        "crimes",
-        "type",
-        "category",
-        "categories",
-        "force",
-        "forces",
-        "police",
-        "description",
-        "home",
-        "office",
-        "hocr",
-        "classification",
-        "recorded",
-        "in",
-        "by",
-        "and",
-        "group",
-        "band",
-        "range",
-    ]
-)
-
-
-def is_axis_name(value: object) -> bool:
-    """A heading that names an axis ("Victim age", "Financial year"), not one of its values."""
-    if not isinstance(value, str):
-        return False
-    if parse_period(value) or parse_age(value) or parse_total(value):
-        return False
-    words = re.sub(r"[^a-z ]", " ", clean(value)).split()
-    axis_roles = {Role.PERIOD, Role.AGE, Role.OFFENCE, Role.FORCE}
-    return bool(words) and all(w in _AXIS_WORDS for w in words) and header_role(value) in axis_roles
-
-
-def _is_header_like(row: list[object], cols: list[int], above: tuple[int, object] | None) -> bool:
+def _is_header_like(
+    row: list[object], cols: list[int], above: tuple[int, object] | None, headings: HeaderReader
+) -> bool:
     """Headers name things; bodies hold figures beside a label.
 
     ``above`` is the first filled cell (column, value) of the header row above, if any.
@@ -264,7 +214,7 @@ def _is_header_like(row: list[object], cols: list[int], above: tuple[int, object
     below_blank_label = above is not None and cols[0] > 0 and above[0] == cols[0]
     if (
         below_blank_label
-        and not is_axis_name(above[1])  # type: ignore[index]
+        and not headings.is_axis_name(above[1])  # type: ignore[index]
         and all(parse_age(row[c]) or parse_period(row[c]) or parse_total(row[c]) for c in cols)
     ):
         return True
@@ -275,7 +225,7 @@ def _is_header_like(row: list[object], cols: list[int], above: tuple[int, object
     if not figures:
         return True
     numbers = [cv.value for cv in figures]
-    label_is_axis_name = is_axis_name(first)
+    label_is_axis_name = headings.is_axis_name(first)
     if label_is_axis_name:
         return True  # "Age | 0 | 1 | 2 ..." or "Year | 2015 | 2016": a body row names a value
     if len(numbers) < 2 or any(n is None for n in numbers):
@@ -299,7 +249,7 @@ def _sample(rows: list[int]) -> list[int]:
     return [rows[int(i * step)] for i in range(_SAMPLE_ROWS)]
 
 
-def _classify_columns(layout: Layout, filled: _Filled) -> None:
+def _classify_columns(layout: Layout, filled: _Filled, headings: HeaderReader) -> None:
     sheet = layout.sheet
     used = sorted({c for r in layout.header_rows + _sample(layout.body_rows) for c in filled[r]})
     merged = _merge_lookup(sheet, layout.header_rows)
@@ -307,10 +257,12 @@ def _classify_columns(layout: Layout, filled: _Filled) -> None:
     seen_value = False
     for c in used:
         headers = [_header_value(sheet, r, c, merged) for r in layout.header_rows]
-        role = next((header_role(h) for h in reversed(headers) if header_role(h)), None)
+        heading = next((h for h in map(headings.read, reversed(headers)) if h), None)
+        role = heading.role if heading else None
         kind = _column_kind([sheet.value(r, c) for r in sample], headers, role, seen_value)
         seen_value = seen_value or kind is ColumnKind.VALUE
-        layout.columns.append(Column(c, kind, headers, role))
+        dimension = heading.dimension if heading else None
+        layout.columns.append(Column(c, kind, headers, role, dimension))
     _fill_spanning_headers(layout)
 
 

@@ -1,9 +1,44 @@
-"""The campaign's vocabulary, handed to the engine as plain values (built from the database by
-the Django side, or by hand in tests)."""
+"""The campaign's question, handed to the engine as plain values (built from the database by the
+Django side, from a template in tests and the ``extract`` command).
+
+A campaign counts one measure ("strip searches of children") per period of one kind (financial
+years, calendar years or months), broken down by its dimensions: an age, categories with a
+vocabulary of terms (offence, ethnicity, sex...) and, in national tables, the force.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+PERIOD = "period"
+FORCE = "force"
+
+
+class PeriodKind(StrEnum):
+    FINANCIAL_YEAR = "financial_year"  # 1 April to 31 March, "2018-19"
+    CALENDAR_YEAR = "calendar_year"  # "2018"
+    MONTH = "month"  # "2018-06"
+
+
+class DimensionKind(StrEnum):
+    AGE = "age"  # single years, bands with bounds, unknown
+    CATEGORY = "category"  # terms with aliases and keyword rules
+    FORCE = "force"  # the responding force, in national tables that list several
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """One way the campaign breaks its figures down.
+
+    ``words`` are the header words that announce the dimension ("Ethnicity", "Ethnic group"):
+    matched as whole words, in lower case.
+    """
+
+    name: str  # as observations carry it: "age", "offence", "ethnicity", "sex"
+    kind: DimensionKind
+    title: str = ""
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +54,8 @@ class Term:
 class KeywordRule:
     """A label containing every word of ``all_of`` and none of ``none_of`` maps to ``term``.
 
-    Matching is on normalised labels (lower case, codes and section numbers stripped).
+    Matching is on normalised labels (lower case, codes and section numbers stripped, police
+    abbreviations expanded).
     """
 
     dimension: str
@@ -29,9 +65,29 @@ class KeywordRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Abbreviation:
+    """A police abbreviation and what it stands for: "IIOC" -> "indecent images of children"."""
+
+    short: str
+    expansion: str
+
+
+@dataclass(frozen=True, slots=True)
 class ForceNames:
     slug: str
     names: tuple[str, ...]  # name, short name and aliases
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What the campaign counts, and the header words that name it in a file.
+
+    Where a table counts two measures side by side ("Offences" and "Victims"), the columns whose
+    headers name this measure are read and the others are reported, never added.
+    """
+
+    name: str = "offences"
+    words: tuple[str, ...] = ("offences", "offence", "crimes", "crime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +101,18 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
-    periods: tuple[str, ...] = ()  # canonical financial years asked, e.g. ("2015-16", "2016-17")
-    dimensions: tuple[str, ...] = ("period", "age", "offence")
+    periods: tuple[str, ...] = ()  # canonical periods asked, e.g. ("2015-16", "2016-17")
+    period_kind: PeriodKind = PeriodKind.FINANCIAL_YEAR
+    dimensions: tuple[Dimension, ...] = ()
     terms: tuple[Term, ...] = ()
     rules: tuple[KeywordRule, ...] = ()
+    abbreviations: tuple[Abbreviation, ...] = ()
     forces: tuple[ForceNames, ...] = ()
+    measure: Measure = field(default_factory=Measure)
     scope: Scope = field(default_factory=Scope)
+
+    def dimension(self, name: str) -> Dimension | None:
+        return next((d for d in self.dimensions if d.name == name), None)
+
+    def of_kind(self, kind: DimensionKind) -> tuple[Dimension, ...]:
+        return tuple(d for d in self.dimensions if d.kind is kind)

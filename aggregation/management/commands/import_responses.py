@@ -13,10 +13,13 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from aggregation import services
-from aggregation.extraction.engine import extract
-from aggregation.selectors import campaign_vocabulary, recognise_force
+from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
+from aggregation.extraction.engine import extract, period_reasons
+from aggregation.extraction.result import ExtractionResult
+from aggregation.extraction.vocabulary import PERIOD
+from aggregation.models import CampaignTemplate
+from aggregation.selectors import force_names, recognise_force, template_of
 from requests_app import services as request_services
-from requests_app.demo import DEMO_TEXT
 from requests_app.models import Campaign, Document, DocumentStatus, Force
 
 IN_FLIGHT = {DocumentStatus.QUEUED, DocumentStatus.PARSING}
@@ -29,14 +32,23 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
         parser.add_argument("--campaign", required=True, help="Campaign slug.")
         parser.add_argument(
-            "--create", action="store_true", help="Create the campaign from the default template."
+            "--create",
+            action="store_true",
+            help="Create the campaign from --template, with the periods the files hold.",
+        )
+        parser.add_argument(
+            "--template",
+            default=DEFAULT_TEMPLATE,
+            help=f"With --create: the template to start from (default {DEFAULT_TEMPLATE}).",
         )
         parser.add_argument("--force", dest="force_slug", help="The force every file comes from.")
         parser.add_argument("--wait", action="store_true", help="Wait for the workers to finish.")
         parser.add_argument("--timeout", type=float, default=600, help="Seconds --wait waits.")
         parser.add_argument("--json", action="store_true", dest="as_json")
 
-    def handle(self, *args, files, campaign, create, force_slug, wait, timeout, as_json, **opts):
+    def handle(
+        self, *args, files, campaign, create, template, force_slug, wait, timeout, as_json, **o
+    ):
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             raise CommandError(f"FILE: not found: {', '.join(missing)}")
@@ -48,14 +60,21 @@ class Command(BaseCommand):
                 raise CommandError(f"--force: no force with slug {force_slug!r}")
         # Decide every file's force before writing anything: all or nothing.
         forces = {f: forced or self._recognise(f, contents[f]) for f in files}
-        target = self._campaign(campaign, create, contents)
+        target = Campaign.objects.filter(slug=campaign).first()
+        read: dict[Path, ExtractionResult] = {}
+        if target is None:
+            if not create:
+                raise CommandError(
+                    f"--campaign: no campaign {campaign!r} (add --create to make it)"
+                )
+            target, read = self._create(campaign, template, contents, set(forces.values()))
         owner = target.owner
         rows = []
         for f in files:
             request = self._request(target, forces[f], owner)
             try:
                 document, _ = services.document_upload(
-                    request=request, name=f.name, content=contents[f], by=owner
+                    request=request, name=f.name, content=contents[f], by=owner, result=read.get(f)
                 )
             except ValidationError as exc:
                 rows.append(self._row(f, forces[f], None, "failed", exc.messages))
@@ -82,33 +101,35 @@ class Command(BaseCommand):
             "name the force with --force"
         )
 
-    def _campaign(self, slug: str, create: bool, contents: dict[Path, bytes]) -> Campaign:
-        existing = Campaign.objects.filter(slug=slug).first()
-        if existing:
-            return existing
-        if not create:
-            raise CommandError(f"--campaign: no campaign {slug!r} (add --create to make it)")
-        periods = sorted(
-            {
-                o.dimensions["period"]
-                for content in contents.values()
-                for o in extract(content, campaign_vocabulary(None)).observations
-                if "period" in o.dimensions
-            }
-        )
+    def _create(
+        self, slug: str, template: str, contents: dict[Path, bytes], forces: set[Force]
+    ) -> tuple[Campaign, dict[Path, ExtractionResult]]:
+        """The campaign, with the periods of every file together, and what each file reads as
+        (each file is read once: the results are stored, not read again)."""
+        if not CampaignTemplate.objects.filter(slug=template).exists():
+            known = ", ".join(CampaignTemplate.objects.values_list("slug", flat=True))
+            raise CommandError(f"--template: no template {template!r} (templates: {known})")
+        vocabulary = template_of(template).vocabulary(forces=force_names())
+        read = {f: extract(content, vocabulary) for f, content in contents.items()}
+        found = {
+            f: {o.dimensions[PERIOD] for o in result.observations if PERIOD in o.dimensions}
+            for f, result in read.items()
+        }
+        periods = sorted(set().union(*found.values()))
         if not periods:
-            raise CommandError("--create: no financial years found in the files")
-        owner = self._owner()
+            raise CommandError("--create: no periods of the template's kind found in the files")
         with transaction.atomic():
-            created = Campaign.objects.create(
+            created = services.campaign_create(
                 title=slug.replace("-", " ").capitalize(),
                 slug=slugify(slug),
-                owner=owner,
-                request_text=DEMO_TEXT,
+                owner=self._owner(),
+                template=template,
                 periods=periods,
+                target_forces={*Force.objects.default_targets(), *forces},
             )
-            created.target_forces.set(Force.objects.default_targets())
-        return created
+        for f, result in read.items():
+            result.reasons += period_reasons(found[f], periods)
+        return created, read
 
     def _owner(self):
         User = get_user_model()

@@ -42,16 +42,25 @@ class Command(BaseCommand):
                 f"{n['forces_reporting']:>5}/{rollup['forces_expected']:<2}"
                 f"{shown(a['at_or_under_10']):>12}{mode:>6}"
             )
+        names = rollup["force_names"]
         out("")
         out("By force:")
-        for force, periods in sorted(rollup["by_force"].items()):
+        for force, periods in sorted(
+            rollup["by_force"].items(), key=lambda kv: names.get(kv[0], kv[0])
+        ):
             cells = "".join(f"{shown(periods.get(p, {})):>10}" for p in rollup["periods"])
-            out(f"  {force:<24}{cells}")
+            out(f"  {names.get(force, force)[:34]:<36}{cells}")
         last = rollup["periods"][-1] if rollup["periods"] else None
         if last:
+            for name, by_period in rollup["dimensions"].items():
+                title = rollup["dimension_info"][name]["title"]
+                out("")
+                out(f"By {title.lower()}, {last}:")
+                for value, figure in by_period[last].items():
+                    out(f"  {value[:34]:<36}{shown(figure):>10}")
             out("")
             out(f"Missing in {last}:")
             for force, why in rollup["coverage"][last]["missing"].items():
-                out(f"  {force:<24}{why}")
-        for conflict in rollup["conflicts"]:
-            out(f"Conflict: {conflict['force']} {conflict['period']}: {conflict['kind']}")
+                out(f"  {names.get(force, force)[:34]:<36}{why}")
+        for c in rollup["conflict_summary"]:
+            out(f"Conflict: {c['name']}: {c['kind']} in {', '.join(c['periods'])}")
