@@ -139,9 +139,7 @@ class RollupSerializer(serializers.Serializer):
     age = serializers.DictField(child=serializers.DictField(), required=False)
     offence = serializers.DictField(child=serializers.DictField(), required=False)
     dimensions = serializers.DictField(
-        child=serializers.DictField(
-            child=serializers.DictField(child=BreakdownFigureSerializer())
-        ),
+        child=serializers.DictField(child=serializers.DictField(child=BreakdownFigureSerializer())),
         required=False,
         help_text="dimension -> period -> term or age -> figure and forces reporting.",
     )

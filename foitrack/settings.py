@@ -48,7 +48,7 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "foitrack.admin.FoitrackAdminConfig",  # django.contrib.admin, with foitrack's own site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

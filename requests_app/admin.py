@@ -40,11 +40,6 @@ class AuditedAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
-admin.site.site_header = "foitrack"
-admin.site.site_title = "foitrack"
-admin.site.index_title = "FOI requests to police forces, and the figures they return"
-
-
 class ListField(forms.CharField):
     """A list edited as text, one item per comma: "2017-18, 2018-19"; JSON lists pass too."""
 

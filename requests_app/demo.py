@@ -98,3 +98,48 @@ def _upload_demo_responses(campaign: Campaign, owner: User) -> None:
         r = campaign.requests.get(force__slug=slug)
         content = demo.offences_long_csv(slug, periods, odd_label=odd)
         document_upload(request=r, name=f"{slug}-offences.csv", content=content, by=owner)
+
+
+STRIP_SLUG = "child-strip-searches-demo"
+# Forces that answered the strip-search demo, each in a layout of its own.
+STRIP_FORCES = [
+    "avon-and-somerset",
+    "cambridgeshire",
+    "devon-and-cornwall",
+    "kent",
+    "lancashire",
+    "merseyside",
+    "thames-valley",
+    "west-midlands",
+]
+
+
+@transaction.atomic
+def seed_strip_search_campaign(*, owner: User, today: date | None = None) -> Campaign:
+    """Create (once) a strip-searches-of-children campaign, sent to every territorial force,
+    with eight answers in different layouts read by the same services as any upload."""
+    from aggregation.demo_responses import demo_responses
+    from aggregation.extraction.campaign_templates import CHILD_STRIP_SEARCHES
+    from aggregation.services import document_upload
+
+    today = today or timezone.localdate()
+    campaign = Campaign.objects.filter(slug=STRIP_SLUG).first()
+    if campaign is not None:
+        return campaign
+    campaign = campaign_create(
+        title="Strip searches of children (demo)",
+        slug=STRIP_SLUG,
+        owner=owner,
+        template=CHILD_STRIP_SEARCHES.slug,
+    )
+    sent_on = today - timedelta(days=45)
+    services.campaign_send(campaign=campaign, by=owner, on=sent_on)
+    answered = campaign.requests.select_related("force").filter(force__slug__in=STRIP_FORCES)
+    forces = [(r.force.slug, r.force.name) for r in answered.order_by("force__slug")]
+    for response in demo_responses(CHILD_STRIP_SEARCHES, list(campaign.periods), forces):
+        request = answered.get(force__slug=response.force)
+        services.foi_request_receive_response(
+            request=request, by=owner, on=_working_days_after(sent_on, 12)
+        )
+        document_upload(request=request, name=response.name, content=response.content, by=owner)
+    return campaign

@@ -55,7 +55,11 @@ def test_the_campaign_page_shows_status_counts_outcome_and_overdue(admin_client)
     assert "Sent, awaiting reply</td><td>2" in html
     assert "s12: 1" in html
     assert 'id="overdue-list"' in html and "Kent Police" in html
-    assert "Answered within 20 working days</th><td>1 (100.0%)" in html
+    assert "Replied within 20 working days</th><td>1 (100.0%)" in html
+    # One count of replies, the lateness levels explained, the figures one click from the top.
+    assert html.count("Answered</") == 0
+    assert "past 40 working days" in html
+    assert html.index('id="dashboard-link"') < html.index('id="campaign_form"')
 
 
 def test_the_send_action_calls_the_service(admin_client):

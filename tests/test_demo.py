@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from requests_app.demo import DEMO_SLUG
+from aggregation import rollups
+from requests_app.demo import DEMO_SLUG, STRIP_SLUG
 from requests_app.models import Campaign, DocumentStatus, Lateness, Status
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,15 @@ def test_seed_demo_prints_a_working_login_and_builds_the_campaign_once(on_commit
     documents = {d.status for r in campaign.requests.all() for d in r.documents.all()}
     assert {DocumentStatus.PARSED, DocumentStatus.NEEDS_REVIEW} <= documents
 
+    strip = Campaign.objects.get(slug=STRIP_SLUG)
+    strip_documents = {d.status for r in strip.requests.all() for d in r.documents.all()}
+    assert strip_documents == {DocumentStatus.PARSED}
+    figures = rollups.campaign_rollup(strip)
+    assert figures["national"][strip.periods[-1]]["forces_reporting"] == 8
+    assert set(figures["dimensions"]) == {"age", "ethnicity"}
+
     call_command("seed_demo", stdout=StringIO())
     assert Campaign.objects.filter(slug=DEMO_SLUG).count() == 1
+    assert Campaign.objects.filter(slug=STRIP_SLUG).count() == 1
     assert User.objects.filter(username="admin").count() == 1
     assert campaign.requests.count() == 44

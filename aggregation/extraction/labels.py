@@ -243,6 +243,7 @@ _FIND_FY_PREFIXED = re.compile(
 )
 _FIND_FY_SHORT_SLASH = re.compile(r"(?<![\d/.])(?P<a>\d\d)\s*/\s*(?P<b>\d\d)(?![\d/.])")
 _FIND_CAL = re.compile(r"(?<![\d/\-])(?P<y>(?:19|20)\d\d)(?![\d/\-])")
+_FIND_MONTH_YEAR = re.compile(rf"\b(?P<mon>{_MONTH})\s*[-' ]?\s*(?P<y>(?:19|20)\d\d)\b")
 
 
 def find_period(text: str) -> PeriodLabel | None:
@@ -262,6 +263,13 @@ def find_period(text: str) -> PeriodLabel | None:
         for match in pattern.finditer(cleaned):
             if found := _fy_from_pair(match):
                 return found
+    months = {
+        f"{_full_year(m.group('y'))}-{_MONTHS[m.group('mon')[:3]]:02d}"
+        for m in _FIND_MONTH_YEAR.finditer(cleaned)
+    }
+    if months:
+        # One month named is that month; several ("Jan 2023 to Mar 2023") is no period we name.
+        return PeriodLabel(PeriodKind.MONTH, months.pop()) if len(months) == 1 else None
     years = {m.group("y") for m in _FIND_CAL.finditer(cleaned)}
     if len(years) == 1 and not re.search(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}", cleaned):
         return _calendar(years.pop())

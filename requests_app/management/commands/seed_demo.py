@@ -3,7 +3,7 @@ import secrets
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
-from requests_app.demo import seed_demo_campaign
+from requests_app.demo import seed_demo_campaign, seed_strip_search_campaign
 
 
 class Command(BaseCommand):
@@ -21,10 +21,13 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
-        campaign = seed_demo_campaign(owner=user)
+        campaigns = [seed_demo_campaign(owner=user), seed_strip_search_campaign(owner=user)]
+        for campaign in campaigns:
+            self.stdout.write(
+                f"Demo campaign: {campaign.title} ({campaign.requests.count()} requests)"
+            )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo campaign: {campaign.title} ({campaign.requests.count()} requests)\n"
                 f"Admin: http://127.0.0.1:8000/admin/  username: {username}  password: {password}"
             )
         )
