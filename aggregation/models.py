@@ -201,6 +201,8 @@ class FigureKind(models.TextChoices):
     TOTAL = "total", "Stated total"
     SHAPE = "shape", "Sum of a breakdown"
     PART = "part", "Sum of one dimension value"
+    FIGURE = "figure", "The document's figure"
+    BREAKDOWN = "breakdown", "The document's figure from its breakdown"
 
 
 class DocumentFigure(models.Model):
@@ -212,23 +214,33 @@ class DocumentFigure(models.Model):
     - ``total``: the table's stated totals for the period; ``lower``/``upper`` are the widest
       bounds, ``lower_max``/``upper_min`` the narrowest (they differ when two totals disagree);
     - ``shape``: the sum of the table's base cells broken down by ``key`` (dimension names);
-    - ``part``: the sum of the table's base cells whose ``dimension`` has the value ``key``.
+    - ``part``: the sum of the table's base cells whose ``dimension`` has the value ``key``;
+    - ``figure``: the document's own figure for the force and period (its stated total, else one
+      complete breakdown: ``key`` says which, ``tables`` from where); ``breakdown``: the same
+      from the breakdown only, for when a researcher counts the parts over a wrong total.
+
+    ``document_figures.document_sums`` computes them.
     """
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="figures")
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="+")
     period = models.CharField(max_length=10)
     table = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=5, choices=FigureKind.choices)
+    kind = models.CharField(max_length=9, choices=FigureKind.choices)
     dimension = models.CharField(max_length=40, blank=True)
     key = models.CharField(max_length=200, blank=True)
     lower = models.BigIntegerField()
     upper = models.BigIntegerField()
     lower_max = models.BigIntegerField(null=True)
     upper_min = models.BigIntegerField(null=True)
+    tables = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["document", "period"])]
+        indexes = [
+            models.Index(fields=["document", "period"]),
+            # The rollup ranks every document's own figure per force and period.
+            models.Index(fields=["kind", "force", "period"], name="figure_by_force_period"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.period} table {self.table} {self.dimension} {self.key}"

@@ -18,17 +18,25 @@ from __future__ import annotations
 import hashlib
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import FirstValue, RowNumber
 
+from aggregation import selectors
 from aggregation.extraction.labels import parse_age as _parse_age
 from aggregation.extraction.labels import period_bounds
 from aggregation.extraction.summary import ZERO, Bounds
 from aggregation.extraction.vocabulary import PeriodKind
-from aggregation.models import CampaignRollup, Dimension, DimensionKind, DocumentFigure, Observation
+from aggregation.models import (
+    CampaignRollup,
+    Dimension,
+    DimensionKind,
+    DocumentFigure,
+    FigureKind,
+    Observation,
+)
 from requests_app.models import (
     ANSWERED,
     OPEN,
@@ -61,161 +69,125 @@ def bounds_json(b: Bounds | None) -> dict:
     return {"value": b.value, "lower": b.lower, "upper": b.upper}
 
 
-@dataclass
-class _Tables:
-    """What one document gives for one force and period, table by table."""
-
-    totals: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
-    shapes: dict[int, dict[str, tuple[int, int]]] = field(default_factory=lambda: defaultdict(dict))
-    parts: dict[int, dict[str, dict[str, tuple[int, int]]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(dict))
-    )
+# Among a force's documents the newest counts for a period, unless a researcher pinned one.
+COUNTS_FIRST = [
+    F("document__pinned").desc(),
+    F("document__uploaded_at").desc(),
+    F("document_id").desc(),
+]
 
 
-@dataclass
-class Figure:
-    """One force's figure for one period, from one document."""
-
-    document: int
-    total: Bounds
-    source: str  # "total", or the breakdown summed: "age", "offence", "age,offence"
-    tables: list[int]
-    breakdown_tables: dict[str, int]  # dimension -> the table its breakdown comes from
-    breakdowns: dict[str, dict[str, Bounds]] = field(default_factory=dict)
-
-
-def _one_way_first(shapes: dict[str, tuple[int, int]], order: list[str]) -> str:
-    """The breakdown a table's figure is summed from: a one-way one (in the campaign's order of
-    dimensions) before a crosstab, which is summed over all its cells."""
-    one_way = [s for s in shapes if "," not in s]
-    if one_way:
-        return min(one_way, key=lambda s: order.index(s) if s in order else len(order))
-    return max(shapes, key=lambda s: s.count(","))
-
-
-def _candidate(document: int, tables: _Tables, order: list[str], where: dict, conflicts):
-    """A document's figure for a period: explicit total, else one complete breakdown."""
-    breakdown_tables: dict[str, int] = {}
-    for dimension in order:
-        one_way = [t for t, shapes in sorted(tables.shapes.items()) if dimension in shapes]
-        crossed = [t for t, parts in sorted(tables.parts.items()) if dimension in parts]
-        if one_way or crossed:
-            breakdown_tables[dimension] = (one_way or crossed)[0]
-    if tables.totals:
-        # Several total cells (a Total row and a Total column, or two tables) are one figure:
-        # never added; their widest bounds stand, and a disagreement is a conflict.
-        totals = tables.totals.values()
-        lowest, highest = min(t[0] for t in totals), max(t[1] for t in totals)
-        if lowest != max(t[2] for t in totals) or highest != min(t[3] for t in totals):
-            conflicts.append({**where, "kind": "totals_differ", "document": document})
-        return Figure(
-            document, Bounds(lowest, highest), "total", sorted(tables.totals), breakdown_tables
+def _ranked(campaign: Campaign):
+    """Every counted document's own figure per force and period (the stated total, or the
+    breakdown where a researcher chose it), the one that counts ranked first; only that one
+    and those that differ from it are returned."""
+    window = {"partition_by": [F("force_id"), F("period")], "order_by": COUNTS_FIRST}
+    return (
+        DocumentFigure.objects.filter(
+            document__request__campaign=campaign,
+            document__status__in=COUNTED,
+            period__in=campaign.periods,
         )
-    if not tables.shapes:
-        return None
-    table = min(tables.shapes)
-    shape = _one_way_first(tables.shapes[table], order)
-    lower, upper = tables.shapes[table][shape]
-    return Figure(document, Bounds(lower, upper), shape, [table], breakdown_tables)
-
-
-def _order(campaign: Campaign) -> list[str]:
-    return list(
-        Dimension.objects.filter(campaign=campaign)
-        .exclude(kind=DimensionKind.FORCE)
-        .values_list("name", flat=True)
+        .filter(
+            Q(kind=FigureKind.FIGURE, document__count_breakdown=False)
+            | Q(kind=FigureKind.BREAKDOWN, document__count_breakdown=True)
+        )
+        .annotate(
+            rank=Window(RowNumber(), **window),
+            counted_lower=Window(FirstValue("lower"), **window),
+            counted_upper=Window(FirstValue("upper"), **window),
+        )
+        .filter(Q(rank=1) | ~Q(lower=F("counted_lower")) | ~Q(upper=F("counted_upper")))
+        .values_list(
+            "force_id",
+            "force__slug",
+            "period",
+            "document_id",
+            "key",
+            "tables",
+            "lower",
+            "upper",
+            "lower_max",
+            "upper_min",
+            "rank",
+            "counted_lower",
+            "counted_upper",
+        )
     )
 
 
 def compute(campaign: Campaign) -> dict:
-    """The campaign's figures, freshly from the per-document sums: one query over a few rows per
-    counted document."""
-    documents = {
-        d["pk"]: d
-        for d in Document.objects.filter(request__campaign=campaign, status__in=COUNTED).values(
-            "pk", "pinned", "uploaded_at", "count_breakdown"
-        )
-    }
-    order = _order(campaign)
-    per_doc: dict[tuple[int, int, str], _Tables] = defaultdict(_Tables)
-    rows = DocumentFigure.objects.filter(
-        document_id__in=list(documents), period__in=campaign.periods
-    ).values_list(
-        "force_id", "document_id", "period", "table", "kind", "dimension", "key", "lower", "upper",
-        "lower_max", "upper_min",
-    )  # fmt: skip
-    for force_id, doc_id, period, table, kind, dimension, key, lower, upper, lmax, umin in rows:
-        tables = per_doc[(force_id, doc_id, period)]
-        if kind == "total":
-            if not documents[doc_id]["count_breakdown"]:  # a researcher chose the parts
-                tables.totals[table] = (lower, upper, lmax, umin)
-        elif kind == "shape":
-            tables.shapes[table][key] = (lower, upper)
-        else:
-            tables.parts[table][dimension][key] = (lower, upper)
-
+    """The campaign's figures, freshly from the per-document sums: one ranking query over one
+    row per document and period, one read of the counted documents' breakdowns."""
+    order = selectors.dimension_order(campaign.pk)
+    chosen: dict[tuple[int, str], dict] = {}
     conflicts: list[dict] = []
-    candidates: dict[tuple[int, str], list[tuple[Figure, _Tables]]] = defaultdict(list)
-    for (force_id, doc_id, period), tables in per_doc.items():
-        where = {"force_id": force_id, "period": period}
-        fig = _candidate(doc_id, tables, order, where, conflicts)
-        if fig is not None:
-            candidates[(force_id, period)].append((fig, tables))
-
-    chosen: dict[tuple[int, str], Figure] = {}
-    for key, figs in candidates.items():
-        # Newest counts, unless a researcher pinned a document.
-        figs.sort(
-            key=lambda f: (
-                documents[f[0].document]["pinned"],
-                documents[f[0].document]["uploaded_at"],
-            ),
-            reverse=True,
-        )
-        fig, tables = figs[0]
-        for dimension, table in fig.breakdown_tables.items():
-            fig.breakdowns[dimension] = {
-                k: Bounds(*b) for k, b in tables.parts[table][dimension].items()
+    counted_document: dict[tuple[int, str], int] = {}
+    for row in _ranked(campaign):
+        force_id, slug, period, doc, key, tables, lower, upper, lmax, umin, rank = row[:11]
+        where = {"force_id": force_id, "force": slug, "period": period}
+        if rank == 1:
+            counted_document[(force_id, period)] = doc
+            chosen[(force_id, period)] = {
+                **where,
+                "document": doc,
+                "source": key,
+                "tables": [int(t) for t in tables.split(",") if t],
+                "total": [lower, upper],
+                "breakdown_tables": {},
+                "breakdowns": {},
             }
-        chosen[key] = fig
-        conflicts += [
-            {
-                "force_id": key[0],
-                "period": key[1],
-                "kind": "documents_differ",
-                "document": fig.document,
-                "other_document": other.document,
-                "counted": bounds_json(fig.total),
-                "other": bounds_json(other.total),
-            }
-            for other, _ in figs[1:]
-            if other.total != fig.total
-        ]
+            if (lmax, umin) != (lower, upper):  # several stated totals that disagree
+                conflicts.append({**where, "kind": "totals_differ", "document": doc})
+        else:
+            conflicts.append(
+                {
+                    **where,
+                    "kind": "documents_differ",
+                    "document": counted_document[(force_id, period)],
+                    "other_document": doc,
+                    "counted": bounds_json(Bounds(*row[11:13])),
+                    "other": bounds_json(Bounds(lower, upper)),
+                }
+            )
+    _breakdowns(chosen, order)
     return {
         "periods": list(campaign.periods),
         "dimensions": order,
-        "figures": _figures_json(chosen),
+        "figures": [chosen[k] for k in sorted(chosen)],
         "conflicts": conflicts,
     }
 
 
-def _figures_json(chosen: dict[tuple[int, str], Figure]) -> list[dict]:
-    return [
-        {
-            "force_id": force_id,
-            "period": period,
-            "document": fig.document,
-            "source": fig.source,
-            "tables": fig.tables,
-            "breakdown_tables": fig.breakdown_tables,
-            "total": [fig.total.lower, fig.total.upper],
-            "breakdowns": {
-                d: {k: [b.lower, b.upper] for k, b in parts.items()}
-                for d, parts in fig.breakdowns.items()
-            },
-        }
-        for (force_id, period), fig in sorted(chosen.items(), key=lambda kv: kv[0])
-    ]
+def _breakdowns(chosen: dict[tuple[int, str], dict], order: list[str]) -> None:
+    """Each counted figure's breakdown per dimension: from the first table of its document that
+    gives the dimension one way, else the first that crosses it with another; never two."""
+    documents = {f["document"] for f in chosen.values()}
+    one_way: dict[tuple[int, str, int], set[str]] = defaultdict(set)
+    parts: dict[tuple[int, str, int], dict[str, dict[str, list[int]]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    rows = DocumentFigure.objects.filter(
+        document_id__in=documents, kind__in=(FigureKind.SHAPE, FigureKind.PART)
+    ).values_list("force_id", "period", "document_id", "table", "kind", "dimension", "key",
+                  "lower", "upper")  # fmt: skip
+    for force_id, period, doc, table, kind, dimension, key, lower, upper in rows:
+        figure = chosen.get((force_id, period))
+        if figure is None or figure["document"] != doc:
+            continue
+        if kind == FigureKind.SHAPE:
+            one_way[(force_id, period, table)].add(key)
+        else:
+            parts[(force_id, period, table)][dimension][key] = [lower, upper]
+    for (force_id, period), figure in chosen.items():
+        tables = sorted(t for (f, p, t) in parts if (f, p) == (force_id, period))
+        for dimension in order:
+            single = [t for t in tables if dimension in one_way[(force_id, period, t)]]
+            crossed = [t for t in tables if dimension in parts[(force_id, period, t)]]
+            if single or crossed:
+                table = (single or crossed)[0]
+                figure["breakdown_tables"][dimension] = table
+                figure["breakdowns"][dimension] = parts[(force_id, period, table)][dimension]
 
 
 def _fingerprint(campaign: Campaign) -> str:
@@ -308,9 +280,7 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
     wanted = [p for p in data["periods"] if periods is None or p in periods]
 
     figures = [f for f in data["figures"] if f["period"] in wanted]
-    for f in figures:
-        if f["force_id"] not in slugs:  # a national table may name forces not targeted
-            slugs[f["force_id"]] = f"force-{f['force_id']}"
+    slugs |= {f["force_id"]: f["force"] for f in figures}  # a national table names others too
     by_force: dict[str, dict] = defaultdict(dict)
     per_period: dict[str, list[dict]] = defaultdict(list)
     for f in figures:
@@ -346,11 +316,11 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
         }
         spread[period] = _spread(rows, slugs, names)
 
-    conflicts = [
-        {**c, "force": slugs.get(c["force_id"], str(c["force_id"]))}
-        for c in data["conflicts"]
-        if c["period"] in wanted
-    ]
+    conflicts = (
+        data["conflicts"]
+        if periods is None
+        else [c for c in data["conflicts"] if c["period"] in wanted]
+    )
     result = {
         "campaign": campaign.slug,
         "title": campaign.title,

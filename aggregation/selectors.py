@@ -10,7 +10,15 @@ from django.db.models import Prefetch, Q, QuerySet
 from aggregation.extraction import vocabulary as v
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, TEMPLATES, Template
 from aggregation.extraction.reading import UnreadableFile, read_workbook
-from aggregation.models import Alias, CampaignTemplate, Dimension, KeywordRule, Term, split_words
+from aggregation.models import (
+    Alias,
+    CampaignTemplate,
+    Dimension,
+    DimensionKind,
+    KeywordRule,
+    Term,
+    split_words,
+)
 from requests_app.models import Campaign, Force
 
 
@@ -25,6 +33,15 @@ def template_of(slug: str) -> Template:
 def campaign_terms(campaign: Campaign) -> QuerySet[Term]:
     """The terms of every category dimension of the campaign, in order."""
     return Term.objects.filter(dimension__campaign=campaign).select_related("dimension")
+
+
+def dimension_order(campaign_id: int) -> list[str]:
+    """The campaign's own dimensions in order (force, a column of its own, left out)."""
+    return list(
+        Dimension.objects.filter(campaign_id=campaign_id)
+        .exclude(kind=DimensionKind.FORCE)
+        .values_list("name", flat=True)
+    )
 
 
 def campaign_vocabulary(campaign: Campaign | None, force: Force | None = None) -> v.Vocabulary:

@@ -232,9 +232,10 @@ def _replace_observations(document: Document, observations: list[Observation]) -
 
 
 def _write_figures(document: Document, cells: Iterable[Cell]) -> None:
+    order = selectors.dimension_order(document.request.campaign_id)
     DocumentFigure.objects.filter(document=document).delete()
     DocumentFigure.objects.bulk_create(
-        [DocumentFigure(document=document, **asdict(s)) for s in document_sums(cells)],
+        [DocumentFigure(document=document, **asdict(s)) for s in document_sums(cells, order)],
         batch_size=2000,
     )
 

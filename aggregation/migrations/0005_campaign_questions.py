@@ -60,13 +60,14 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('period', models.CharField(max_length=10)),
                 ('table', models.PositiveSmallIntegerField()),
-                ('kind', models.CharField(choices=[('total', 'Stated total'), ('shape', 'Sum of a breakdown'), ('part', 'Sum of one dimension value')], max_length=5)),
+                ('kind', models.CharField(choices=[('total', 'Stated total'), ('shape', 'Sum of a breakdown'), ('part', 'Sum of one dimension value'), ('figure', "The document's figure"), ('breakdown', "The document's figure from its breakdown")], max_length=9)),
                 ('dimension', models.CharField(blank=True, max_length=40)),
                 ('key', models.CharField(blank=True, max_length=200)),
                 ('lower', models.BigIntegerField()),
                 ('upper', models.BigIntegerField()),
                 ('lower_max', models.BigIntegerField(null=True)),
                 ('upper_min', models.BigIntegerField(null=True)),
+                ('tables', models.CharField(blank=True, max_length=200)),
             ],
         ),
         migrations.CreateModel(
@@ -176,6 +177,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='documentfigure',
             index=models.Index(fields=['document', 'period'], name='aggregation_documen_bab18f_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='documentfigure',
+            index=models.Index(fields=['kind', 'force', 'period'], name='figure_by_force_period'),
         ),
         migrations.AddField(
             model_name='term',

@@ -114,6 +114,8 @@ def document_figures(apps):
     Observation = apps.get_model("aggregation", "Observation")
     DocumentFigure = apps.get_model("aggregation", "DocumentFigure")
     CampaignRollup = apps.get_model("aggregation", "CampaignRollup")
+    # Every campaign asked the default template until now: its order of dimensions.
+    order = [d["name"] for d in TEMPLATES[DEFAULT_TEMPLATE].to_json()["dimensions"]]
     for document_id in Document.objects.values_list("pk", flat=True):
         rows = Observation.objects.filter(document_id=document_id).values_list(
             "force_id", "period", "table", "dimensions", "lower", "upper", "derived"
@@ -132,8 +134,9 @@ def document_figures(apps):
                     upper=s.upper,
                     lower_max=s.lower_max,
                     upper_min=s.upper_min,
+                    tables=s.tables,
                 )
-                for s in document_sums(Cell(*row) for row in rows)
+                for s in document_sums((Cell(*row) for row in rows), order)
             ],
             batch_size=BATCH,
         )
