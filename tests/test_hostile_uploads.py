@@ -327,7 +327,7 @@ REFUSED = [
         "binary data",
     ),
     ("figures.csv", lambda: gzip.compress(b"Age,2018-19\n13,4\n" * 1000), "binary data"),
-    ("utf16.csv", lambda: "Age,2018-19\r\n13,4\r\n".encode("utf-16-le"), "binary data"),
+    ("utf16.bin", lambda: bytes(range(1, 32)) * 2000, "binary data"),
     ("noise.csv", lambda: random.Random(9).randbytes(100_000), "binary data"),
     ("no-workbook.xlsx", lambda: workbook_part_missing(), "ZIP archive"),
     ("letter.xlsx", lambda: h.zip_bytes({"word/document.xml": b"<w/>"}), "Word document"),

@@ -314,7 +314,9 @@ def _csv(delimiter: str, line_end: str, encoding: str) -> bytes:
     return (line_end.join(lines) + line_end).encode(encoding)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-16-le", "utf-16-be"]
+)
 @pytest.mark.parametrize("line_end", ["\r\n", "\n", "\r"])
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_it_reads_csv_in_every_encoding_line_end_and_dialect(
@@ -324,6 +326,25 @@ def test_it_reads_csv_in_every_encoding_line_end_and_dialect(
     assert workbook.format == "csv"
     assert only_sheet(workbook) == [[v or None for v in row] for row in _CSV_ROWS]
     assert workbook.notes and "CSV read as" in workbook.notes[0]
+
+
+def test_it_reads_excel_unicode_text_without_a_bom_as_utf16() -> None:
+    # Excel's "Unicode text": tab-separated UTF-16 LE; saved through other tools, without the BOM.
+    text = "Offence\tFY 2018/19\r\nSexual grooming – online\t12\r\nTotal\t12\r\n"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        workbook = read_workbook(text.encode(encoding))
+        assert only_sheet(workbook) == [
+            ["Offence", "FY 2018/19"],
+            ["Sexual grooming – online", "12"],
+            ["Total", "12"],
+        ]
+        assert workbook.notes[0].startswith(f"CSV read as {encoding}, tab-separated")
+
+
+def test_it_still_rejects_binary_data_with_zero_bytes_in_every_other_place() -> None:
+    # 16-bit integers below 256: zero high bytes like UTF-16, but decoded they are control codes.
+    data = bytes(b for n in random.Random(4).choices(range(32), k=50_000) for b in (n, 0))
+    refused(data, "unknown_format")
 
 
 def test_it_keeps_csv_cells_as_text_and_quoted_line_breaks_inside_cells() -> None:

@@ -9,6 +9,7 @@ import zipfile
 from xlrd.compdoc import CompDoc, CompDocError
 
 from .archive import zip_archive
+from .csvfile import utf16_without_bom
 from .errors import UnreadableFile
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -96,7 +97,11 @@ def _sniff_text(data: bytes) -> str:
     if sample.startswith(_UTF16_BOMS):
         return "csv"
     if b"\x00" in sample:
-        raise _unknown("binary data of an unknown kind")
+        order = utf16_without_bom(sample)
+        if order is None:
+            raise _unknown("binary data of an unknown kind")
+        # Judged as text once decoded: a zero byte beside each character is not binary.
+        sample = sample[: len(sample) // 2 * 2].decode(order, "replace").encode("utf-8", "replace")
     controls = sum(sample.count(bytes([c])) for c in range(32) if c not in _ALLOWED_CONTROLS)
     if controls > _MAX_CONTROL_SHARE * len(sample):
         raise _unknown("binary data of an unknown kind")
