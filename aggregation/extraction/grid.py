@@ -1,7 +1,7 @@
 """The one interface every reader produces: a workbook of sheets, each a grid of cell values.
 
 Values are plain Python so that large sheets stay cheap: ``None`` for empty, ``str``, ``int``,
-``float``, ``bool``, ``datetime.date``/``datetime.datetime``, or one of the two markers below.
+``float``, ``bool``, ``datetime.date``/``datetime.datetime``, or one of the three markers below.
 Rows and columns are 0-based here; ``cell_ref`` turns them into the A1 references researchers see.
 """
 
@@ -23,6 +23,15 @@ class FormulaWithoutValue:
     """A formula whose result was never cached: its value is unknown, never zero."""
 
     formula: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedFormula:
+    """A formula saved without a value whose result is computed here from its parts: a sum or
+    difference of plain numbers in the same sheet (``reading.formulas`` says which qualify)."""
+
+    value: int | float
+    formula: str
 
 
 class Visibility(StrEnum):

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aggregation.extraction.grid import (
+    ComputedFormula,
     ExcelError,
     FormulaWithoutValue,
     MergedRange,
@@ -25,6 +26,7 @@ from aggregation.extraction.grid import (
     Workbook,
 )
 from aggregation.extraction.reading import Limits, UnreadableFile, read_workbook
+from aggregation.extraction.values import ValueKind, parse_value
 
 from . import hostile as h
 
@@ -106,7 +108,7 @@ def test_it_reads_an_xlsx_as_openpyxl_writes_it() -> None:
         [
             dt.date(2018, 4, 1),
             dt.datetime(2019, 3, 31, 14, 30),
-            FormulaWithoutValue("SUM(C4:D4)"),
+            ComputedFormula(19.5, "=SUM(C4:D4)"),  # saved without a value: computed
             True,
         ],
     ]
@@ -156,6 +158,93 @@ def test_it_marks_a_formula_without_value_even_as_the_last_cell_of_the_sheet() -
         [None, None, None],
         [None, None, FormulaWithoutValue("A1*2")],
     ]
+
+
+def _formula_sheet(formulas: dict[str, str], values: dict[str, str] | None = None) -> list:
+    """A sheet with numbers in B1:B4 (B3 blank), "*" in C1, and the given formulas in column D
+    onwards, each saved without a value; returns its rows."""
+    cells = {
+        "B1": '<c r="B1"><v>10</v></c>',
+        "B2": '<c r="B2"><v>5</v></c>',
+        "B4": '<c r="B4"><v>2.5</v></c>',
+        "C1": '<c r="C1" t="inlineStr"><is><t>*</t></is></c>',
+        **{
+            ref: f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>'
+            for ref, v in (values or {}).items()
+        },
+        **{
+            ref: f'<c r="{ref}"><f>{f.replace("&", "&amp;")}</f></c>' for ref, f in formulas.items()
+        },
+    }
+    by_row: dict[int, str] = {}
+    for ref in sorted(cells, key=lambda r: (int(r[1:]), r[0])):
+        by_row[int(ref[1:])] = by_row.get(int(ref[1:]), "") + cells[ref]
+    xml = h.sheet_xml("".join(h.cells_row(r, c) for r, c in sorted(by_row.items())))
+    return only_sheet(read_workbook(h.xlsx([("S", xml)])))
+
+
+def test_it_computes_a_sum_saved_without_a_value_from_its_plain_number_parts() -> None:
+    rows = _formula_sheet(
+        {"D1": "SUM(B1:B2)", "E1": "SUM($B$1:B4)", "F1": "B1+B2-3", "G1": "D1+SUM(B1,B2)"}
+    )
+    assert rows[0][3:7] == [
+        ComputedFormula(15, "=SUM(B1:B2)"),
+        ComputedFormula(17.5, "=SUM($B$1:B4)"),  # the blank B3 counts as zero, as in Excel
+        ComputedFormula(12, "=B1+B2-3"),
+        ComputedFormula(30, "=D1+SUM(B1,B2)"),  # a computed formula is itself a plain part
+    ]
+    assert type(rows[0][3].value) is int
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "[1]Sheet1!B4",  # another workbook
+        "SUM([1]Sheet1!B2:B4)",
+        "Sheet2!B1+B2",  # another sheet
+        "SUM(B1:C1)",  # a part is the marker "*": the total is not knowable
+        "AVERAGE(B1:B2)",  # another function
+        "B1*2",  # another operator
+        "B1+1.5",  # a non-integer constant
+        "D1",  # a cycle
+        "SUM(B3,B7:B9)",  # only blank parts: nothing the force counted
+        "1+1",  # constants only
+        "SUM(B1:B2",  # broken
+    ],
+)
+def test_it_leaves_a_formula_it_cannot_compute_unknown_never_zero(formula: str) -> None:
+    rows = _formula_sheet({"D1": formula})
+    assert rows[0][3] == FormulaWithoutValue(formula)
+
+
+def test_it_leaves_a_sum_over_an_unknown_formula_unknown() -> None:
+    rows = _formula_sheet({"D1": "[1]Sheet1!B4", "D2": "SUM(D1,B1)", "D3": "D4+1", "D4": "D3+1"})
+    assert [rows[r][3] for r in range(4)] == [
+        FormulaWithoutValue("[1]Sheet1!B4"),
+        FormulaWithoutValue("SUM(D1,B1)"),
+        FormulaWithoutValue("D4+1"),
+        FormulaWithoutValue("D3+1"),
+    ]
+
+
+def test_it_computes_an_ods_sum_saved_without_a_value() -> None:
+    table = (
+        '<table:table table:name="S"><table:table-row>'
+        '<table:table-cell office:value-type="float" office:value="4"/>'
+        '<table:table-cell office:value-type="float" office:value="6"/>'
+        '<table:table-cell table:formula="of:=SUM([.A1:.B1])"/>'
+        '<table:table-cell table:formula="of:=[.A1]+[$Other.B1]"/>'
+        "</table:table-row></table:table>"
+    )
+    assert only_sheet(read_workbook(h.ods(table))) == [
+        [4, 6, ComputedFormula(10, "=SUM([.A1:.B1])"), FormulaWithoutValue("of:=[.A1]+[$Other.B1]")]
+    ]
+
+
+def test_a_computed_formula_is_read_as_an_exact_figure_that_says_where_it_came_from() -> None:
+    cell = parse_value(ComputedFormula(137, "=SUM(B2:B5)"))
+    assert (cell.kind, cell.value, cell.lower, cell.upper) == (ValueKind.EXACT, 137, 137, 137)
+    assert cell.note == "computed from its parts: =SUM(B2:B5) was saved without a value"
 
 
 def test_it_keeps_a1_positions_when_data_starts_late() -> None:

@@ -8,10 +8,11 @@ from collections.abc import Mapping
 
 import python_calamine
 
-from ..grid import Sheet, Visibility
+from ..grid import FormulaWithoutValue, Sheet, Visibility
 from ..interrupts import reraise_if_interrupt
 from .cells import RowProgress, clip_merges, normalise_calamine, place, trim
 from .errors import UnreadableFile
+from .formulas import compute_formulas
 
 # calamine's enum members are not hashable: map them by name.
 _VISIBILITY = {
@@ -62,6 +63,9 @@ def read_sheet(
     del sheet
     normalise_calamine(rows, progress)
     place(rows, markers)
+    formulas = [at for at, marker in markers.items() if isinstance(marker, FormulaWithoutValue)]
+    if formulas:
+        place(rows, compute_formulas(rows, formulas))
     trim(rows)
     merged = clip_merges(((r0, c0, r1, c1) for (r0, c0), (r1, c1) in ranges), rows)
     return Sheet(metadata.name, rows, merged, _VISIBILITY[_member_name(metadata.visible)])

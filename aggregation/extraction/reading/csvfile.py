@@ -60,7 +60,7 @@ def detect_encoding(data: bytes) -> str:
 
 
 def utf16_without_bom(sample: bytes) -> str | None:
-    """"utf-16-le" or "utf-16-be" when the bytes are UTF-16 text written without a BOM, else None.
+    """ "utf-16-le" or "utf-16-be" when the bytes are UTF-16 text written without a BOM, else None.
 
     Text in UTF-16 is mostly characters below U+0100, each a zero byte beside its code: a zero in
     nearly every other byte, on one side only, is UTF-16 (Excel's "Unicode text" and other

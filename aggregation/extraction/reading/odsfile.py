@@ -14,6 +14,7 @@ from ..grid import ExcelError, FormulaWithoutValue, Sheet, Visibility, Workbook
 from .archive import inflate_all, open_zip, read_small_part
 from .cells import RowProgress, clip_merges, trim
 from .errors import UnreadableFile
+from .formulas import compute_formulas
 from .limits import Limits
 from .xmlstream import XmlStream
 
@@ -79,6 +80,8 @@ class OdsContent(XmlStream):
         self._row: list[object] | None = None
         self._row_repeat = 1
         self._blank_cols = 0
+        self._formulas: list[tuple[int, int]] = []
+        self._row_formulas: list[int] = []
         self._cell: _Cell | None = None
         self._in_paragraph = 0
         self._in_annotation = 0
@@ -96,6 +99,7 @@ class OdsContent(XmlStream):
             self._row = []
             self._row_repeat = _count(attrs.get(_TABLE + "number-rows-repeated"))
             self._blank_cols = 0
+            self._row_formulas = []
         elif name in _CELLS and self._row is not None:
             self._cell = _Cell(attrs)
         elif self._cell is not None:
@@ -159,11 +163,14 @@ class OdsContent(XmlStream):
         self._table = attrs
         self._rows = []
         self._merged = []
+        self._formulas = []
         self._blank_rows = 0
         self._width = 0
 
     def _end_table(self) -> None:
         rows = self._rows
+        for (row, col), value in compute_formulas(rows, self._formulas).items():
+            rows[row][col] = value
         trim(rows)
         hidden = self._table.get(_TABLE + "style-name") in self._hidden_styles
         visibility = Visibility.HIDDEN if hidden else Visibility.VISIBLE
@@ -188,6 +195,8 @@ class OdsContent(XmlStream):
             return
         self._check_box(len(row) + self._blank_cols + repeat)
         row.extend([None] * self._blank_cols)
+        if isinstance(value, FormulaWithoutValue):
+            self._row_formulas.extend(range(len(row), len(row) + repeat))
         row.extend([value] * repeat)
         self._blank_cols = 0
 
@@ -198,6 +207,10 @@ class OdsContent(XmlStream):
         self._check_box(len(row), extra_rows=self._blank_rows + self._row_repeat)
         self._width = max(self._width, len(row))
         self._rows.extend([] for _ in range(self._blank_rows))
+        first = len(self._rows)
+        self._formulas.extend(
+            (first + k, col) for k in range(self._row_repeat) for col in self._row_formulas
+        )
         self._rows.append(row)
         self._rows.extend(list(row) for _ in range(self._row_repeat - 1))
         self._progress.advance(self._blank_rows + self._row_repeat)
