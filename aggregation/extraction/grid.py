@@ -56,6 +56,9 @@ class Sheet:
     rows: list[list[object]]
     merged: list[MergedRange] = field(default_factory=list)
     visibility: Visibility = Visibility.VISIBLE
+    # (row, col) -> indent level of a cell that holds something and is indented by its format
+    # (xlsx Alignment(indent=N), an ods left margin): how hierarchies mark their children.
+    indents: dict[tuple[int, int], int] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.styles import Alignment
 
 from aggregation.extraction.grid import (
     ComputedFormula,
@@ -119,6 +120,37 @@ def test_it_reads_an_xlsx_as_openpyxl_writes_it() -> None:
         Visibility.VERY_HIDDEN,
     ]
     assert (draft.rows, lookup.rows) == ([[1]], [["x"]])
+
+
+def _indented_hierarchy(workbook: object) -> None:
+    sheet = workbook.active  # type: ignore[attr-defined]
+    for row in (["Offence", "2018-19"], ["Rape - total", 5], ["Rape of a female", 3]):
+        sheet.append(row)
+    sheet.append(["   Rape of a male (spaces)", 2])
+    sheet["A3"].alignment = Alignment(indent=2)
+    sheet["B3"].alignment = Alignment(indent=1)
+    sheet["C3"].alignment = Alignment(indent=3)  # an empty cell: indents nothing
+    sheet["A4"].alignment = Alignment(horizontal="left")  # aligned, not indented
+
+
+def test_it_reads_the_indent_of_each_xlsx_cell() -> None:
+    sheet = read_workbook(h.openpyxl_workbook(_indented_hierarchy)).sheets[0]
+    assert sheet.indents == {(2, 0): 2, (2, 1): 1}
+    assert sheet.rows[3][0] == "   Rape of a male (spaces)"  # leading spaces kept
+
+
+def test_it_reads_indents_from_a_sheet_read_the_slow_way() -> None:
+    styles = (
+        f'<styleSheet xmlns="{h.MAIN_NS}"><cellXfs count="2"><xf/>'
+        '<xf applyAlignment="1"><alignment indent="4"/></xf></cellXfs></styleSheet>'
+    )
+    prefixed = (
+        f'<x:worksheet xmlns:x="{h.MAIN_NS}"><x:sheetData><x:row r="1">'
+        '<x:c r="A1" s="1" t="inlineStr"><x:is><x:t>Child</x:t></x:is></x:c>'
+        '<x:c r="B1"><x:v>5</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    data = h.xlsx([("S", prefixed)], extra={"xl/styles.xml": styles.encode()})
+    assert read_workbook(data).sheets[0].indents == {(0, 0): 4}
 
 
 def test_it_reads_integral_numbers_as_int_and_others_as_float() -> None:
@@ -225,6 +257,25 @@ def test_it_leaves_a_sum_over_an_unknown_formula_unknown() -> None:
         FormulaWithoutValue("D4+1"),
         FormulaWithoutValue("D3+1"),
     ]
+
+
+def test_it_reads_an_ods_indent_from_the_cell_style_margin() -> None:
+    styles = (
+        '<style:style style:name="ce1" style:family="table-cell">'
+        '<style:paragraph-properties fo:margin-left="0.706cm"/></style:style>'
+    )
+    table = (
+        '<table:table table:name="S"><table:table-row>'
+        '<table:table-cell table:style-name="ce1" office:value-type="string">'
+        "<text:p>Child</text:p></table:table-cell>"
+        '<table:table-cell table:style-name="ce1"/>'
+        "</table:table-row><table:table-row>"
+        '<table:table-cell office:value-type="string"><text:p><text:s text:c="2"/>Spaced'
+        "</text:p></table:table-cell></table:table-row></table:table>"
+    )
+    sheet = read_workbook(h.ods(table, styles)).sheets[0]
+    assert sheet.indents == {(0, 0): 2}
+    assert sheet.rows[1][0] == "  Spaced"
 
 
 def test_it_computes_an_ods_sum_saved_without_a_value() -> None:
@@ -434,6 +485,12 @@ def test_it_still_rejects_binary_data_with_zero_bytes_in_every_other_place() -> 
     # 16-bit integers below 256: zero high bytes like UTF-16, but decoded they are control codes.
     data = bytes(b for n in random.Random(4).choices(range(32), k=50_000) for b in (n, 0))
     refused(data, "unknown_format")
+
+
+def test_it_keeps_leading_spaces_in_xls_and_csv_labels() -> None:
+    xls = h.xls([("S", [h.xls_cell(0, 0, "  Child"), h.xls_cell(0, 1, 3)])])
+    assert only_sheet(read_workbook(xls)) == [["  Child", 3]]
+    assert only_sheet(read_workbook(b"Offence,Count\n  Child,3\n"))[1] == ["  Child", "3"]
 
 
 def test_it_keeps_csv_cells_as_text_and_quoted_line_breaks_inside_cells() -> None:

@@ -36,7 +36,8 @@ def read_xlsx(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
         for name in archive.namelist()
         if name.startswith("xl/worksheets/") and name.endswith(".xml")
     }
-    scans = {part: FastSheetScan() for part in sheet_parts}
+    indent_styles = _indent_styles(archive, targets)
+    scans = {part: FastSheetScan(indent_styles) for part in sheet_parts}
     # Checked wherever calamine might look: the part the relationships name, and the usual path.
     strings = {
         part: SharedStringsCount()
@@ -69,7 +70,9 @@ def read_xlsx(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
             continue
         if not part:
             raise UnreadableFile("corrupt", f"Sheet {metadata.name!r} has no part in the archive.")
-        sheets.append(read_sheet(workbook, index, boxes[part].markers, progress))
+        sheet = read_sheet(workbook, index, boxes[part].markers, progress)
+        sheet.indents = _filled(sheet, boxes[part].indents)
+        sheets.append(sheet)
     return Workbook("xlsx", sheets, notes)
 
 
@@ -148,6 +151,31 @@ def _shared_strings_part(targets: dict[str, tuple[str, str]]) -> str:
     )
 
 
+def _indent_styles(archive: zipfile.ZipFile, targets: dict[str, tuple[str, str]]) -> dict[int, int]:
+    """Index in styles.xml ``cellXfs`` -> indent level, for the cell formats that indent."""
+    part = next(
+        (path for path, kind in targets.values() if kind.endswith("/styles")), "xl/styles.xml"
+    )
+    root = _parse_small_xml(archive, part)
+    if root is None:
+        return {}
+    cell_formats = next((e for e in root.iter() if _local(e.tag) == "cellXfs"), None)
+    if cell_formats is None:
+        return {}
+    levels = {}
+    for index, xf in enumerate(e for e in cell_formats if _local(e.tag) == "xf"):
+        for alignment in xf:
+            indent = alignment.get("indent", "") if _local(alignment.tag) == "alignment" else ""
+            if indent.isdigit() and int(indent) > 0:
+                levels[index] = int(indent)
+    return levels
+
+
+def _filled(sheet: Sheet, indents: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+    """The indents of cells that hold something: a styled empty cell indents nothing."""
+    return {at: level for at, level in indents.items() if sheet.value(*at) is not None}
+
+
 class SharedStringsCount:
     """calamine reserves memory for the ``uniqueCount`` the shared strings part declares (4e9
     aborts the process): the declaration must not exceed the strings actually there."""
@@ -183,7 +211,7 @@ def _settle(
     fast.finish()
     if fast.usual and fast.n_cells_box <= limits.max_cells:
         return fast
-    exact = ExactSheetScan()
+    exact = ExactSheetScan(fast.indent_styles)
     with archive.open(part) as stream:
         while chunk := stream.read(CHUNK):
             exact.feed(chunk)
