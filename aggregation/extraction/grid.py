@@ -76,7 +76,8 @@ class Sheet:
 
 @dataclass(slots=True)
 class Workbook:
-    format: str  # "xlsx", "xls", "ods" or "csv": decided by the bytes, not the name
+    # "xlsx", "xls", "ods", "csv", "pdf" or "docx": decided by the bytes, not the name
+    format: str
     sheets: list[Sheet]
     notes: list[str] = field(default_factory=list)  # reader remarks, e.g. the CSV encoding found
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import random
+import re
 import resource
 import time
 from collections.abc import Callable
@@ -513,6 +514,170 @@ def test_it_pads_ragged_csv_rows_to_one_width() -> None:
     ]
 
 
+# -- pdf and docx ----------------------------------------------------------------------------
+
+_ABOVE = ["Merseyside Police", "Dear Requester,", "Offences recorded 2018/19", "by age of victim"]
+_TABLE = [["Age", "Offences"], ["Under 13", "1,234"], ["13-15", "*"], ["Total", "1,240"]]
+_BELOW = ["* fewer than five", "Yours sincerely"]
+
+
+def _expected_table_sheet(title: list[str], table: list[list[str]], notes: list[str]) -> list:
+    width = max(map(len, table))
+    pad = [None] * (width - 1)
+    return [[line, *pad] for line in title] + table + [[line, *pad] for line in notes]
+
+
+def test_it_reads_each_pdf_table_as_a_sheet_under_the_lines_above_it() -> None:
+    pages = [
+        h.pdf_text_page(["Dear Requester,", "Please find below the figures."]),
+        h.pdf_table_page(_ABOVE, _TABLE, _BELOW),
+    ]
+    for flate in (False, True):
+        workbook = read_workbook(h.pdf(pages, flate=flate))
+        assert workbook.format == "pdf"
+        (sheet,) = workbook.sheets
+        assert sheet.name == "Page 2 table 1"
+        # The three lines right above are the title; the ones below are notes (the legend).
+        assert sheet.rows == _expected_table_sheet(_ABOVE[-3:], _TABLE, _BELOW)
+
+
+def test_it_reads_two_tables_on_one_pdf_page_each_with_its_own_title() -> None:
+    first = h.pdf_table_page(["Offences 2017/18"], [["Age", "N"], ["13", "4"]])
+    second = h.pdf_table_page(["Offences 2018/19"], [["Age", "N"], ["13", "7"]])
+    # The second table drawn 200 points lower on the same page.
+    lowered = second.replace(b" Td", b" Td").decode("latin-1")
+    lowered = re.sub(
+        r"(-?\d+\.\d) (-?\d+\.\d)( Td| m| l)",
+        lambda m: f"{m[1]} {float(m[2]) - 200:.1f}{m[3]}",
+        lowered,
+    ).encode("latin-1")
+    workbook = read_workbook(h.pdf([first + lowered]))
+    assert [(s.name, s.rows[0][0], s.rows[-1]) for s in workbook.sheets] == [
+        ("Page 1 table 1", "Offences 2017/18", ["13", "4"]),
+        ("Page 1 table 2", "Offences 2018/19", ["13", "7"]),
+    ]
+
+
+def test_it_reads_a_pdf_letter_without_a_table_as_prose_rows() -> None:
+    lines = ["Dear Requester,", "The information you asked for is not held by this force."]
+    workbook = read_workbook(h.pdf([h.pdf_text_page(lines)]))
+    assert [(s.name, s.rows) for s in workbook.sheets] == [("Text", [[line] for line in lines])]
+
+
+def test_it_rejects_a_scanned_pdf_with_no_text_saying_so() -> None:
+    refusal = refused(h.pdf([b"0 0 m 100 100 l S\n"]), "scanned_pdf")
+    assert "scanned" in refusal.message and "spreadsheet" in refusal.message
+
+
+def test_it_rejects_an_encrypted_pdf() -> None:
+    refused(h.pdf([h.pdf_text_page(["x"])], encrypt=True), "encrypted")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: h.pdf([h.pdf_text_page(["x"])], declared_pages=1_000_000),
+        lambda: h.pdf([h.pdf_text_page(["x"])] * 400, declared_pages=1),
+    ],
+)
+def test_it_rejects_a_pdf_with_a_huge_page_count_without_laying_it_out(
+    build: Callable[[], bytes],
+) -> None:
+    refused(build(), "too_large")
+
+
+def test_it_rejects_a_pdf_stream_that_inflates_like_a_zip_bomb() -> None:
+    refused(h.pdf_stream_bomb(), "zip_bomb")
+    refused_in_bounded_memory(h.pdf_stream_bomb, "zip_bomb")
+
+
+def _word_response(document: object) -> None:
+    for line in _ABOVE:
+        document.add_paragraph(line)  # type: ignore[attr-defined]
+    table = document.add_table(rows=len(_TABLE), cols=2)  # type: ignore[attr-defined]
+    for r, row in enumerate(_TABLE):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    for line in _BELOW:
+        document.add_paragraph(line)  # type: ignore[attr-defined]
+
+
+def test_it_reads_each_word_table_as_a_sheet_under_the_lines_above_it() -> None:
+    workbook = read_workbook(h.docx(_word_response))
+    assert workbook.format == "docx"
+    assert [(s.name, s.rows) for s in workbook.sheets] == [
+        ("Table 1", _expected_table_sheet(_ABOVE[-3:], _TABLE, _BELOW))
+    ]
+
+
+def _merged_word_table(document: object) -> None:
+    document.add_paragraph("Offences by year")  # type: ignore[attr-defined]
+    table = document.add_table(rows=4, cols=3)  # type: ignore[attr-defined]
+    table.cell(0, 1).merge(table.cell(0, 2)).text = "2018/19"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "Rape"
+    for r, c, text in [(1, 1, "Female"), (1, 2, "3"), (2, 1, "Male"), (2, 2, "1")]:
+        table.cell(r, c).text = text
+    table.cell(3, 0).text = "  Spaced child"
+
+
+def test_it_reads_merged_word_cells_once_with_their_merged_range() -> None:
+    (sheet,) = read_workbook(h.docx(_merged_word_table)).sheets
+    assert sheet.rows == [
+        ["Offences by year", None, None],
+        [None, "2018/19", None],
+        ["Rape", "Female", "3"],
+        [None, "Male", "1"],
+        ["  Spaced child", None, None],
+    ]
+    assert sorted(sheet.merged, key=lambda m: m.first_row) == [
+        MergedRange(1, 1, 1, 2),
+        MergedRange(2, 0, 3, 0),
+    ]
+
+
+def test_it_reads_a_word_letter_without_a_table_as_prose_rows() -> None:
+    def letter(document: object) -> None:
+        document.add_paragraph("Dear Requester,")  # type: ignore[attr-defined]
+        document.add_paragraph("We neither confirm nor deny that we hold it.")  # type: ignore[attr-defined]
+
+    assert [(s.name, s.rows) for s in read_workbook(h.docx(letter)).sheets] == [
+        ("Text", [["Dear Requester,"], ["We neither confirm nor deny that we hold it."]])
+    ]
+
+
+def test_it_rejects_a_macro_enabled_word_document() -> None:
+    data = h.docx(_word_response)
+    types = h.unzip(data)["[Content_Types].xml"].replace(
+        b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml"
+    )
+    refused(h.replace_part(data, "[Content_Types].xml", types), "macros")
+    parts = h.unzip(data)
+    parts["word/vbaProject.bin"] = b"\0" * 100
+    refused(h.zip_bytes(parts), "macros")
+
+
+def test_it_rejects_a_zip_bomb_inside_a_word_document() -> None:
+    refused(h.bomb_in_part(h.docx(_word_response), "word/document.xml"), "zip_bomb")
+    refused_in_bounded_memory(
+        lambda: h.bomb_in_part(h.docx(_word_response), "word/styles.xml"), "zip_bomb"
+    )
+
+
+def test_it_rejects_xml_entities_in_a_word_document() -> None:
+    data = h.docx(_word_response)
+    document = h.unzip(data)["word/document.xml"]
+    start = document.index(b"?>") + 2
+    hostile = document[:start] + _LAUGHS.encode() + document[start:]
+    refused(h.replace_part(data, "word/document.xml", hostile), "xml_entities")
+
+
+def test_it_rejects_a_word_document_with_more_cells_than_it_reads() -> None:
+    def big(document: object) -> None:
+        document.add_table(rows=30, cols=10)  # type: ignore[attr-defined]
+
+    refused(h.docx(big), "too_large", limits=Limits(max_document_cells=200))
+
+
 # -- the format comes from the bytes ---------------------------------------------------------
 
 
@@ -527,6 +692,8 @@ def test_it_pads_ragged_csv_rows_to_one_width() -> None:
         (lambda: b"a,b\n1,2\n", ".xlsx", "csv"),
         (lambda: h.ods(_ODS_TABLE), ".xls", "ods"),
         (lambda: h.xls([("S", [h.xls_cell(0, 0, 1)])]), ".xlsx", "xls"),
+        (lambda: h.pdf([h.pdf_table_page([], [["a", "b"], ["1", "2"]])]), ".xls", "pdf"),
+        (lambda: h.docx(lambda d: d.add_table(rows=1, cols=2)), ".pdf", "docx"),
     ],
 )
 def test_it_decides_the_format_by_bytes_not_name(
@@ -554,15 +721,17 @@ def test_it_rejects_binary_garbage() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [
-        h.zip_bytes({"word/document.xml": b"<w/>"}),
-        b"%PDF-1.7\n...",
-        b"<html><table><tr><td>1</td></tr></table></html>",
-        h.ole({"WordDocument": b"x"}),
-    ],
+    [b"<html><table><tr><td>1</td></tr></table></html>", h.ole({"WordDocument": b"x"})],
 )
 def test_it_rejects_other_kinds_of_documents(data: bytes) -> None:
     refused(data, "unknown_format")
+
+
+@pytest.mark.parametrize(
+    "data", [h.zip_bytes({"word/document.xml": b"<w/>"}), b"%PDF-1.7\n...", b"%PDF-1.4\n" * 40]
+)
+def test_it_rejects_a_damaged_pdf_or_word_document_as_damaged(data: bytes) -> None:
+    refused(data, "corrupt")
 
 
 def test_it_rejects_a_truncated_xlsx_and_xls() -> None:
@@ -768,6 +937,8 @@ _VALID = {
     ),
     "ods": lambda: h.ods(_ODS_TABLE, _ODS_STYLES),
     "csv": lambda: _csv(";", "\r\n", "cp1252"),
+    "pdf": lambda: h.pdf([h.pdf_table_page(["Offences 2018/19"], [["Age", "N"], ["13", "4"]])]),
+    "docx": lambda: h.docx(_word_response),
 }
 
 

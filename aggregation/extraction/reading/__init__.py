@@ -17,16 +17,25 @@ from ..grid import Workbook
 from ..interrupts import reraise_if_interrupt
 from .cells import RowProgress
 from .csvfile import read_csv
+from .docxfile import read_docx
 from .errors import UnreadableFile
 from .limits import DEFAULT_LIMITS, Limits
 from .odsfile import read_ods
+from .pdffile import read_pdf
 from .sniff import sniff
 from .xlsfile import read_xls
 from .xlsx import read_xlsx
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "UnreadableFile", "read_workbook"]
 
-_READERS = {"xlsx": read_xlsx, "xls": read_xls, "ods": read_ods, "csv": read_csv}
+_READERS = {
+    "xlsx": read_xlsx,
+    "xls": read_xls,
+    "ods": read_ods,
+    "csv": read_csv,
+    "pdf": read_pdf,
+    "docx": read_docx,
+}
 
 
 def read_workbook(

@@ -23,6 +23,12 @@ class Limits:
     max_cells: int = 5_000_000
     # One CSV field (and one physical CSV line): a real cell is never near this.
     max_csv_field_chars: int = 1 * MB
+    # Documents (PDF, Word) are parsed whole by their libraries, far slower per cell than a
+    # sheet: the Word document part and every PDF stream decoded, in total, and the table cells
+    # of a Word document and the pages of a PDF. A letter with tables is far below each.
+    max_document_bytes: int = 64 * MB
+    max_document_cells: int = 200_000
+    max_pdf_pages: int = 300
 
 
 DEFAULT_LIMITS = Limits()
