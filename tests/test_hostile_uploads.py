@@ -169,8 +169,8 @@ def csv_with_a_20_mb_field() -> bytes:
     return b"Age,2018-19\n13," + b"9" * (20 * MB) + b"\n"
 
 
-def csv_of_6_million_empty_cells() -> bytes:
-    return (b"," * 999 + b"\r\n") * 6000
+def csv_of_13_million_empty_cells() -> bytes:
+    return (b"," * 1999 + b"\r\n") * 6500
 
 
 def high_byte_noise() -> bytes:
@@ -308,7 +308,7 @@ CORPUS = [
     Hostile("long-field.csv", csv_with_a_20_mb_field, FAILED, "field_too_large"),
     # Not hostile, only heavy (20 MB): its reading grows the pool process past the memory limit.
     Hostile("400000-records.csv", big_record_list, REVIEW, "partial_period"),
-    Hostile("separators.csv", csv_of_6_million_empty_cells, FAILED, "too_many_cells"),
+    Hostile("separators.csv", csv_of_13_million_empty_cells, FAILED, "too_many_cells"),
     Hostile("empty.csv", lambda: b"", FAILED, "empty_file"),
     Hostile("blank.xlsx", lambda: b"\xef\xbb\xbf\r\n   \r\n", FAILED, "empty_file"),
     Hostile("noise.csv", high_byte_noise, REVIEW, "no_tables"),
