@@ -1014,3 +1014,40 @@ def test_it_rejects_a_package_that_would_let_a_sheet_skip_the_checks(
     build: Callable[[], bytes], code: str
 ) -> None:
     refused(build(), code)
+
+
+# -- size and memory ---------------------------------------------------------------------------
+
+
+def _long_sheet() -> bytes:
+    rows = "".join(
+        h.cells_row(
+            r,
+            f'<c r="A{r}" t="inlineStr"><is><t>Offence {r % 7}</t></is></c>'
+            f'<c r="B{r}"><v>{r}</v></c>'
+            + (f'<c r="C{r}" t="e"><v>#N/A</v></c>' if r % 50 == 0 else ""),
+        )
+        for r in range(1, 2001)
+    )
+    rows += h.cells_row(2001, '<c r="B2001"><f>SUM(B1:B2000)</f></c>')
+    after = '<mergeCells count="1"><mergeCell ref="A1990:A1992"/></mergeCells>'
+    return h.xlsx([("Long", h.sheet_xml(rows, after=after))])
+
+
+def test_it_reads_a_sheet_cut_into_chunks_exactly_as_a_whole_one(monkeypatch) -> None:
+    from aggregation.extraction.reading import xlsx
+
+    whole = read_workbook(_long_sheet()).sheets[0]
+    monkeypatch.setattr(xlsx, "CHUNK_BYTES", 4096)  # about 60 rows a chunk
+    chunked = read_workbook(_long_sheet()).sheets[0]
+    assert chunked.rows == whole.rows
+    assert chunked.merged == whole.merged == [MergedRange(1989, 0, 1991, 0)]
+    assert chunked.rows[-1][1] == ComputedFormula(2001000, "=SUM(B1:B2000)")
+    assert chunked.rows[49][2] == ExcelError("#N/A")
+    assert chunked.rows[0][0] is chunked.rows[7][0]  # one object for a repeated label
+
+
+def test_it_stops_a_read_that_needs_more_memory_than_its_ceiling() -> None:
+    data = b"".join(b"%d,%d,row %d\n" % (i, i * 7, i) for i in range(400_000))
+    refusal = refused(data, "too_large", limits=Limits(max_memory_mb=10))
+    assert "memory" in refusal.message and "ask the force" in refusal.message
