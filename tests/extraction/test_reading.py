@@ -482,6 +482,12 @@ def test_it_reads_excel_unicode_text_without_a_bom_as_utf16() -> None:
         assert workbook.notes[0].startswith(f"CSV read as {encoding}, tab-separated")
 
 
+def test_it_finds_the_tab_delimiter_below_title_lines_without_one() -> None:
+    text = "Online offences – under 18\r\nGwent Police\r\n\r\nOffence\t2015/16\r\nRape\t5\r\n"
+    rows = only_sheet(read_workbook(text.encode("utf-16")))
+    assert rows[3:] == [["Offence", "2015/16"], ["Rape", "5"]]
+
+
 def test_it_still_rejects_binary_data_with_zero_bytes_in_every_other_place() -> None:
     # 16-bit integers below 256: zero high bytes like UTF-16, but decoded they are control codes.
     data = bytes(b for n in random.Random(4).choices(range(32), k=50_000) for b in (n, 0))

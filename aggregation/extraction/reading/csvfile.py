@@ -109,9 +109,10 @@ def detect_dialect(sample: str) -> tuple[str, str]:
 
 
 def _count_delimiter(lines: str) -> str:
-    """The delimiter occurring most on the first line: a single-column file falls back to comma."""
-    first = lines.splitlines()[0] if lines else ""
-    counts = {delimiter: first.count(delimiter) for delimiter in _DELIMITERS}
+    """The delimiter found on the most lines (titles above a table have none): a single-column
+    file falls back to comma."""
+    rows = lines.splitlines()
+    counts = {delimiter: sum(delimiter in row for row in rows) for delimiter in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
