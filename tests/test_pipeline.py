@@ -76,7 +76,7 @@ def test_it_refuses_a_file_that_is_not_a_spreadsheet(researcher):
     request = sent_request(researcher, force="kent")
     with pytest.raises(ValidationError) as exc:
         services.document_upload(
-            request=request, name="letter.pdf", content=b"%PDF-1.7 letter", by=None
+            request=request, name="letter.pdf", content=b"<html><p>letter</p></html>", by=None
         )
     assert "letter.pdf" in exc.value.message_dict["file"][0]
     assert not Document.objects.exists()
