@@ -273,7 +273,7 @@ def test_the_api_refuses_a_non_spreadsheet_naming_the_file(api, researcher):
 
     response = api.post(
         f"/api/documents/upload/{request.pk}/",
-        {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4 hello")},
+        {"file": SimpleUploadedFile("x.pdf", b"<html><p>hello</p></html>")},
         format="multipart",
     )
     assert response.status_code == 400
