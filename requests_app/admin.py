@@ -343,7 +343,10 @@ class FOIRequestForm(forms.ModelForm):
     responses = MultipleFileField(
         required=False,
         label="Upload response files",
-        help_text="xlsx, xls, ods or csv; several at once. Each is read on the workers.",
+        help_text=(
+            "xlsx, xls, ods, csv, text PDF or Word (.docx); several at once. "
+            "Each is read on the workers."
+        ),
     )
 
     references = ListField(required=False, help_text="The force's own references, by commas.")

@@ -169,8 +169,8 @@ def csv_with_a_20_mb_field() -> bytes:
     return b"Age,2018-19\n13," + b"9" * (20 * MB) + b"\n"
 
 
-def csv_of_6_million_empty_cells() -> bytes:
-    return (b"," * 999 + b"\r\n") * 6000
+def csv_of_13_million_empty_cells() -> bytes:
+    return (b"," * 1999 + b"\r\n") * 6500
 
 
 def high_byte_noise() -> bytes:
@@ -308,7 +308,7 @@ CORPUS = [
     Hostile("long-field.csv", csv_with_a_20_mb_field, FAILED, "field_too_large"),
     # Not hostile, only heavy (20 MB): its reading grows the pool process past the memory limit.
     Hostile("400000-records.csv", big_record_list, REVIEW, "partial_period"),
-    Hostile("separators.csv", csv_of_6_million_empty_cells, FAILED, "too_many_cells"),
+    Hostile("separators.csv", csv_of_13_million_empty_cells, FAILED, "too_many_cells"),
     Hostile("empty.csv", lambda: b"", FAILED, "empty_file"),
     Hostile("blank.xlsx", lambda: b"\xef\xbb\xbf\r\n   \r\n", FAILED, "empty_file"),
     Hostile("noise.csv", high_byte_noise, REVIEW, "no_tables"),
@@ -316,6 +316,20 @@ CORPUS = [
     Hostile("all-hidden.xlsx", every_sheet_hidden, REVIEW, "no_tables"),
     Hostile("formulas.xlsx", formulas_without_cached_values, REVIEW, "formula_without_value"),
     Hostile("deep-xml.xlsx", xml_nested_200000_deep, REVIEW, "no_tables"),
+    # Documents are accepted at upload (PDF, Word) and fail in the parse with their reason.
+    Hostile("letter.xlsx", lambda: h.zip_bytes({"word/document.xml": b"<w/>"}), FAILED, "corrupt"),
+    Hostile("scan.xls", lambda: b"%PDF-1.7\n%\xe2\xe3\n1 0 obj", FAILED, "corrupt"),
+    Hostile("scanned.pdf", lambda: h.pdf([b"0 0 m 100 100 l S\n"]), FAILED, "scanned_pdf"),
+    Hostile(
+        "protected.pdf", lambda: h.pdf([h.pdf_text_page(["x"])], encrypt=True), FAILED, "encrypted"
+    ),
+    Hostile("stream-bomb.pdf", h.pdf_stream_bomb, FAILED, "zip_bomb"),
+    Hostile(
+        "zip-bomb.docx",
+        lambda: h.bomb_in_part(h.docx(lambda d: d.add_paragraph("x")), "word/document.xml"),
+        FAILED,
+        "zip_bomb",
+    ),
     Hostile("huge-dimension.xlsx", dimension_claiming_the_whole_sheet, REVIEW, "no_tables"),
 ]
 
@@ -327,11 +341,10 @@ REFUSED = [
         "binary data",
     ),
     ("figures.csv", lambda: gzip.compress(b"Age,2018-19\n13,4\n" * 1000), "binary data"),
-    ("utf16.csv", lambda: "Age,2018-19\r\n13,4\r\n".encode("utf-16-le"), "binary data"),
+    ("utf16.bin", lambda: bytes(range(1, 32)) * 2000, "binary data"),
     ("noise.csv", lambda: random.Random(9).randbytes(100_000), "binary data"),
     ("no-workbook.xlsx", lambda: workbook_part_missing(), "ZIP archive"),
-    ("letter.xlsx", lambda: h.zip_bytes({"word/document.xml": b"<w/>"}), "Word document"),
-    ("scan.xls", lambda: b"%PDF-1.7\n%\xe2\xe3\n1 0 obj", "PDF"),
+    ("letter.doc", lambda: h.ole({"WordDocument": b"x"}), "Word 97-2003 document"),
     ("table.xls", lambda: b"<html><table><tr><td>1</td></tr></table></html>", "web page"),
     ("huge-field.csv", lambda: b"a,b\n1," + b"x" * (100 * MB) + b"\n", "MB limit"),
 ]
@@ -352,6 +365,46 @@ def test_a_file_that_is_no_spreadsheet_is_refused_at_upload_with_its_reason(
     assert name in message
     assert reason in message
     assert not Document.objects.exists()  # nothing kept, so nothing queued
+
+
+def _pdf_response() -> bytes:
+    rows = [["Age of victim", "2018/19"], ["Under 13", "4"], ["13-15", "6"], ["Total", "10"]]
+    return h.pdf([h.pdf_table_page(["Kent Police", "Offences recorded 2018/19"], rows)])
+
+
+def _word_response() -> bytes:
+    def build(document) -> None:
+        document.add_paragraph("Offences recorded 2018/19")
+        table = document.add_table(rows=4, cols=2)
+        rows = [["Age of victim", "2018/19"], ["Under 13", "4"], ["13-15", "6"], ["Total", "10"]]
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.cell(r, c).text = text
+
+    return h.docx(build)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "build", "file_format", "sheet"),
+    [
+        ("response.pdf", _pdf_response, "pdf", "Page 1 table 1"),
+        ("response.docx", _word_response, "docx", "Table 1"),
+    ],
+)
+def test_a_pdf_or_word_response_is_accepted_at_upload_and_read_to_figures(
+    researcher, on_commit_at_once, name, build, file_format, sheet
+):
+    request = sent_request(researcher, force="kent")
+    document, created = services.document_upload(
+        request=request, name=name, content=build(), by=None
+    )
+    assert created and document.format == file_format
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.PARSED, document.status_reason
+    figures = {(o.period, o.age): o.value for o in Observation.objects.filter(document=document)}
+    assert figures[("2018-19", "0-12")] == 4 and figures[("2018-19", "13-15")] == 6
+    assert {o.sheet for o in Observation.objects.filter(document=document)} == {sheet}
 
 
 @pytest.mark.django_db

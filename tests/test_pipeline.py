@@ -77,7 +77,7 @@ def test_it_refuses_a_file_that_is_not_a_spreadsheet(researcher):
     request = sent_request(researcher, force="kent")
     with pytest.raises(ValidationError) as exc:
         services.document_upload(
-            request=request, name="letter.pdf", content=b"%PDF-1.7 letter", by=None
+            request=request, name="letter.pdf", content=b"<html><p>letter</p></html>", by=None
         )
     assert "letter.pdf" in exc.value.message_dict["file"][0]
     assert not Document.objects.exists()
@@ -276,7 +276,7 @@ def test_the_api_refuses_a_non_spreadsheet_naming_the_file(api, researcher):
 
     response = api.post(
         f"/api/documents/upload/{request.pk}/",
-        {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4 hello")},
+        {"file": SimpleUploadedFile("x.pdf", b"<html><p>hello</p></html>")},
         format="multipart",
     )
     assert response.status_code == 400

@@ -1,7 +1,7 @@
 """The one interface every reader produces: a workbook of sheets, each a grid of cell values.
 
 Values are plain Python so that large sheets stay cheap: ``None`` for empty, ``str``, ``int``,
-``float``, ``bool``, ``datetime.date``/``datetime.datetime``, or one of the two markers below.
+``float``, ``bool``, ``datetime.date``/``datetime.datetime``, or one of the three markers below.
 Rows and columns are 0-based here; ``cell_ref`` turns them into the A1 references researchers see.
 """
 
@@ -23,6 +23,15 @@ class FormulaWithoutValue:
     """A formula whose result was never cached: its value is unknown, never zero."""
 
     formula: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedFormula:
+    """A formula saved without a value whose result is computed here from its parts: a sum or
+    difference of plain numbers in the same sheet (``reading.formulas`` says which qualify)."""
+
+    value: int | float
+    formula: str
 
 
 class Visibility(StrEnum):
@@ -47,6 +56,9 @@ class Sheet:
     rows: list[list[object]]
     merged: list[MergedRange] = field(default_factory=list)
     visibility: Visibility = Visibility.VISIBLE
+    # (row, col) -> indent level of a cell that holds something and is indented by its format
+    # (xlsx Alignment(indent=N), an ods left margin): how hierarchies mark their children.
+    indents: dict[tuple[int, int], int] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -64,7 +76,8 @@ class Sheet:
 
 @dataclass(slots=True)
 class Workbook:
-    format: str  # "xlsx", "xls", "ods" or "csv": decided by the bytes, not the name
+    # "xlsx", "xls", "ods", "csv", "pdf" or "docx": decided by the bytes, not the name
+    format: str
     sheets: list[Sheet]
     notes: list[str] = field(default_factory=list)  # reader remarks, e.g. the CSV encoding found
 

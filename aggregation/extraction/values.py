@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from .grid import ExcelError, FormulaWithoutValue
+from .grid import ComputedFormula, ExcelError, FormulaWithoutValue
 
 
 class ValueKind(StrEnum):
@@ -119,6 +119,10 @@ def parse_value(value: object, suppression: Suppression = DEFAULT_SUPPRESSION) -
         return CellValue(
             ValueKind.NO_FORMULA_VALUE, raw=f"={value.formula}" if value.formula else ""
         )
+    if isinstance(value, ComputedFormula):
+        # A total saved without its value, computed by the reader from plain numbers beside it.
+        note = f"computed from its parts: {value.formula} was saved without a value"
+        return replace(parse_value(value.value, suppression), note=note)
     if isinstance(value, dt.date | dt.time):
         return CellValue(ValueKind.TEXT, raw=str(value))
     if isinstance(value, str):

@@ -318,6 +318,7 @@ ODS_NS = (
     'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
     'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
     'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+    'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" '
     'xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"'
 )
 
@@ -342,3 +343,143 @@ def ods(
         **(extra or {}),
     }
     return zip_bytes(parts, stored=["mimetype"])
+
+
+# -- PDF and Word --------------------------------------------------------------------------
+
+
+def pdf(
+    pages: list[bytes],
+    *,
+    flate: bool = False,
+    encrypt: bool = False,
+    declared_pages: int | None = None,
+) -> bytes:
+    """A PDF written object by object: one content stream per page, Helvetica as /F1.
+
+    ``flate`` deflates the content streams; ``encrypt`` adds a standard security handler whose
+    password is not empty; ``declared_pages`` makes the page tree claim another count.
+    """
+    objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for content in pages:
+        stream = zlib.compress(content) if flate else content
+        extra = b" /Filter /FlateDecode" if flate else b""
+        objects.append(
+            b"<< /Length %d%s >>\nstream\n" % (len(stream), extra) + stream + b"\nendstream"
+        )
+        content_id = len(objects)
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+            b"/Resources << /Font << /F1 3 0 R >> >> >>" % content_id
+        )
+        kids.append(b"%d 0 R" % len(objects))
+    count = len(kids) if declared_pages is None else declared_pages
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), count)
+    trailer = b"/Root 1 0 R"
+    if encrypt:
+        objects.append(
+            b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (b"ab" * 32, b"cd" * 32)
+        )
+        trailer += b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(objects), b"01" * 16, b"01" * 16)
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
+    out.write(
+        b"trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer, xref)
+    )
+    return out.getvalue()
+
+
+def _pdf_text(x: float, y: float, text: str) -> bytes:
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return b"BT /F1 10 Tf %.1f %.1f Td (%s) Tj ET\n" % (x, y, escaped.encode("latin-1"))
+
+
+def pdf_table_page(above: list[str], rows: list[list[str]], below: list[str] = ()) -> bytes:
+    """A page's content: lines of text, a table ruled on every side of every cell, more text."""
+    content = b""
+    y = 800.0
+    for line in above:
+        content += _pdf_text(50, y, line)
+        y -= 16
+    top, height, widths = y - 6, 18.0, [190.0] + [70.0] * (max(map(len, rows)) - 1)
+    lefts = [50.0]
+    for width in widths:
+        lefts.append(lefts[-1] + width)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            content += _pdf_text(lefts[c] + 4, top - height * (r + 1) + 5, text)
+    bottom = top - height * len(rows)
+    for r in range(len(rows) + 1):
+        content += b"%.1f %.1f m %.1f %.1f l S\n" % (
+            lefts[0],
+            top - height * r,
+            lefts[-1],
+            top - height * r,
+        )
+    for left in lefts:
+        content += b"%.1f %.1f m %.1f %.1f l S\n" % (left, top, left, bottom)
+    y = bottom - 20
+    for line in below:
+        content += _pdf_text(50, y, line)
+        y -= 16
+    return content
+
+
+def pdf_text_page(lines: list[str]) -> bytes:
+    return b"".join(_pdf_text(50, 800 - 16 * i, line) for i, line in enumerate(lines))
+
+
+def pdf_stream_bomb(size: int = 300 * 2**20) -> bytes:
+    """A one-page PDF whose content stream deflates ``size`` bytes of spaces to a few hundred KB."""
+    compressor = zlib.compressobj(9)
+    spaces = b" " * 2**20
+    payload = b"".join(compressor.compress(spaces) for _ in range(size // 2**20))
+    payload += compressor.flush()
+    data = pdf([b"PLACEHOLDER"])
+    return data.replace(
+        b"<< /Length 11 >>\nstream\nPLACEHOLDER",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(payload) + payload,
+    )
+
+
+def docx(build: Callable[[object], None]) -> bytes:
+    """A Word document as python-docx writes it, shaped by ``build`` (given the Document)."""
+    import docx as python_docx
+
+    document = python_docx.Document()
+    build(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def replace_part(data: bytes, part: str, content: bytes) -> bytes:
+    parts = unzip(data)
+    parts[part] = content
+    return zip_bytes(parts)
+
+
+def bomb_in_part(data: bytes, part: str, size: int = 300 * 2**20) -> bytes:
+    """The package with ``part`` replaced by ``size`` bytes of zeros, deflated (and declared)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            if info.filename != part:
+                archive.writestr(info.filename, source.read(info.filename))
+                continue
+            entry = zipfile.ZipInfo(part)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=True) as stream:
+                zeros = b"\0" * 2**20
+                for _ in range(size // 2**20):
+                    stream.write(zeros)
+    return buffer.getvalue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import random
+import re
 import resource
 import time
 from collections.abc import Callable
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.styles import Alignment
 
 from aggregation.extraction.grid import (
+    ComputedFormula,
     ExcelError,
     FormulaWithoutValue,
     MergedRange,
@@ -25,6 +28,7 @@ from aggregation.extraction.grid import (
     Workbook,
 )
 from aggregation.extraction.reading import Limits, UnreadableFile, read_workbook
+from aggregation.extraction.values import ValueKind, parse_value
 
 from . import hostile as h
 
@@ -106,7 +110,7 @@ def test_it_reads_an_xlsx_as_openpyxl_writes_it() -> None:
         [
             dt.date(2018, 4, 1),
             dt.datetime(2019, 3, 31, 14, 30),
-            FormulaWithoutValue("SUM(C4:D4)"),
+            ComputedFormula(19.5, "=SUM(C4:D4)"),  # saved without a value: computed
             True,
         ],
     ]
@@ -117,6 +121,37 @@ def test_it_reads_an_xlsx_as_openpyxl_writes_it() -> None:
         Visibility.VERY_HIDDEN,
     ]
     assert (draft.rows, lookup.rows) == ([[1]], [["x"]])
+
+
+def _indented_hierarchy(workbook: object) -> None:
+    sheet = workbook.active  # type: ignore[attr-defined]
+    for row in (["Offence", "2018-19"], ["Rape - total", 5], ["Rape of a female", 3]):
+        sheet.append(row)
+    sheet.append(["   Rape of a male (spaces)", 2])
+    sheet["A3"].alignment = Alignment(indent=2)
+    sheet["B3"].alignment = Alignment(indent=1)
+    sheet["C3"].alignment = Alignment(indent=3)  # an empty cell: indents nothing
+    sheet["A4"].alignment = Alignment(horizontal="left")  # aligned, not indented
+
+
+def test_it_reads_the_indent_of_each_xlsx_cell() -> None:
+    sheet = read_workbook(h.openpyxl_workbook(_indented_hierarchy)).sheets[0]
+    assert sheet.indents == {(2, 0): 2, (2, 1): 1}
+    assert sheet.rows[3][0] == "   Rape of a male (spaces)"  # leading spaces kept
+
+
+def test_it_reads_indents_from_a_sheet_read_the_slow_way() -> None:
+    styles = (
+        f'<styleSheet xmlns="{h.MAIN_NS}"><cellXfs count="2"><xf/>'
+        '<xf applyAlignment="1"><alignment indent="4"/></xf></cellXfs></styleSheet>'
+    )
+    prefixed = (
+        f'<x:worksheet xmlns:x="{h.MAIN_NS}"><x:sheetData><x:row r="1">'
+        '<x:c r="A1" s="1" t="inlineStr"><x:is><x:t>Child</x:t></x:is></x:c>'
+        '<x:c r="B1"><x:v>5</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    data = h.xlsx([("S", prefixed)], extra={"xl/styles.xml": styles.encode()})
+    assert read_workbook(data).sheets[0].indents == {(0, 0): 4}
 
 
 def test_it_reads_integral_numbers_as_int_and_others_as_float() -> None:
@@ -156,6 +191,112 @@ def test_it_marks_a_formula_without_value_even_as_the_last_cell_of_the_sheet() -
         [None, None, None],
         [None, None, FormulaWithoutValue("A1*2")],
     ]
+
+
+def _formula_sheet(formulas: dict[str, str], values: dict[str, str] | None = None) -> list:
+    """A sheet with numbers in B1:B4 (B3 blank), "*" in C1, and the given formulas in column D
+    onwards, each saved without a value; returns its rows."""
+    cells = {
+        "B1": '<c r="B1"><v>10</v></c>',
+        "B2": '<c r="B2"><v>5</v></c>',
+        "B4": '<c r="B4"><v>2.5</v></c>',
+        "C1": '<c r="C1" t="inlineStr"><is><t>*</t></is></c>',
+        **{
+            ref: f'<c r="{ref}" t="inlineStr"><is><t>{v}</t></is></c>'
+            for ref, v in (values or {}).items()
+        },
+        **{
+            ref: f'<c r="{ref}"><f>{f.replace("&", "&amp;")}</f></c>' for ref, f in formulas.items()
+        },
+    }
+    by_row: dict[int, str] = {}
+    for ref in sorted(cells, key=lambda r: (int(r[1:]), r[0])):
+        by_row[int(ref[1:])] = by_row.get(int(ref[1:]), "") + cells[ref]
+    xml = h.sheet_xml("".join(h.cells_row(r, c) for r, c in sorted(by_row.items())))
+    return only_sheet(read_workbook(h.xlsx([("S", xml)])))
+
+
+def test_it_computes_a_sum_saved_without_a_value_from_its_plain_number_parts() -> None:
+    rows = _formula_sheet(
+        {"D1": "SUM(B1:B2)", "E1": "SUM($B$1:B4)", "F1": "B1+B2-3", "G1": "D1+SUM(B1,B2)"}
+    )
+    assert rows[0][3:7] == [
+        ComputedFormula(15, "=SUM(B1:B2)"),
+        ComputedFormula(17.5, "=SUM($B$1:B4)"),  # the blank B3 counts as zero, as in Excel
+        ComputedFormula(12, "=B1+B2-3"),
+        ComputedFormula(30, "=D1+SUM(B1,B2)"),  # a computed formula is itself a plain part
+    ]
+    assert type(rows[0][3].value) is int
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "[1]Sheet1!B4",  # another workbook
+        "SUM([1]Sheet1!B2:B4)",
+        "Sheet2!B1+B2",  # another sheet
+        "SUM(B1:C1)",  # a part is the marker "*": the total is not knowable
+        "AVERAGE(B1:B2)",  # another function
+        "B1*2",  # another operator
+        "B1+1.5",  # a non-integer constant
+        "D1",  # a cycle
+        "SUM(B3,B7:B9)",  # only blank parts: nothing the force counted
+        "1+1",  # constants only
+        "SUM(B1:B2",  # broken
+    ],
+)
+def test_it_leaves_a_formula_it_cannot_compute_unknown_never_zero(formula: str) -> None:
+    rows = _formula_sheet({"D1": formula})
+    assert rows[0][3] == FormulaWithoutValue(formula)
+
+
+def test_it_leaves_a_sum_over_an_unknown_formula_unknown() -> None:
+    rows = _formula_sheet({"D1": "[1]Sheet1!B4", "D2": "SUM(D1,B1)", "D3": "D4+1", "D4": "D3+1"})
+    assert [rows[r][3] for r in range(4)] == [
+        FormulaWithoutValue("[1]Sheet1!B4"),
+        FormulaWithoutValue("SUM(D1,B1)"),
+        FormulaWithoutValue("D4+1"),
+        FormulaWithoutValue("D3+1"),
+    ]
+
+
+def test_it_reads_an_ods_indent_from_the_cell_style_margin() -> None:
+    styles = (
+        '<style:style style:name="ce1" style:family="table-cell">'
+        '<style:paragraph-properties fo:margin-left="0.706cm"/></style:style>'
+    )
+    table = (
+        '<table:table table:name="S"><table:table-row>'
+        '<table:table-cell table:style-name="ce1" office:value-type="string">'
+        "<text:p>Child</text:p></table:table-cell>"
+        '<table:table-cell table:style-name="ce1"/>'
+        "</table:table-row><table:table-row>"
+        '<table:table-cell office:value-type="string"><text:p><text:s text:c="2"/>Spaced'
+        "</text:p></table:table-cell></table:table-row></table:table>"
+    )
+    sheet = read_workbook(h.ods(table, styles)).sheets[0]
+    assert sheet.indents == {(0, 0): 2}
+    assert sheet.rows[1][0] == "  Spaced"
+
+
+def test_it_computes_an_ods_sum_saved_without_a_value() -> None:
+    table = (
+        '<table:table table:name="S"><table:table-row>'
+        '<table:table-cell office:value-type="float" office:value="4"/>'
+        '<table:table-cell office:value-type="float" office:value="6"/>'
+        '<table:table-cell table:formula="of:=SUM([.A1:.B1])"/>'
+        '<table:table-cell table:formula="of:=[.A1]+[$Other.B1]"/>'
+        "</table:table-row></table:table>"
+    )
+    assert only_sheet(read_workbook(h.ods(table))) == [
+        [4, 6, ComputedFormula(10, "=SUM([.A1:.B1])"), FormulaWithoutValue("of:=[.A1]+[$Other.B1]")]
+    ]
+
+
+def test_a_computed_formula_is_read_as_an_exact_figure_that_says_where_it_came_from() -> None:
+    cell = parse_value(ComputedFormula(137, "=SUM(B2:B5)"))
+    assert (cell.kind, cell.value, cell.lower, cell.upper) == (ValueKind.EXACT, 137, 137, 137)
+    assert cell.note == "computed from its parts: =SUM(B2:B5) was saved without a value"
 
 
 def test_it_keeps_a1_positions_when_data_starts_late() -> None:
@@ -314,7 +455,9 @@ def _csv(delimiter: str, line_end: str, encoding: str) -> bytes:
     return (line_end.join(lines) + line_end).encode(encoding)
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
+@pytest.mark.parametrize(
+    "encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16", "utf-16-le", "utf-16-be"]
+)
 @pytest.mark.parametrize("line_end", ["\r\n", "\n", "\r"])
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_it_reads_csv_in_every_encoding_line_end_and_dialect(
@@ -324,6 +467,37 @@ def test_it_reads_csv_in_every_encoding_line_end_and_dialect(
     assert workbook.format == "csv"
     assert only_sheet(workbook) == [[v or None for v in row] for row in _CSV_ROWS]
     assert workbook.notes and "CSV read as" in workbook.notes[0]
+
+
+def test_it_reads_excel_unicode_text_without_a_bom_as_utf16() -> None:
+    # Excel's "Unicode text": tab-separated UTF-16 LE; saved through other tools, without the BOM.
+    text = "Offence\tFY 2018/19\r\nSexual grooming – online\t12\r\nTotal\t12\r\n"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        workbook = read_workbook(text.encode(encoding))
+        assert only_sheet(workbook) == [
+            ["Offence", "FY 2018/19"],
+            ["Sexual grooming – online", "12"],
+            ["Total", "12"],
+        ]
+        assert workbook.notes[0].startswith(f"CSV read as {encoding}, tab-separated")
+
+
+def test_it_finds_the_tab_delimiter_below_title_lines_without_one() -> None:
+    text = "Online offences – under 18\r\nGwent Police\r\n\r\nOffence\t2015/16\r\nRape\t5\r\n"
+    rows = only_sheet(read_workbook(text.encode("utf-16")))
+    assert rows[3:] == [["Offence", "2015/16"], ["Rape", "5"]]
+
+
+def test_it_still_rejects_binary_data_with_zero_bytes_in_every_other_place() -> None:
+    # 16-bit integers below 256: zero high bytes like UTF-16, but decoded they are control codes.
+    data = bytes(b for n in random.Random(4).choices(range(32), k=50_000) for b in (n, 0))
+    refused(data, "unknown_format")
+
+
+def test_it_keeps_leading_spaces_in_xls_and_csv_labels() -> None:
+    xls = h.xls([("S", [h.xls_cell(0, 0, "  Child"), h.xls_cell(0, 1, 3)])])
+    assert only_sheet(read_workbook(xls)) == [["  Child", 3]]
+    assert only_sheet(read_workbook(b"Offence,Count\n  Child,3\n"))[1] == ["  Child", "3"]
 
 
 def test_it_keeps_csv_cells_as_text_and_quoted_line_breaks_inside_cells() -> None:
@@ -346,6 +520,170 @@ def test_it_pads_ragged_csv_rows_to_one_width() -> None:
     ]
 
 
+# -- pdf and docx ----------------------------------------------------------------------------
+
+_ABOVE = ["Merseyside Police", "Dear Requester,", "Offences recorded 2018/19", "by age of victim"]
+_TABLE = [["Age", "Offences"], ["Under 13", "1,234"], ["13-15", "*"], ["Total", "1,240"]]
+_BELOW = ["* fewer than five", "Yours sincerely"]
+
+
+def _expected_table_sheet(title: list[str], table: list[list[str]], notes: list[str]) -> list:
+    width = max(map(len, table))
+    pad = [None] * (width - 1)
+    return [[line, *pad] for line in title] + table + [[line, *pad] for line in notes]
+
+
+def test_it_reads_each_pdf_table_as_a_sheet_under_the_lines_above_it() -> None:
+    pages = [
+        h.pdf_text_page(["Dear Requester,", "Please find below the figures."]),
+        h.pdf_table_page(_ABOVE, _TABLE, _BELOW),
+    ]
+    for flate in (False, True):
+        workbook = read_workbook(h.pdf(pages, flate=flate))
+        assert workbook.format == "pdf"
+        (sheet,) = workbook.sheets
+        assert sheet.name == "Page 2 table 1"
+        # The three lines right above are the title; the ones below are notes (the legend).
+        assert sheet.rows == _expected_table_sheet(_ABOVE[-3:], _TABLE, _BELOW)
+
+
+def test_it_reads_two_tables_on_one_pdf_page_each_with_its_own_title() -> None:
+    first = h.pdf_table_page(["Offences 2017/18"], [["Age", "N"], ["13", "4"]])
+    second = h.pdf_table_page(["Offences 2018/19"], [["Age", "N"], ["13", "7"]])
+    # The second table drawn 200 points lower on the same page.
+    lowered = second.replace(b" Td", b" Td").decode("latin-1")
+    lowered = re.sub(
+        r"(-?\d+\.\d) (-?\d+\.\d)( Td| m| l)",
+        lambda m: f"{m[1]} {float(m[2]) - 200:.1f}{m[3]}",
+        lowered,
+    ).encode("latin-1")
+    workbook = read_workbook(h.pdf([first + lowered]))
+    assert [(s.name, s.rows[0][0], s.rows[-1]) for s in workbook.sheets] == [
+        ("Page 1 table 1", "Offences 2017/18", ["13", "4"]),
+        ("Page 1 table 2", "Offences 2018/19", ["13", "7"]),
+    ]
+
+
+def test_it_reads_a_pdf_letter_without_a_table_as_prose_rows() -> None:
+    lines = ["Dear Requester,", "The information you asked for is not held by this force."]
+    workbook = read_workbook(h.pdf([h.pdf_text_page(lines)]))
+    assert [(s.name, s.rows) for s in workbook.sheets] == [("Text", [[line] for line in lines])]
+
+
+def test_it_rejects_a_scanned_pdf_with_no_text_saying_so() -> None:
+    refusal = refused(h.pdf([b"0 0 m 100 100 l S\n"]), "scanned_pdf")
+    assert "scanned" in refusal.message and "spreadsheet" in refusal.message
+
+
+def test_it_rejects_an_encrypted_pdf() -> None:
+    refused(h.pdf([h.pdf_text_page(["x"])], encrypt=True), "encrypted")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: h.pdf([h.pdf_text_page(["x"])], declared_pages=1_000_000),
+        lambda: h.pdf([h.pdf_text_page(["x"])] * 400, declared_pages=1),
+    ],
+)
+def test_it_rejects_a_pdf_with_a_huge_page_count_without_laying_it_out(
+    build: Callable[[], bytes],
+) -> None:
+    refused(build(), "too_large")
+
+
+def test_it_rejects_a_pdf_stream_that_inflates_like_a_zip_bomb() -> None:
+    refused(h.pdf_stream_bomb(), "zip_bomb")
+    refused_in_bounded_memory(h.pdf_stream_bomb, "zip_bomb")
+
+
+def _word_response(document: object) -> None:
+    for line in _ABOVE:
+        document.add_paragraph(line)  # type: ignore[attr-defined]
+    table = document.add_table(rows=len(_TABLE), cols=2)  # type: ignore[attr-defined]
+    for r, row in enumerate(_TABLE):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    for line in _BELOW:
+        document.add_paragraph(line)  # type: ignore[attr-defined]
+
+
+def test_it_reads_each_word_table_as_a_sheet_under_the_lines_above_it() -> None:
+    workbook = read_workbook(h.docx(_word_response))
+    assert workbook.format == "docx"
+    assert [(s.name, s.rows) for s in workbook.sheets] == [
+        ("Table 1", _expected_table_sheet(_ABOVE[-3:], _TABLE, _BELOW))
+    ]
+
+
+def _merged_word_table(document: object) -> None:
+    document.add_paragraph("Offences by year")  # type: ignore[attr-defined]
+    table = document.add_table(rows=4, cols=3)  # type: ignore[attr-defined]
+    table.cell(0, 1).merge(table.cell(0, 2)).text = "2018/19"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "Rape"
+    for r, c, text in [(1, 1, "Female"), (1, 2, "3"), (2, 1, "Male"), (2, 2, "1")]:
+        table.cell(r, c).text = text
+    table.cell(3, 0).text = "  Spaced child"
+
+
+def test_it_reads_merged_word_cells_once_with_their_merged_range() -> None:
+    (sheet,) = read_workbook(h.docx(_merged_word_table)).sheets
+    assert sheet.rows == [
+        ["Offences by year", None, None],
+        [None, "2018/19", None],
+        ["Rape", "Female", "3"],
+        [None, "Male", "1"],
+        ["  Spaced child", None, None],
+    ]
+    assert sorted(sheet.merged, key=lambda m: m.first_row) == [
+        MergedRange(1, 1, 1, 2),
+        MergedRange(2, 0, 3, 0),
+    ]
+
+
+def test_it_reads_a_word_letter_without_a_table_as_prose_rows() -> None:
+    def letter(document: object) -> None:
+        document.add_paragraph("Dear Requester,")  # type: ignore[attr-defined]
+        document.add_paragraph("We neither confirm nor deny that we hold it.")  # type: ignore[attr-defined]
+
+    assert [(s.name, s.rows) for s in read_workbook(h.docx(letter)).sheets] == [
+        ("Text", [["Dear Requester,"], ["We neither confirm nor deny that we hold it."]])
+    ]
+
+
+def test_it_rejects_a_macro_enabled_word_document() -> None:
+    data = h.docx(_word_response)
+    types = h.unzip(data)["[Content_Types].xml"].replace(
+        b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml"
+    )
+    refused(h.replace_part(data, "[Content_Types].xml", types), "macros")
+    parts = h.unzip(data)
+    parts["word/vbaProject.bin"] = b"\0" * 100
+    refused(h.zip_bytes(parts), "macros")
+
+
+def test_it_rejects_a_zip_bomb_inside_a_word_document() -> None:
+    refused(h.bomb_in_part(h.docx(_word_response), "word/document.xml"), "zip_bomb")
+    refused_in_bounded_memory(
+        lambda: h.bomb_in_part(h.docx(_word_response), "word/styles.xml"), "zip_bomb"
+    )
+
+
+def test_it_rejects_xml_entities_in_a_word_document() -> None:
+    data = h.docx(_word_response)
+    document = h.unzip(data)["word/document.xml"]
+    start = document.index(b"?>") + 2
+    hostile = document[:start] + _LAUGHS.encode() + document[start:]
+    refused(h.replace_part(data, "word/document.xml", hostile), "xml_entities")
+
+
+def test_it_rejects_a_word_document_with_more_cells_than_it_reads() -> None:
+    def big(document: object) -> None:
+        document.add_table(rows=30, cols=10)  # type: ignore[attr-defined]
+
+    refused(h.docx(big), "too_large", limits=Limits(max_document_cells=200))
+
+
 # -- the format comes from the bytes ---------------------------------------------------------
 
 
@@ -360,6 +698,8 @@ def test_it_pads_ragged_csv_rows_to_one_width() -> None:
         (lambda: b"a,b\n1,2\n", ".xlsx", "csv"),
         (lambda: h.ods(_ODS_TABLE), ".xls", "ods"),
         (lambda: h.xls([("S", [h.xls_cell(0, 0, 1)])]), ".xlsx", "xls"),
+        (lambda: h.pdf([h.pdf_table_page([], [["a", "b"], ["1", "2"]])]), ".xls", "pdf"),
+        (lambda: h.docx(lambda d: d.add_table(rows=1, cols=2)), ".pdf", "docx"),
     ],
 )
 def test_it_decides_the_format_by_bytes_not_name(
@@ -387,15 +727,17 @@ def test_it_rejects_binary_garbage() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [
-        h.zip_bytes({"word/document.xml": b"<w/>"}),
-        b"%PDF-1.7\n...",
-        b"<html><table><tr><td>1</td></tr></table></html>",
-        h.ole({"WordDocument": b"x"}),
-    ],
+    [b"<html><table><tr><td>1</td></tr></table></html>", h.ole({"WordDocument": b"x"})],
 )
 def test_it_rejects_other_kinds_of_documents(data: bytes) -> None:
     refused(data, "unknown_format")
+
+
+@pytest.mark.parametrize(
+    "data", [h.zip_bytes({"word/document.xml": b"<w/>"}), b"%PDF-1.7\n...", b"%PDF-1.4\n" * 40]
+)
+def test_it_rejects_a_damaged_pdf_or_word_document_as_damaged(data: bytes) -> None:
+    refused(data, "corrupt")
 
 
 def test_it_rejects_a_truncated_xlsx_and_xls() -> None:
@@ -601,6 +943,8 @@ _VALID = {
     ),
     "ods": lambda: h.ods(_ODS_TABLE, _ODS_STYLES),
     "csv": lambda: _csv(";", "\r\n", "cp1252"),
+    "pdf": lambda: h.pdf([h.pdf_table_page(["Offences 2018/19"], [["Age", "N"], ["13", "4"]])]),
+    "docx": lambda: h.docx(_word_response),
 }
 
 
@@ -676,3 +1020,40 @@ def test_it_rejects_a_package_that_would_let_a_sheet_skip_the_checks(
     build: Callable[[], bytes], code: str
 ) -> None:
     refused(build(), code)
+
+
+# -- size and memory ---------------------------------------------------------------------------
+
+
+def _long_sheet() -> bytes:
+    rows = "".join(
+        h.cells_row(
+            r,
+            f'<c r="A{r}" t="inlineStr"><is><t>Offence {r % 7}</t></is></c>'
+            f'<c r="B{r}"><v>{r}</v></c>'
+            + (f'<c r="C{r}" t="e"><v>#N/A</v></c>' if r % 50 == 0 else ""),
+        )
+        for r in range(1, 2001)
+    )
+    rows += h.cells_row(2001, '<c r="B2001"><f>SUM(B1:B2000)</f></c>')
+    after = '<mergeCells count="1"><mergeCell ref="A1990:A1992"/></mergeCells>'
+    return h.xlsx([("Long", h.sheet_xml(rows, after=after))])
+
+
+def test_it_reads_a_sheet_cut_into_chunks_exactly_as_a_whole_one(monkeypatch) -> None:
+    from aggregation.extraction.reading import xlsx
+
+    whole = read_workbook(_long_sheet()).sheets[0]
+    monkeypatch.setattr(xlsx, "CHUNK_BYTES", 4096)  # about 60 rows a chunk
+    chunked = read_workbook(_long_sheet()).sheets[0]
+    assert chunked.rows == whole.rows
+    assert chunked.merged == whole.merged == [MergedRange(1989, 0, 1991, 0)]
+    assert chunked.rows[-1][1] == ComputedFormula(2001000, "=SUM(B1:B2000)")
+    assert chunked.rows[49][2] == ExcelError("#N/A")
+    assert chunked.rows[0][0] is chunked.rows[7][0]  # one object for a repeated label
+
+
+def test_it_stops_a_read_that_needs_more_memory_than_its_ceiling() -> None:
+    data = b"".join(b"%d,%d,row %d\n" % (i, i * 7, i) for i in range(400_000))
+    refusal = refused(data, "too_large", limits=Limits(max_memory_mb=10))
+    assert "memory" in refusal.message and "ask the force" in refusal.message

@@ -9,6 +9,7 @@ metadata XML of untrusted files is only ever parsed through it.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,28 @@ from .xlsx import read_xlsx
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "UnreadableFile", "read_workbook"]
 
-_READERS = {"xlsx": read_xlsx, "xls": read_xls, "ods": read_ods, "csv": read_csv}
+
+def _read_pdf(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
+    # pdfplumber, pdfminer and their imaging libraries cost ~30 MB: loaded for PDFs only.
+    from .pdffile import read_pdf
+
+    return read_pdf(data, limits, progress)
+
+
+def _read_docx(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
+    from .docxfile import read_docx
+
+    return read_docx(data, limits, progress)
+
+
+_READERS = {
+    "xlsx": read_xlsx,
+    "xls": read_xls,
+    "ods": read_ods,
+    "csv": read_csv,
+    "pdf": _read_pdf,
+    "docx": _read_docx,
+}
 
 
 def read_workbook(
@@ -36,10 +58,14 @@ def read_workbook(
     progress: Callable[[int], None] | None = None,
 ) -> Workbook:
     """Read a response file; the format comes from its bytes, never from its name."""
+    # A read builds millions of small objects and no reference cycles: the cyclic collector,
+    # run again and again over the growing grid, would cost more than the reading itself.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         data = _load(source, limits)
         kind = sniff(data)
-        counter = RowProgress(progress)
+        counter = RowProgress(progress, limits)
         workbook = _READERS[kind](data, limits, counter)
         counter.finish()
         return workbook
@@ -54,6 +80,9 @@ def read_workbook(
         raise UnreadableFile(
             "corrupt", f"The file could not be read ({type(exc).__name__}: {exc})."
         ) from exc
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _load(source: bytes | str | os.PathLike[str], limits: Limits) -> bytes:

@@ -86,16 +86,23 @@ def _bomb(detail: str) -> UnreadableFile:
 
 
 def inflate_all(
-    archive: zipfile.ZipFile, limits: Limits, consumers: dict[str, ChunkConsumer] | None = None
+    archive: zipfile.ZipFile,
+    limits: Limits,
+    consumers: dict[str, ChunkConsumer] | None = None,
+    on_end: dict[str, Callable[[], None]] | None = None,
 ) -> None:
     """Inflate every part under the caps, scan XML parts for a DTD, and stream the parts named in
-    ``consumers`` to them chunk by chunk (nothing is kept in memory here)."""
+    ``consumers`` to them chunk by chunk (nothing is kept in memory here); ``on_end[part]`` is
+    called once that part has inflated whole."""
     consumers = consumers or {}
+    on_end = on_end or {}
     total = 0
     for entry in archive.infolist():
         if entry.is_dir():
             continue
         total = _inflate_entry(archive, entry, limits, total, consumers.get(entry.filename))
+        if entry.filename in on_end:
+            on_end[entry.filename]()
 
 
 def _inflate_entry(

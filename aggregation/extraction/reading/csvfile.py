@@ -20,6 +20,10 @@ SHEET_NAME = "CSV"
 _SAMPLE = 64 * 1024
 _CHUNK = 4 * 1024 * 1024
 _DELIMITERS = ",;\t|"
+# UTF-16 without a BOM: the share of characters whose high byte is zero, and at most how many
+# zero low bytes (U+0100, U+0200... are rare in English text) a real UTF-16 text holds.
+_UTF16_ZERO_SHARE = 0.6
+_UTF16_STRAY_ZEROS = 0.05
 
 
 def read_csv(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
@@ -36,12 +40,16 @@ def read_csv(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
 
 
 def detect_encoding(data: bytes) -> str:
-    """UTF-16 or UTF-8 by their BOM, else UTF-8 if every byte decodes, else cp1252 (what Windows
-    Excel writes in the UK), else charset-normalizer's best guess."""
+    """UTF-16 or UTF-8 by their BOM, else UTF-16 without a BOM by its zero bytes, else UTF-8 if
+    every byte decodes, else cp1252 (what Windows Excel writes in the UK), else
+    charset-normalizer's best guess."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    order = utf16_without_bom(data[:_SAMPLE])
+    if order and _decodes(data, order):
+        return order
     for encoding in ("utf-8", "cp1252"):
         if _decodes(data, encoding):
             return encoding
@@ -49,6 +57,25 @@ def detect_encoding(data: bytes) -> str:
     if best is not None and _decodes(data, best.encoding):
         return best.encoding
     return "latin-1"  # decodes any byte: better a visible mojibake than a refusal
+
+
+def utf16_without_bom(sample: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" when the bytes are UTF-16 text written without a BOM, else None.
+
+    Text in UTF-16 is mostly characters below U+0100, each a zero byte beside its code: a zero in
+    nearly every other byte, on one side only, is UTF-16 (Excel's "Unicode text" and other
+    Windows exports); no UTF-8 or single-byte text has that pattern.
+    """
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even, odd = sample[0 : 2 * pairs : 2], sample[1 : 2 * pairs : 2]
+    zeros_even, zeros_odd = even.count(0), odd.count(0)
+    if zeros_odd >= _UTF16_ZERO_SHARE * pairs and zeros_even <= _UTF16_STRAY_ZEROS * pairs:
+        return "utf-16-le"
+    if zeros_even >= _UTF16_ZERO_SHARE * pairs and zeros_odd <= _UTF16_STRAY_ZEROS * pairs:
+        return "utf-16-be"
+    return None
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -82,9 +109,10 @@ def detect_dialect(sample: str) -> tuple[str, str]:
 
 
 def _count_delimiter(lines: str) -> str:
-    """The delimiter occurring most on the first line: a single-column file falls back to comma."""
-    first = lines.splitlines()[0] if lines else ""
-    counts = {delimiter: first.count(delimiter) for delimiter in _DELIMITERS}
+    """The delimiter found on the most lines (titles above a table have none): a single-column
+    file falls back to comma."""
+    rows = lines.splitlines()
+    counts = {delimiter: sum(delimiter in row for row in rows) for delimiter in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 

@@ -14,6 +14,7 @@ from ..grid import ExcelError, FormulaWithoutValue, Sheet, Visibility, Workbook
 from .archive import inflate_all, open_zip, read_small_part
 from .cells import RowProgress, clip_merges, trim
 from .errors import UnreadableFile
+from .formulas import compute_formulas
 from .limits import Limits
 from .xmlstream import XmlStream
 
@@ -22,8 +23,14 @@ _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 _CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+_FO = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0}"
 _CELLS = (_TABLE + "table-cell", _TABLE + "covered-table-cell")
 _NUMERIC = ("float", "percentage", "currency")
+# A cell's left margin, as LibreOffice writes an indent: one level is 10 points (Excel's indent 1
+# becomes 0.353cm).
+_MARGIN = re.compile(r"([0-9]{1,6}(?:\.[0-9]{1,6})?)\s*(cm|mm|in|pt|pc|px)$")
+_POINTS = {"cm": 72 / 2.54, "mm": 72 / 25.4, "in": 72.0, "pt": 1.0, "pc": 12.0, "px": 0.75}
+_POINTS_PER_LEVEL = 10.0
 _DURATION = re.compile(r"-?PT?(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?$")
 
 
@@ -69,6 +76,9 @@ class OdsContent(XmlStream):
         self._limits = limits
         self._progress = progress
         self._hidden_styles: set[str] = set()
+        self._indent_styles: dict[str, int] = {}
+        self._indents: dict[tuple[int, int], int] = {}
+        self._row_indents: list[tuple[int, int]] = []
         self._style: str | None = None
         self._table_depth = 0
         self._table: dict[str, str] = {}
@@ -79,6 +89,8 @@ class OdsContent(XmlStream):
         self._row: list[object] | None = None
         self._row_repeat = 1
         self._blank_cols = 0
+        self._formulas: list[tuple[int, int]] = []
+        self._row_formulas: list[int] = []
         self._cell: _Cell | None = None
         self._in_paragraph = 0
         self._in_annotation = 0
@@ -96,6 +108,8 @@ class OdsContent(XmlStream):
             self._row = []
             self._row_repeat = _count(attrs.get(_TABLE + "number-rows-repeated"))
             self._blank_cols = 0
+            self._row_formulas = []
+            self._row_indents = []
         elif name in _CELLS and self._row is not None:
             self._cell = _Cell(attrs)
         elif self._cell is not None:
@@ -110,6 +124,10 @@ class OdsContent(XmlStream):
             and attrs.get(_TABLE + "display") == "false"
         ):
             self._hidden_styles.add(self._style)
+        elif name == _STYLE + "paragraph-properties" and self._style is not None:
+            level = _indent_level(attrs.get(_FO + "margin-left", ""))
+            if level:
+                self._indent_styles[self._style] = level
 
     def _start_in_cell(self, name: str, attrs: dict[str, str]) -> None:
         if name == _OFFICE + "annotation":
@@ -159,16 +177,21 @@ class OdsContent(XmlStream):
         self._table = attrs
         self._rows = []
         self._merged = []
+        self._formulas = []
+        self._indents = {}
         self._blank_rows = 0
         self._width = 0
 
     def _end_table(self) -> None:
         rows = self._rows
+        for (row, col), value in compute_formulas(rows, self._formulas).items():
+            rows[row][col] = value
         trim(rows)
         hidden = self._table.get(_TABLE + "style-name") in self._hidden_styles
         visibility = Visibility.HIDDEN if hidden else Visibility.VISIBLE
         name = self._table.get(_TABLE + "name", f"Sheet{len(self.sheets) + 1}")
-        self.sheets.append(Sheet(name, rows, clip_merges(self._merged, rows), visibility))
+        merged = clip_merges(self._merged, rows)
+        self.sheets.append(Sheet(name, rows, merged, visibility, self._indents))
 
     def _end_cell(self, cell: _Cell) -> None:
         row = self._row
@@ -188,6 +211,11 @@ class OdsContent(XmlStream):
             return
         self._check_box(len(row) + self._blank_cols + repeat)
         row.extend([None] * self._blank_cols)
+        if isinstance(value, FormulaWithoutValue):
+            self._row_formulas.extend(range(len(row), len(row) + repeat))
+        level = self._indent_styles.get(attrs.get(_TABLE + "style-name", ""), 0)
+        if level:
+            self._row_indents.extend((col, level) for col in range(len(row), len(row) + repeat))
         row.extend([value] * repeat)
         self._blank_cols = 0
 
@@ -198,6 +226,12 @@ class OdsContent(XmlStream):
         self._check_box(len(row), extra_rows=self._blank_rows + self._row_repeat)
         self._width = max(self._width, len(row))
         self._rows.extend([] for _ in range(self._blank_rows))
+        first = len(self._rows)
+        self._formulas.extend(
+            (first + k, col) for k in range(self._row_repeat) for col in self._row_formulas
+        )
+        for k in range(self._row_repeat):
+            self._indents.update(((first + k, col), level) for col, level in self._row_indents)
         self._rows.append(row)
         self._rows.extend(list(row) for _ in range(self._row_repeat - 1))
         self._progress.advance(self._blank_rows + self._row_repeat)
@@ -211,6 +245,13 @@ class OdsContent(XmlStream):
                 f"A sheet spans more than the {self._limits.max_cells:,} cells this service "
                 "reads; ask the force to trim it.",
             )
+
+
+def _indent_level(margin: str) -> int:
+    found = _MARGIN.match(margin.strip())
+    if not found:
+        return 0
+    return round(float(found.group(1)) * _POINTS[found.group(2)] / _POINTS_PER_LEVEL)
 
 
 def _count(value: str | None) -> int:

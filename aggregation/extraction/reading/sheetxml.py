@@ -5,7 +5,9 @@ allocates one slot per cell of the box spanned by the cells it finds: a lone val
 asks for half a terabyte and aborts the process. So every sheet part is scanned first for
 - the bounding box of its cells (``max_row``/``max_col``, 0-based),
 - the cells calamine would blank: ``markers`` maps (row, col) to ``ExcelError`` or
-  ``FormulaWithoutValue``.
+  ``FormulaWithoutValue``,
+- the cells whose style indents them: ``indents`` maps (row, col) to the level, given the
+  indenting styles (``indent_styles``: index in styles.xml cellXfs -> level).
 
 ``FastSheetScan`` relies on the layout every known writer emits (``<c r="A1" ...>``, no namespace
 prefix) and costs a few byte searches per chunk. Anything else, or a box too large to read, goes
@@ -85,14 +87,25 @@ def _beyond(max_row: int, max_col: int) -> re.Pattern[bytes]:
     return re.compile(_UNUSUAL_CELL + rb'|<c r="(?P<past>' + col_past + b"|" + row_past + b")")
 
 
+def _indented_cell(styles: dict[int, int]) -> re.Pattern[bytes] | None:
+    """A cell whose style attribute names one of ``styles``, in the usual layout."""
+    if not styles:
+        return None
+    names = b"|".join(str(index).encode() for index in sorted(styles))
+    return re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"[^>]*?\ss="(' + names + rb')"')
+
+
 class FastSheetScan:
     """Streaming scan of a sheet part written the usual way; ``usual`` turns False otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, indent_styles: dict[int, int] | None = None) -> None:
         self.usual = True
         self.max_row = -1
         self.max_col = -1
         self.markers: dict[tuple[int, int], Marker] = {}
+        self.indents: dict[tuple[int, int], int] = {}
+        self.indent_styles = indent_styles or {}
+        self._indented = _indented_cell(self.indent_styles)
         self._carry = b""
 
     def feed(self, chunk: bytes) -> None:
@@ -129,6 +142,10 @@ class FastSheetScan:
             self._mark_formulas(data)
         if _ERROR_TYPE.search(data):
             self._mark_errors(data)
+        if self._indented is not None:
+            for letters, digits, style in self._indented.findall(data):
+                level = self.indent_styles[int(style)]
+                self.indents[int(digits) - 1, column_index(letters.decode())] = level
 
     def _raise_box(self, data: bytes) -> None:
         last = data.rfind(_CELL)
@@ -235,11 +252,13 @@ class ExactSheetScan(XmlStream):
 
     what = "A sheet of the workbook"
 
-    def __init__(self) -> None:
+    def __init__(self, indent_styles: dict[int, int] | None = None) -> None:
         super().__init__()
         self.max_row = -1
         self.max_col = -1
         self.markers: dict[tuple[int, int], Marker] = {}
+        self.indents: dict[tuple[int, int], int] = {}
+        self.indent_styles = indent_styles or {}
         self._row = -1
         self._col = -1
         self._cell: dict[str, str] | None = None
@@ -293,3 +312,6 @@ class ExactSheetScan(XmlStream):
         marker = marker_for(attrs.get("t", ""), value, "v" in texts, formula)
         if marker is not None:
             self.markers[self._row, self._col] = marker
+        style = attrs.get("s", "")
+        if style.isdigit() and int(style) in self.indent_styles:
+            self.indents[self._row, self._col] = self.indent_styles[int(style)]

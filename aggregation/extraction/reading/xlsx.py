@@ -1,22 +1,25 @@
-"""xlsx: vetted part by part (sizes, DTDs, macros, cell boxes) before calamine reads the values."""
+"""xlsx: vetted part by part (sizes, DTDs, macros, cell boxes) as it inflates, once, into a copy
+that calamine reads (``package``): calamine never sees a byte of the original file."""
 
 from __future__ import annotations
 
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-import python_calamine
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from ..grid import Sheet, Workbook
-from .archive import CHUNK, inflate_all, open_zip, read_small_part
-from .calamine import open_workbook, read_sheet
+from ..grid import Sheet, Visibility, Workbook
+from .archive import CHUNK, ChunkConsumer, inflate_all, open_zip, read_small_part
+from .calamine import open_workbook, read_chunks
 from .cells import RowProgress
 from .errors import UnreadableFile
 from .limits import Limits
+from .package import CHUNK_BYTES, SheetCopy, VettedPackage
 from .sheetxml import ExactSheetScan, FastSheetScan
 
 _WORKBOOK = "xl/workbook.xml"
@@ -24,53 +27,104 @@ _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 _UNIQUE_COUNT = re.compile(rb"""uniqueCount\s*=\s*["']\s*([0-9]+)""")
 
 
+@dataclass(frozen=True, slots=True)
+class _SheetEntry:
+    name: str
+    part: str  # "" when the archive lacks it
+    kind: str  # the relationship type's last word: "worksheet", "chartsheet", ...
+    visibility: Visibility
+
+
 def read_xlsx(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
     archive = open_zip(data, limits)
     _refuse_macros(archive)
     targets = _relationship_targets(archive)
-    parts = _sheet_parts(archive, targets)
-    # Every worksheet part is vetted, referenced or not: should calamine resolve a sheet's target
-    # differently from us, it still finds only vetted parts.
-    sheet_parts = {part for part, _ in parts if part} | {
-        name
-        for name in archive.namelist()
-        if name.startswith("xl/worksheets/") and name.endswith(".xml")
-    }
-    scans = {part: FastSheetScan() for part in sheet_parts}
-    # Checked wherever calamine might look: the part the relationships name, and the usual path.
-    strings = {
-        part: SharedStringsCount()
-        for part in (_shared_strings_part(targets), "xl/sharedStrings.xml")
-        if part in archive.namelist()
-    }
-    if strings.keys() & scans.keys():
-        raise UnreadableFile("corrupt", "The workbook's shared strings and a sheet share a part.")
-    consumers = {part: scan.feed for part, scan in scans.items()}
-    consumers.update((part, count.feed) for part, count in strings.items())
-    inflate_all(archive, limits, consumers)
-    for count in strings.values():
-        count.check()
-    boxes = {part: _settle(archive, part, scan, limits) for part, scan in scans.items()}
+    entries, date1904 = _workbook_sheets(archive, targets)
+    package = VettedPackage()
+    try:
+        copies, scans = _copy_parts(archive, targets, entries, package, limits)
+        path = package.finish(date1904=date1904)
+        workbook = open_workbook(path)
+        sheets: list[Sheet] = []
+        notes: list[str] = []
+        for entry in entries:
+            if entry.kind in ("chartsheet", "dialogsheet"):
+                notes.append(f"Sheet {entry.name!r} is a chart or dialog sheet, without cells.")
+                continue
+            if not entry.part:
+                raise UnreadableFile("corrupt", f"Sheet {entry.name!r} has no part in the archive.")
+            scan = scans[entry.part]
+            sheet = read_chunks(
+                workbook,
+                copies[entry.part].chunks,
+                entry.name,
+                entry.visibility,
+                scan.markers,
+                progress,
+            )
+            sheet.indents = _filled(sheet, scan.indents)
+            sheets.append(sheet)
+        return Workbook("xlsx", sheets, notes)
+    finally:
+        package.close()
 
-    workbook = open_workbook(data)
-    # calamine lists sheets in workbook.xml order, as ``parts`` does: a sheet whose cells were not
-    # vetted must never reach calamine, so any disagreement is a refusal.
-    if [m.name for m in workbook.sheets_metadata] != [name for _, name in parts]:
-        raise UnreadableFile("corrupt", "The workbook's sheet list is inconsistent.")
-    sheets: list[Sheet] = []
-    notes: list[str] = []
-    for index, (metadata, (part, _)) in enumerate(
-        zip(workbook.sheets_metadata, parts, strict=True)
-    ):
-        if metadata.typ == python_calamine.SheetTypeEnum.MacroSheet:
-            raise _macros()
-        if metadata.typ != python_calamine.SheetTypeEnum.WorkSheet:
-            notes.append(f"Sheet {metadata.name!r} is a chart or dialog sheet, without cells.")
-            continue
-        if not part:
-            raise UnreadableFile("corrupt", f"Sheet {metadata.name!r} has no part in the archive.")
-        sheets.append(read_sheet(workbook, index, boxes[part].markers, progress))
-    return Workbook("xlsx", sheets, notes)
+
+def _copy_parts(
+    archive: zipfile.ZipFile,
+    targets: dict[str, tuple[str, str]],
+    entries: list[_SheetEntry],
+    package: VettedPackage,
+    limits: Limits,
+) -> tuple[dict[str, SheetCopy], dict[str, FastSheetScan | ExactSheetScan]]:
+    """Inflate every part once, under the caps; vet the sheets read and copy them, with the shared
+    strings and styles, into ``package``. Returns each sheet part's copy and scan."""
+    indent_styles = _indent_styles(archive, targets)
+    names = set(archive.namelist())
+    sheet_parts = {e.part for e in entries if e.part and e.kind == "worksheet"}
+    copies = {part: SheetCopy(package, CHUNK_BYTES) for part in sheet_parts}
+    fast = {part: FastSheetScan(indent_styles) for part in sheet_parts}
+    consumers: dict[str, ChunkConsumer] = {
+        part: _both(fast[part].feed, copies[part].feed) for part in sheet_parts
+    }
+    on_end: dict[str, Callable[[], None]] = {part: copies[part].finish for part in sheet_parts}
+    strings_part = _shared_strings_part(targets)
+    count = SharedStringsCount()
+    if strings_part in names:
+        if strings_part in sheet_parts:
+            raise UnreadableFile(
+                "corrupt", "The workbook's shared strings and a sheet share a part."
+            )
+        strings = package.copy_part("xl/sharedStrings.xml")
+        consumers[strings_part] = _both(count.feed, strings.feed)
+        on_end[strings_part] = strings.finish
+    styles_part = _styles_part(targets)
+    if styles_part in names and styles_part not in consumers:
+        styles = package.copy_part("xl/styles.xml")
+        consumers[styles_part] = styles.feed
+        on_end[styles_part] = styles.finish
+    inflate_all(archive, limits, consumers, on_end)
+    count.check()
+    scans: dict[str, FastSheetScan | ExactSheetScan] = {}
+    for part in sheet_parts:
+        scans[part] = _settle(archive, part, fast[part], limits)
+        if scans[part] is not fast[part]:
+            # Written unusually: copied again, whole, so that calamine places its cells as a
+            # single sheet (the chunks already copied are never read).
+            whole = SheetCopy(package, chunk_bytes=2**62)
+            with archive.open(part) as stream:
+                while chunk := stream.read(CHUNK):
+                    whole.feed(chunk)
+            whole.finish()
+            copies[part] = whole
+    return copies, scans
+
+
+def _both(first: ChunkConsumer, second: ChunkConsumer) -> ChunkConsumer:
+    def feed(chunk: bytes) -> None:
+        first(chunk)
+        second(chunk)
+
+    return feed
 
 
 def _macros() -> UnreadableFile:
@@ -122,22 +176,42 @@ def _relationship_targets(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]
     return targets
 
 
-def _sheet_parts(
+_STATES = {"hidden": Visibility.HIDDEN, "veryHidden": Visibility.VERY_HIDDEN}
+_MACRO_SHEETS = ("macrosheet", "xlmacrosheet", "xlintlmacrosheet")
+
+
+def _workbook_sheets(
     archive: zipfile.ZipFile, targets: dict[str, tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """(part, sheet name) in workbook order; the part is "" when the archive lacks it."""
+) -> tuple[list[_SheetEntry], bool]:
+    """The sheets in workbook order, and whether the workbook counts dates from 1904."""
     root = _parse_small_xml(archive, _WORKBOOK)
     if root is None:
         raise UnreadableFile("corrupt", "The workbook has no xl/workbook.xml part.")
     names = set(archive.namelist())
-    parts = []
-    for sheet in root.iter():
-        if _local(sheet.tag) != "sheet":
+    entries = []
+    date1904 = False
+    for element in root.iter():
+        local = _local(element.tag)
+        if local == "workbookPr":
+            date1904 = element.get("date1904", "").lower() in ("1", "true")
+        if local != "sheet":
             continue
-        rel_id = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
-        part = targets.get(rel_id, ("", ""))[0]
-        parts.append((part if part in names else "", sheet.get("name", "")))
-    return parts
+        rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), "")
+        part, rel_type = targets.get(rel_id, ("", ""))
+        kind = rel_type.rpartition("/")[2].lower() or "worksheet"
+        if kind in _MACRO_SHEETS:
+            raise _macros()
+        visibility = _STATES.get(element.get("state", ""), Visibility.VISIBLE)
+        entries.append(
+            _SheetEntry(element.get("name", ""), part if part in names else "", kind, visibility)
+        )
+    return entries, date1904
+
+
+def _styles_part(targets: dict[str, tuple[str, str]]) -> str:
+    return next(
+        (path for path, kind in targets.values() if kind.endswith("/styles")), "xl/styles.xml"
+    )
 
 
 def _shared_strings_part(targets: dict[str, tuple[str, str]]) -> str:
@@ -146,6 +220,28 @@ def _shared_strings_part(targets: dict[str, tuple[str, str]]) -> str:
         (path for path, kind in targets.values() if kind.endswith("/sharedStrings")),
         "xl/sharedStrings.xml",
     )
+
+
+def _indent_styles(archive: zipfile.ZipFile, targets: dict[str, tuple[str, str]]) -> dict[int, int]:
+    """Index in styles.xml ``cellXfs`` -> indent level, for the cell formats that indent."""
+    root = _parse_small_xml(archive, _styles_part(targets))
+    if root is None:
+        return {}
+    cell_formats = next((e for e in root.iter() if _local(e.tag) == "cellXfs"), None)
+    if cell_formats is None:
+        return {}
+    levels = {}
+    for index, xf in enumerate(e for e in cell_formats if _local(e.tag) == "xf"):
+        for alignment in xf:
+            indent = alignment.get("indent", "") if _local(alignment.tag) == "alignment" else ""
+            if indent.isdigit() and int(indent) > 0:
+                levels[index] = int(indent)
+    return levels
+
+
+def _filled(sheet: Sheet, indents: dict[tuple[int, int], int]) -> dict[tuple[int, int], int]:
+    """The indents of cells that hold something: a styled empty cell indents nothing."""
+    return {at: level for at, level in indents.items() if sheet.value(*at) is not None}
 
 
 class SharedStringsCount:
@@ -183,7 +279,7 @@ def _settle(
     fast.finish()
     if fast.usual and fast.n_cells_box <= limits.max_cells:
         return fast
-    exact = ExactSheetScan()
+    exact = ExactSheetScan(fast.indent_styles)
     with archive.open(part) as stream:
         while chunk := stream.read(CHUNK):
             exact.feed(chunk)
