@@ -44,6 +44,7 @@ PERIOD_KIND_NAMES = {
     PeriodKind.FINANCIAL_YEAR: "financial year (April to March)",
     PeriodKind.CALENDAR_YEAR: "calendar year",
     PeriodKind.MONTH: "month",
+    PeriodKind.ROLLING_YEAR: "rolling 12 months ending in another month than March",
 }
 
 

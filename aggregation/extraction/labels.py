@@ -125,7 +125,22 @@ _PREFIX = re.compile(
 )
 _SUFFIX = re.compile(
     r"\s*(?:\((?:apr(?:il)?\s*-\s*mar(?:ch)?|jan(?:uary)?\s*-\s*dec(?:ember)?|[a-z]|\d|note \d+"
-    r"|provisional|revised|r|p)\)|\[(?:[a-z]|\d+|note \d+)\]|\*+|†|‡)*$"
+    r"|provisional|revised|r|p)\)|\[(?:[a-z]|\d+|note \d+)\]|\*+|†|‡"
+    r"|\(?(?:financial|fiscal)\s+year\)?|\(?f/?y\)?)*$"
+)
+# "Year ending 31 March 2016", "12 months to June 2017", "YE 31/03/19", "Financial year ending
+# March 2018": twelve months named by the day they end.
+_YEAR_TO = re.compile(
+    r"(?:(?:financial|fiscal)\s+)?(?:(?:year|yr|(?:12|twelve)\s*months?|rolling\s+(?:year|12\s*months))"
+    r"\s+(?:ending|ended|end|to|up\s+to|until)|y/?e|fye)\b[\s:]*(?:the\s+|on\s+)?(?P<end>.+)"
+)
+_END_DATE = (
+    re.compile(
+        rf"(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s*[- ]?\s*)?(?P<mon>{_MONTH})"
+        rf"\s*[-' ]?\s*(?P<y>\d{{4}}|\d{{2}})"
+    ),
+    re.compile(r"(?P<d>\d{1,2})[/.\-](?P<m>\d{1,2})[/.\-](?P<y>\d{4}|\d{2})"),
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
 )
 
 _FY_FULL = re.compile(r"(?P<a>(?:19|20)\d\d)\s*[-/]\s*(?P<b>(?:19|20)\d\d|\d\d)(?!\d)")
@@ -140,9 +155,6 @@ _FY_DATES = re.compile(
     r"0?1[/.\-]0?4[/.\-](?P<a>\d{4}|\d{2})\s*(?:-|to)\s*31[/.\-]0?3[/.\-](?P<b>\d{4}|\d{2})(?!\d)"
 )
 _FY_ISO_DATES = re.compile(r"(?P<a>\d{4})-04-01\s*(?:-|to)\s*(?P<b>\d{4})-03-31")
-_FY_YEAR_ENDING = re.compile(
-    r"(?:year\s+(?:ending|ended|to)|ye|fye)\s*(?:31(?:st)?\s*)?mar[a-z]*\.?\s*'?(?P<b>\d{4}|\d{2})(?!\d)"
-)
 
 _CAL_YEAR = re.compile(r"(?P<y>(?:19|20)\d\d)")
 _CAL_MONTHS = re.compile(
@@ -166,9 +178,31 @@ def _fy_from_pair(match: re.Match[str]) -> PeriodLabel | None:
     return PeriodLabel(PeriodKind.FINANCIAL_YEAR, financial_year(first))
 
 
-def _fy_ending(match: re.Match[str]) -> PeriodLabel | None:
-    end = _full_year(match.group("b"))
-    return PeriodLabel(PeriodKind.FINANCIAL_YEAR, financial_year(end - 1))
+def _year_to(text: str, *, within: bool = False) -> PeriodLabel | None:
+    """Twelve months named by their end: a financial year when they end on 31 March, else a
+    rolling year of its own kind (never folded into a financial year). ``within``: anywhere
+    in a longer text (a title), else the whole label."""
+    match = _YEAR_TO.search(text) if within else _YEAR_TO.fullmatch(text)
+    if match is None or (within and match.start() and text[match.start() - 1].isalnum()):
+        return None
+    end = match.group("end").strip()
+    for pattern in _END_DATE:
+        found = pattern.match(end) if within else pattern.fullmatch(end)
+        if found is None:
+            continue
+        groups = found.groupdict()
+        month = _MONTHS[groups["mon"][:3]] if groups.get("mon") else int(groups["m"])
+        year = _full_year(groups["y"])
+        day = int(groups["d"]) if groups.get("d") else None
+        if not (1 <= month <= 12 and 1990 <= year <= 2100):
+            return None
+        last_day = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+        if day is not None and day != last_day:
+            return None  # twelve months to the 15th: no period we name
+        if month == 3:
+            return PeriodLabel(PeriodKind.FINANCIAL_YEAR, financial_year(year - 1))
+        return PeriodLabel(PeriodKind.ROLLING_YEAR, f"12 months to {year}-{month:02d}")
+    return None
 
 
 def _calendar(year_text: str) -> PeriodLabel | None:
@@ -197,8 +231,8 @@ def parse_period(value: object) -> PeriodLabel | None:
     text = clean(value)
     if not text:
         return None
-    if match := _FY_YEAR_ENDING.fullmatch(_SUFFIX.sub("", text).strip()):
-        return _fy_ending(match)
+    if ending := _year_to(_SUFFIX.sub("", text).strip()):
+        return ending
     prefix = _PREFIX.match(text)
     core = text[prefix.end() :] if prefix else text
     core = _SUFFIX.sub("", core).strip()
@@ -215,8 +249,6 @@ def _parse_core(core: str, *, is_fin: bool, is_cal: bool) -> PeriodLabel | None:
                 return found
         if is_fin and (match := _FY_SHORT_DASH.fullmatch(core)):
             return _fy_from_pair(match)
-        if match := _FY_YEAR_ENDING.fullmatch(core):
-            return _fy_ending(match)
     if match := _CAL_YEAR.fullmatch(core):
         # "FY 2018" names a financial year without saying which: not a period we can name.
         return None if is_fin else _calendar(match.group("y"))
@@ -237,7 +269,7 @@ def _parse_core(core: str, *, is_fin: bool, is_cal: bool) -> PeriodLabel | None:
     return None
 
 
-_FIND_FY = (_FY_MONTHS, _FY_DATES, _FY_ISO_DATES, _FY_YEAR_ENDING, _FY_FULL, _FY_TO)
+_FIND_FY = (_FY_MONTHS, _FY_DATES, _FY_ISO_DATES, _FY_FULL, _FY_TO)
 _FIND_FY_PREFIXED = re.compile(
     r"\b(?:fy|financial year|fin year)\s*(?P<a>\d\d)\s*[-/]\s*(?P<b>\d\d)\b"
 )
@@ -254,10 +286,11 @@ def find_period(text: str) -> PeriodLabel | None:
     whole = parse_period(cleaned)
     if whole:
         return whole
+    if ending := _year_to(cleaned, within=True):
+        return ending
     for pattern in _FIND_FY:
         for match in pattern.finditer(cleaned):
-            found = _fy_ending(match) if pattern is _FY_YEAR_ENDING else _fy_from_pair(match)
-            if found:
+            if found := _fy_from_pair(match):
                 return found
     for pattern in (_FIND_FY_PREFIXED, _FIND_FY_SHORT_SLASH):
         for match in pattern.finditer(cleaned):

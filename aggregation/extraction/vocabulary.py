@@ -19,6 +19,9 @@ class PeriodKind(StrEnum):
     FINANCIAL_YEAR = "financial_year"  # 1 April to 31 March, "2018-19"
     CALENDAR_YEAR = "calendar_year"  # "2018"
     MONTH = "month"  # "2018-06"
+    # Twelve months ending in a month other than March ("Year ending June 2016"): files give
+    # them (ONS rolling years); a campaign never asks for them and they are never converted.
+    ROLLING_YEAR = "rolling_year"  # "12 months to 2016-06"
 
 
 class DimensionKind(StrEnum):
