@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from requests_app.access import CampaignScopedQuerySet
 from requests_app.models import Campaign, Document, Force
 
 
@@ -19,8 +20,10 @@ class Term(models.Model):
     """A category of a dimension, e.g. the offence category "Sexual grooming".
 
     Terms without a campaign form the default template every campaign starts from; a campaign may
-    add its own.
+    add its own. Template terms are read by every signed-in user and changed only by superusers.
     """
+
+    campaign_lookup = "campaign"
 
     dimension = models.CharField(max_length=20, choices=Dimension.choices)
     name = models.CharField(max_length=120)
@@ -30,6 +33,7 @@ class Term(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["dimension", "position", "name"]
@@ -46,6 +50,8 @@ class Term(models.Model):
 class Alias(models.Model):
     """A spelling that maps to a term without review, for every force or for one force only."""
 
+    campaign_lookup = "term__campaign"
+
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="aliases")
     alias = models.CharField(max_length=300)
     force = models.ForeignKey(
@@ -61,6 +67,7 @@ class Alias(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "aliases"
@@ -76,6 +83,8 @@ class Alias(models.Model):
 class KeywordRule(models.Model):
     """Labels containing every word of `all_of` and none of `none_of` map to the term."""
 
+    campaign_lookup = "term__campaign"
+
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="rules")
     all_of = models.CharField(
         max_length=200, help_text="Words, comma-separated, that must all appear."
@@ -86,6 +95,7 @@ class KeywordRule(models.Model):
     force = models.ForeignKey(Force, null=True, blank=True, on_delete=models.CASCADE)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["term", "all_of"]
@@ -99,7 +109,13 @@ class KeywordRule(models.Model):
 
 
 class Observation(models.Model):
-    """One figure read from a document, pointing back to its cell."""
+    """One figure read from a document, pointing back to its cell.
+
+    A record list (one row per crime) is stored as counts per period, age and offence, never
+    row by row: see ``aggregation.extraction.records``.
+    """
+
+    campaign_lookup = "document__request__campaign"
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="observations")
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="observations")
@@ -114,6 +130,8 @@ class Observation(models.Model):
     cell = models.CharField(max_length=40)
     raw = models.CharField(max_length=200, blank=True)
     table = models.PositiveSmallIntegerField(default=0)
+
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["document", "table", "id"]
@@ -130,6 +148,8 @@ class Observation(models.Model):
 
 class ReviewAction(models.Model):
     """What a researcher decided about a document, and who and when."""
+
+    campaign_lookup = "document__request__campaign"
 
     class Kind(models.TextChoices):
         MAP_LABEL = "map_label", "Mapped a label"
@@ -148,6 +168,7 @@ class ReviewAction(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
@@ -159,10 +180,14 @@ class ReviewAction(models.Model):
 class CampaignRollup(models.Model):
     """The campaign's figures as last computed, kept until its documents change."""
 
+    campaign_lookup = "campaign"
+
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="rollup")
     fingerprint = models.CharField(max_length=200)
     data = models.JSONField()
     computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = CampaignScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Figures for {self.campaign} ({self.computed_at:%Y-%m-%d %H:%M})"

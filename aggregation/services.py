@@ -6,11 +6,12 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -20,10 +21,10 @@ from aggregation import selectors
 from aggregation.extraction.engine import extract
 from aggregation.extraction.reading import UnreadableFile
 from aggregation.extraction.reading.sniff import sniff
-from aggregation.extraction.result import ExtractionResult, Verdict
+from aggregation.extraction.result import ExtractionResult, TableKind, Verdict
 from aggregation.models import Alias, Observation, ReviewAction, Term
 from requests_app import services as request_services
-from requests_app.models import Document, DocumentStatus, FOIRequest, Force
+from requests_app.models import Document, DocumentDownload, DocumentStatus, FOIRequest, Force
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,8 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
         return None
     if document.status in (DocumentStatus.APPROVED, DocumentStatus.NO_DATA) and document.result:
         return None  # a researcher's decision is not overwritten by a late redelivery
+    if document.original_deleted_at:
+        return None  # nothing left to read; the figures read before stay
     if document.attempts >= settings.PARSE_MAX_ATTEMPTS:
         reason = f"Gave up after {document.attempts} attempts (the worker stopped each time)."
         _set_status(document_id, DocumentStatus.FAILED, status_reason=reason)
@@ -247,6 +250,9 @@ def _decide(document: Document, by: User | None, **fields) -> Document:
 
 
 def _reparse_later(document: Document, by: User | None) -> None:
+    locked = Document.objects.select_for_update().get(pk=document.pk)
+    if locked.original_deleted_at:
+        raise _original_deleted(locked)
     _decide(document, by, status=DocumentStatus.QUEUED, attempts=0)
     transaction.on_commit(lambda: enqueue_parse(document.pk))
 
@@ -351,3 +357,86 @@ def document_accept_as_response(*, document: Document, by: User | None) -> None:
         on=timezone.localdate(document.uploaded_at),
         note=f"Response file: {document.original_name}",
     )
+
+
+# The original files: downloads, and deletion under the retention policy.
+
+
+def _original_deleted(document: Document) -> ValidationError:
+    when = timezone.localtime(document.original_deleted_at)
+    return _refuse(
+        "file",
+        f"The original of {document.original_name} was deleted on {when:%d %B %Y} under the "
+        "retention policy for record lists; its figures stay as they were read.",
+    )
+
+
+def document_download(*, document: Document, by: User | None) -> File:
+    """Open the original file for download and record who took it and when.
+
+    The caller has checked that ``by`` may download it (the campaign's owner or researchers).
+    Raises ValidationError when the original was deleted under the retention policy or is
+    missing from storage; nothing is recorded then.
+    """
+    if document.original_deleted_at:
+        raise _original_deleted(document)
+    try:
+        original = document.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise _refuse("file", f"The original of {document.original_name} is not stored.") from None
+    DocumentDownload.objects.create(document=document, by=by)
+    return original
+
+
+def _has_record_list(tables: list[dict] | None) -> bool:
+    """Whether the engine read a table of one row per crime (``result["tables"]``)."""
+    return any(t.get("kind") == TableKind.RECORDS for t in tables or [])
+
+
+def purge_record_list_originals(*, now: datetime | None = None) -> list[int]:
+    """Delete the originals of record lists whose figures were settled long enough ago.
+
+    A record list (one row per crime: the ages, offences and dates of child victims) is kept
+    only until its figures are settled: RECORD_LIST_RETENTION_DAYS after the document last
+    changed state as parsed or approved, i.e. after its approval, or after the parse for a file
+    that needed no review (a parsed document counts in the figures as an approved one does;
+    waiting for an approval nobody is asked for would keep the rows for ever). Documents queued,
+    in review, failed or marked no data keep their file. The figures, the sheet and cell of
+    each, and the document row stay; ``original_deleted_at`` says when. Returns the ids of the
+    documents whose original was deleted; none when the setting is off (None).
+    """
+    days = settings.RECORD_LIST_RETENTION_DAYS
+    if days is None:
+        return []
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    candidates = (
+        Document.objects.counted()
+        .filter(status_changed_at__lt=cutoff, original_deleted_at__isnull=True)
+        .exclude(file="")
+        .values_list("pk", "result__tables")
+    )
+    return [
+        document_id
+        for document_id, tables in candidates
+        if _has_record_list(tables) and _purge_original(document_id, cutoff=cutoff, now=now)
+    ]
+
+
+@transaction.atomic
+def _purge_original(document_id: int, *, cutoff: datetime, now: datetime) -> bool:
+    document = Document.objects.counted().select_for_update().filter(pk=document_id).first()
+    if (
+        document is None
+        or document.status_changed_at >= cutoff
+        or document.original_deleted_at
+        or not _has_record_list(document.result.get("tables"))
+    ):
+        return False  # changed since the list was read: a re-parse or a decision came first
+    # The file goes first: if saving the row then fails, the next run finds the row again, and
+    # deleting a file already gone is a no-op, so no original outlives its date.
+    document.file.delete(save=False)
+    document.original_deleted_at = now
+    document._change_reason = "Original deleted under RECORD_LIST_RETENTION_DAYS"
+    document.save(update_fields=["file", "original_deleted_at"])
+    return True

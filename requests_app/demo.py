@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_app import services
+from requests_app.access import RESEARCHER_GROUP, Role
 from requests_app.models import Campaign, FOIRequest, Force
-from requests_app.permissions import RESEARCHER_GROUP
 
 DEMO_SLUG = "online-child-sexual-offences-demo"
 DEMO_PERIODS = ["2015-16", "2016-17", "2017-18", "2018-19"]
@@ -32,7 +32,11 @@ def _working_days_after(start: date, n: int) -> date:
 
 @transaction.atomic
 def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
-    """Create (once) and send the demo campaign, then play a few timelines forward."""
+    """Create (once) and send the demo campaign, then play a few timelines forward.
+
+    The user given owns it, or, when someone else created it before, becomes its researcher:
+    either way the demo campaign is theirs to see and change.
+    """
     today = today or timezone.localdate()
     Group.objects.get_or_create(name=RESEARCHER_GROUP)[0].user_set.add(owner)
     campaign, created = Campaign.objects.get_or_create(
@@ -45,6 +49,10 @@ def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
         },
     )
     if not created:
+        if campaign.owner_id != owner.pk:
+            services.campaign_member_set(
+                campaign=campaign, user=owner, role=Role.RESEARCHER, by=None
+            )
         return campaign
     campaign.target_forces.set(Force.objects.default_targets())
     sent_on = today - timedelta(days=70)

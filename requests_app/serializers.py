@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from requests_app.models import (
     Campaign,
+    CampaignMember,
     EventKind,
     Exemption,
     FOIRequest,
@@ -11,6 +12,15 @@ from requests_app.models import (
     RequestEvent,
     validate_periods,
 )
+
+
+class CampaignScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference by id to a campaign-owned row: ids outside the user's campaigns read as
+    "does not exist". The view then checks the user may change the row it was given."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return super().get_queryset().visible_to(getattr(request, "user", None))
 
 
 class ForceSerializer(serializers.ModelSerializer):
@@ -30,8 +40,20 @@ class ForceSerializer(serializers.ModelSerializer):
         ]
 
 
+class CampaignMemberSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.get_username", read_only=True)
+
+    class Meta:
+        model = CampaignMember
+        fields = ["user", "role"]
+        read_only_fields = fields
+
+
 class CampaignSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.get_username", read_only=True)
+    members = CampaignMemberSerializer(
+        many=True, read_only=True, help_text="Who else sees the campaign, and their role."
+    )
     periods = serializers.ListField(child=serializers.CharField(), validators=[validate_periods])
     target_forces = serializers.SlugRelatedField(
         many=True,
@@ -48,6 +70,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "title",
             "slug",
             "owner",
+            "members",
             "request_text",
             "periods",
             "target_forces",
@@ -96,7 +119,7 @@ class FOIRequestSerializer(serializers.ModelSerializer):
 
 
 class RequestEventSerializer(serializers.ModelSerializer):
-    request = serializers.PrimaryKeyRelatedField(queryset=FOIRequest.objects.all())
+    request = CampaignScopedRelatedField(queryset=FOIRequest.objects.all())
     kind = serializers.ChoiceField(choices=EventKind.choices)
     recorded_by = serializers.CharField(source="recorded_by.get_username", read_only=True)
     exemptions = serializers.SlugRelatedField(
