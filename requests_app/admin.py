@@ -114,17 +114,18 @@ class CampaignScopedInline:
     """An inline on a campaign-owned page: it adds, changes and deletes only where the page's
     row may be changed, and its choices of campaign-owned rows are scoped like the page's."""
 
-    def _parent_editable(self, request, obj) -> bool:
+    def parent_allows(self, request, obj) -> bool:
+        """Whether the page's row (None on an add page) lets this user change the inline."""
         return obj is None or _may(request, obj, write=True)
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and self._parent_editable(request, obj)
+        return super().has_add_permission(request, obj) and self.parent_allows(request, obj)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and self._parent_editable(request, obj)
+        return super().has_change_permission(request, obj) and self.parent_allows(request, obj)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and self._parent_editable(request, obj)
+        return super().has_delete_permission(request, obj) and self.parent_allows(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return super().formfield_for_foreignkey(
@@ -225,7 +226,7 @@ class CampaignMemberForm(forms.ModelForm):
             self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
 
 
-class CampaignMemberInline(admin.TabularInline):
+class CampaignMemberInline(CampaignScopedInline, admin.TabularInline):
     """Who else sees the campaign: only the owner (and superusers) change this list."""
 
     model = CampaignMember
@@ -235,18 +236,9 @@ class CampaignMemberInline(admin.TabularInline):
     readonly_fields = ["added_at"]
     verbose_name, verbose_name_plural = "member", "Members (besides the owner)"
 
-    def _may_manage(self, request, obj) -> bool:
+    def parent_allows(self, request, obj) -> bool:
         # On the add page the campaign does not exist yet; whoever adds it will own it.
         return obj is None or access.may_manage_members(request.user, obj)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and self._may_manage(request, obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and self._may_manage(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and self._may_manage(request, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")

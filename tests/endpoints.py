@@ -8,10 +8,15 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from aggregation import demo
+
+PERIODS = ["2017-18", "2018-19"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,47 @@ def custom_admin_views() -> set[str]:
         if beside_admin:
             custom |= {url.name for _, url in _walk([top]) if url.name}
     return custom
+
+
+def spreadsheet() -> SimpleUploadedFile:
+    content = demo.ages_by_year_xlsx("Kent Police", demo.figures("other", PERIODS))
+    return SimpleUploadedFile("new.xlsx", content)
+
+
+# Each write the API offers: what a researcher sends, and the status that means it was done. The
+# payloads read `w.request` (an FOI request of the campaign written to) and `w.term` (a term it
+# may use).
+API_WRITES = {
+    ("campaign-list", "POST"): (
+        lambda w: {"title": "New", "slug": "new", "request_text": "How many?", "periods": PERIODS},
+        201,
+    ),
+    ("campaign-detail", "PATCH"): (lambda w: {"title": "Renamed"}, 200),
+    ("campaign-send", "POST"): (lambda w: {"sent_on": "2024-03-01"}, 200),
+    ("requestevent-list", "POST"): (
+        lambda w: {"request": w.request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"},
+        201,
+    ),
+    ("document-upload", "POST"): (lambda w: {"file": [spreadsheet()]}, 202),
+    ("document-map-label", "POST"): (lambda w: {"label": "Odd label", "term": w.term.pk}, 200),
+    ("document-exclude-tables", "POST"): (lambda w: {"tables": [0]}, 200),
+    ("document-no-data", "POST"): (lambda w: {"note": "s12 letter"}, 200),
+    ("document-reparse", "POST"): (lambda w: {}, 200),
+    ("document-approve", "POST"): (lambda w: {"note": "checked"}, 200),
+    ("document-accept", "POST"): (lambda w: {}, 200),
+    ("document-pin", "POST"): (lambda w: {}, 200),
+    ("document-choose-reading", "POST"): (lambda w: {"reading": "breakdown"}, 200),
+}
+
+
+def call_api(client: APIClient, route: Route, method: str, url: str, world):
+    """One API call: a plain read, or a write with its payload from API_WRITES (an empty one
+    for a method the route does not offer)."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return client.generic(method, url)
+    payload, _ = API_WRITES.get((route.name, method), (lambda w: {}, None))
+    fmt = "multipart" if route.name == "document-upload" else "json"
+    return getattr(client, method.lower())(url, payload(world), format=fmt)
 
 
 def snapshot() -> dict[str, list[dict]]:

@@ -17,7 +17,6 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -30,12 +29,15 @@ from requests_app import services
 from requests_app.access import Role
 from requests_app.models import Document, DocumentStatus
 from tests.endpoints import (
+    API_WRITES,
     Route,
     api_routes,
+    call_api,
     custom_admin_views,
     project_admins,
     signed_in,
     snapshot,
+    spreadsheet,
     token_client,
 )
 from tests.factories import add_member, make_campaign
@@ -132,43 +134,8 @@ def url_for(route: Route, world: World) -> str:
     return reverse(route.name, kwargs=kwargs)
 
 
-def spreadsheet() -> SimpleUploadedFile:
-    content = demo.ages_by_year_xlsx("Kent Police", demo.figures("other", PERIODS))
-    return SimpleUploadedFile("new.xlsx", content)
-
-
-# Each write the API offers: what a researcher sends, and the status that means it was done.
-API_WRITES = {
-    ("campaign-list", "POST"): (
-        lambda w: {"title": "New", "slug": "new", "request_text": "How many?", "periods": PERIODS},
-        201,
-    ),
-    ("campaign-detail", "PATCH"): (lambda w: {"title": "Renamed"}, 200),
-    ("campaign-send", "POST"): (lambda w: {"sent_on": "2024-03-01"}, 200),
-    ("requestevent-list", "POST"): (
-        lambda w: {"request": w.request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"},
-        201,
-    ),
-    ("document-upload", "POST"): (lambda w: {"file": [spreadsheet()]}, 202),
-    ("document-map-label", "POST"): (lambda w: {"label": "Odd label", "term": w.term.pk}, 200),
-    ("document-exclude-tables", "POST"): (lambda w: {"tables": [0]}, 200),
-    ("document-no-data", "POST"): (lambda w: {"note": "s12 letter"}, 200),
-    ("document-reparse", "POST"): (lambda w: {}, 200),
-    ("document-approve", "POST"): (lambda w: {"note": "checked"}, 200),
-    ("document-accept", "POST"): (lambda w: {}, 200),
-    ("document-pin", "POST"): (lambda w: {}, 200),
-    ("document-choose-reading", "POST"): (lambda w: {"reading": "breakdown"}, 200),
-}
-
-
 def api_call(client: APIClient, route: Route, method: str, world: World):
-    payload, _ = API_WRITES.get((route.name, method), (lambda w: {}, None))
-    data = payload(world)
-    fmt = "multipart" if route.name == "document-upload" else "json"
-    url = url_for(route, world)
-    if method in SAFE:
-        return client.generic(method, url)
-    return getattr(client, method.lower())(url, data, format=fmt)
+    return call_api(client, route, method, url_for(route, world), world)
 
 
 # The API.
