@@ -32,7 +32,6 @@ from django.db import models
 from django.db.models import Q
 
 RESEARCHER_GROUP = "researcher"
-READER_GROUP = "reader"
 
 
 class Role(models.TextChoices):
