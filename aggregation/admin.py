@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
@@ -20,11 +21,12 @@ from aggregation.models import (
     Term,
 )
 from aggregation.selectors import campaign_terms
-from requests_app.admin import AuditedAdmin
-from requests_app.models import Document
+from requests_app import access
+from requests_app.admin import AuditedAdmin, CampaignScopedAdmin, CampaignScopedInline
+from requests_app.models import Document, DocumentDownload
 
 
-class AliasInline(admin.TabularInline):
+class AliasInline(CampaignScopedInline, admin.TabularInline):
     model = Alias
     extra = 1
     fields = ["alias", "force", "created_by", "created_at"]
@@ -32,13 +34,13 @@ class AliasInline(admin.TabularInline):
     autocomplete_fields = ["force"]
 
 
-class KeywordRuleInline(admin.TabularInline):
+class KeywordRuleInline(CampaignScopedInline, admin.TabularInline):
     model = KeywordRule
     extra = 1
     autocomplete_fields = ["force"]
 
 
-class TermInline(admin.TabularInline):
+class TermInline(CampaignScopedInline, admin.TabularInline):
     model = Term
     extra = 1
     fields = ["name", "position"]
@@ -46,16 +48,23 @@ class TermInline(admin.TabularInline):
 
 
 @admin.register(Dimension)
-class DimensionAdmin(AuditedAdmin):
+class DimensionAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = ["__str__", "name", "kind", "campaign", "position"]
     list_select_related = ["campaign"]
     list_filter = ["kind", "campaign"]
     search_fields = ["name", "title", "campaign__title"]
     inlines = [TermInline]
 
+    # A campaign's dimensions come from its template: observations are keyed by them.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Term)
-class TermAdmin(AuditedAdmin):
+class TermAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = ["name", "dimension", "campaign", "position"]
     list_select_related = ["dimension__campaign"]
     list_filter = ["dimension__name", "dimension__campaign"]
@@ -68,7 +77,7 @@ class TermAdmin(AuditedAdmin):
 
 
 @admin.register(Abbreviation)
-class AbbreviationAdmin(AuditedAdmin):
+class AbbreviationAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = ["short", "expansion", "campaign"]
     list_select_related = ["campaign"]
     list_filter = ["campaign"]
@@ -76,7 +85,7 @@ class AbbreviationAdmin(AuditedAdmin):
 
 
 @admin.register(Alias)
-class AliasAdmin(AuditedAdmin):
+class AliasAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = ["alias", "term", "force", "created_by", "created_at"]
     list_select_related = ["term", "force", "created_by"]
     list_filter = ["term__dimension__campaign", "force"]
@@ -85,13 +94,13 @@ class AliasAdmin(AuditedAdmin):
 
 
 @admin.register(KeywordRule)
-class KeywordRuleAdmin(AuditedAdmin):
+class KeywordRuleAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = ["all_of", "none_of", "term", "force"]
     list_select_related = ["term", "force"]
 
 
 @admin.register(Observation)
-class ObservationAdmin(admin.ModelAdmin):
+class ObservationAdmin(CampaignScopedAdmin):
     list_display = [
         "document",
         "force",
@@ -116,7 +125,7 @@ class ObservationAdmin(admin.ModelAdmin):
         return False
 
 
-class ObservationInline(admin.TabularInline):
+class ObservationInline(CampaignScopedInline, admin.TabularInline):
     model = Observation
     extra = 0
     can_delete = False
@@ -129,7 +138,7 @@ class ObservationInline(admin.TabularInline):
         return False
 
 
-class ReviewActionInline(admin.TabularInline):
+class ReviewActionInline(CampaignScopedInline, admin.TabularInline):
     model = ReviewAction
     extra = 0
     can_delete = False
@@ -144,7 +153,7 @@ class ReviewActionInline(admin.TabularInline):
 
 
 @admin.register(ReviewAction)
-class ReviewActionAdmin(AuditedAdmin):
+class ReviewActionAdmin(CampaignScopedAdmin, AuditedAdmin):
     """Review decisions are made on the document's page; here, read-only, with history."""
 
     list_display = ["document", "kind", "by", "at"]
@@ -159,6 +168,26 @@ class ReviewActionAdmin(AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class DocumentDownloadInline(admin.TabularInline):
+    """Every copy taken of the original file: who and when."""
+
+    model = DocumentDownload
+    extra = 0
+    can_delete = False
+    fields = ["by", "at"]
+    readonly_fields = fields
+    verbose_name, verbose_name_plural = "download", "Downloads of the original file"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
 
 
 # One-click decisions on the review page; each posts to review_view.
@@ -184,7 +213,7 @@ class MapLabelForm(forms.Form):
 
 
 @admin.register(Document)
-class DocumentAdmin(AuditedAdmin):
+class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = [
         "original_name",
         "force",
@@ -214,9 +243,10 @@ class DocumentAdmin(AuditedAdmin):
         "count_breakdown",
         "uploaded_by",
         "uploaded_at",
+        "original_deleted_at",
     ]
     exclude = ["file", "status_changed_at", "result"]
-    inlines = [ReviewActionInline, ObservationInline]
+    inlines = [ReviewActionInline, DocumentDownloadInline, ObservationInline]
     change_form_template = "admin/requests_app/document/review.html"
     actions = ["reparse", "approve"]
 
@@ -241,13 +271,16 @@ class DocumentAdmin(AuditedAdmin):
         return own + super().get_urls()
 
     def file_view(self, request: HttpRequest, pk: int):
-        """The uploaded file itself, to people who may see the document; never a public URL."""
-        document = get_object_or_404(Document, pk=pk)
-        if not self.has_view_permission(request, document):
+        """The original file, to the campaign's owner and researchers only (readers and everyone
+        else get 404), each download recorded; never a public URL."""
+        if not self.has_view_permission(request):
             raise PermissionDenied
-        return FileResponse(
-            document.file.open("rb"), as_attachment=True, filename=document.original_name
-        )
+        document = get_object_or_404(Document.objects.editable_by(request.user), pk=pk)
+        try:
+            original = services.document_download(document=document, by=request.user)
+        except ValidationError as exc:
+            raise Http404(" ".join(exc.messages)) from None
+        return FileResponse(original, as_attachment=True, filename=document.original_name)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         document = self.get_object(request, object_id)
@@ -265,12 +298,14 @@ class DocumentAdmin(AuditedAdmin):
                 ),
                 "terms": campaign_terms(document.request.campaign),
                 "review_actions": REVIEW_ACTIONS,
+                "can_download": access.can_edit(request.user, document),
+                "retention_days": settings.RECORD_LIST_RETENTION_DAYS,
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def review_view(self, request: HttpRequest, pk: int, action: str):
         document = get_object_or_404(
-            Document.objects.select_related("request__campaign", "request__force"), pk=pk
+            self.get_queryset(request).select_related("request__campaign", "request__force"), pk=pk
         )
         back = HttpResponseRedirect(reverse("admin:requests_app_document_change", args=[pk]))
         if request.method != "POST" or not self.has_change_permission(request, document):

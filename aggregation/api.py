@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aggregation import services
-from aggregation.models import Observation
+from aggregation.models import Observation, ReviewAction
 from aggregation.rollups import campaign_rollup
 from aggregation.serializers import (
     DocumentSerializer,
@@ -21,13 +21,15 @@ from aggregation.serializers import (
     NoteSerializer,
     ObservationSerializer,
     ReadingSerializer,
+    ReviewActionSerializer,
     RollupSerializer,
     UploadSerializer,
 )
+from requests_app.api import CampaignScopedViewSetMixin
 from requests_app.models import Campaign, Document, FOIRequest
 
 
-class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
+class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Document.objects.select_related("request__force", "request__campaign", "uploaded_by")
     serializer_class = DocumentSerializer
     filterset_fields = {
@@ -49,7 +51,8 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def upload(self, request: Request, request_id: str) -> Response:
         """Upload one or more response files to an FOI request; each is parsed on the workers."""
-        foi_request = get_object_or_404(FOIRequest, pk=request_id)
+        foi_request = get_object_or_404(FOIRequest.objects.visible_to(request.user), pk=request_id)
+        self.check_object_permissions(request, foi_request)
         form = UploadSerializer(data={"file": request.FILES.getlist("file")})
         form.is_valid(raise_exception=True)
         documents = []
@@ -68,6 +71,14 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ObservationSerializer(page, many=True).data)
 
+    @extend_schema(responses=ReviewActionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def reviews(self, request: Request, pk: str | None = None) -> Response:
+        """Every decision made about the document, oldest first, with who and when."""
+        rows = ReviewAction.objects.filter(document=self.get_object()).select_related("by")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ReviewActionSerializer(page, many=True).data)
+
     def _done(self, document: Document) -> Response:
         document.refresh_from_db()
         return Response(self.get_serializer(document).data)
@@ -77,7 +88,7 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
     def map_label(self, request: Request, pk: str | None = None) -> Response:
         """Map an unknown label to a vocabulary term (for every force, or this one), re-parse."""
         document = self.get_object()
-        params = MapLabelSerializer(data=request.data)
+        params = MapLabelSerializer(data=request.data, context=self.get_serializer_context())
         params.is_valid(raise_exception=True)
         services.document_map_label(document=document, by=request.user, **params.validated_data)
         return self._done(document)
@@ -149,18 +160,22 @@ class DocumentViewSet(viewsets.ReadOnlyModelViewSet):
         return self._done(document)
 
 
-class RollupViewSet(viewsets.ViewSet):
+class RollupViewSet(CampaignScopedViewSetMixin, viewsets.GenericViewSet):
     """National figures for a campaign, as the dashboard and `manage.py rollup --json` give them."""
 
+    queryset = Campaign.objects.all()
+    serializer_class = RollupSerializer
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    pagination_class = None
+    filter_backends = []
 
     @extend_schema(
         parameters=[OpenApiParameter("period", str, many=True, description="Only these periods.")],
         responses=RollupSerializer,
     )
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
-        campaign = get_object_or_404(Campaign, slug=slug)
+        campaign = self.get_object()
         periods = request.query_params.getlist("period") or None
         unknown = sorted(set(periods or ()) - set(campaign.periods))
         if unknown:
@@ -172,6 +187,6 @@ class RollupViewSet(viewsets.ViewSet):
         return Response(
             [
                 {"campaign": c.slug, "url": request.build_absolute_uri(f"{c.slug}/")}
-                for c in Campaign.objects.order_by("slug")
+                for c in self.get_queryset().order_by("slug")
             ]
         )

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from requests_app.access import CampaignScopedQuerySet
 from requests_app.models import Campaign, Document, Force
 
 
@@ -36,13 +37,15 @@ class DimensionKind(models.TextChoices):
     FORCE = "force", "Force (national tables)"
 
 
-class DimensionQuerySet(models.QuerySet["Dimension"]):
+class DimensionQuerySet(CampaignScopedQuerySet):
     def categories(self) -> DimensionQuerySet:
         return self.filter(kind=DimensionKind.CATEGORY)
 
 
 class Dimension(models.Model):
     """One way a campaign breaks its figures down: age, offence, ethnicity, sex..."""
+
+    campaign_lookup = "campaign"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dimensions")
     name = models.SlugField(
@@ -77,11 +80,14 @@ def split_words(words: str) -> tuple[str, ...]:
 class Term(models.Model):
     """A category of one of a campaign's dimensions, e.g. the offence "Sexual grooming"."""
 
+    campaign_lookup = "dimension__campaign"
+
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="terms")
     name = models.CharField(max_length=120)
     position = models.PositiveSmallIntegerField(default=0)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["dimension", "position", "name"]
@@ -95,6 +101,8 @@ class Term(models.Model):
 
 class Alias(models.Model):
     """A spelling that maps to a term without review, for every force or for one force only."""
+
+    campaign_lookup = "term__dimension__campaign"
 
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="aliases")
     alias = models.CharField(max_length=300)
@@ -111,6 +119,7 @@ class Alias(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "aliases"
@@ -126,6 +135,8 @@ class Alias(models.Model):
 class KeywordRule(models.Model):
     """Labels containing every word of `all_of` and none of `none_of` map to the term."""
 
+    campaign_lookup = "term__dimension__campaign"
+
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="rules")
     all_of = models.CharField(
         max_length=200, help_text="Words, comma-separated, that must all appear."
@@ -136,6 +147,7 @@ class KeywordRule(models.Model):
     force = models.ForeignKey(Force, null=True, blank=True, on_delete=models.CASCADE)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["term", "all_of"]
@@ -147,11 +159,14 @@ class KeywordRule(models.Model):
 class Abbreviation(models.Model):
     """A police abbreviation a campaign's labels use: "IIOC" = "indecent images of children"."""
 
+    campaign_lookup = "campaign"
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="abbreviations")
     short = models.CharField(max_length=40)
     expansion = models.CharField(max_length=200)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["campaign", "short"]
@@ -167,8 +182,12 @@ class Observation(models.Model):
     """One figure read from a document, pointing back to its cell.
 
     ``dimensions`` holds the campaign's own dimensions ({"age": "13", "offence": "Rape"}); period
-    and force are columns of their own, for speed. ``shape`` is the sorted dimension names.
+    and force are columns of their own, for speed. ``shape`` is the sorted dimension names. A
+    record list (one row per crime) is stored as counts, never row by row: see
+    ``aggregation.extraction.records``.
     """
+
+    campaign_lookup = "document__request__campaign"
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="observations")
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="observations")
@@ -183,6 +202,8 @@ class Observation(models.Model):
     cell = models.CharField(max_length=40)
     raw = models.CharField(max_length=200, blank=True)
     table = models.PositiveSmallIntegerField(default=0)
+
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["document", "table", "id"]
@@ -222,6 +243,8 @@ class DocumentFigure(models.Model):
     ``document_figures.document_sums`` computes them.
     """
 
+    campaign_lookup = "document__request__campaign"
+
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="figures")
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="+")
     period = models.CharField(max_length=10)
@@ -234,6 +257,8 @@ class DocumentFigure(models.Model):
     lower_max = models.BigIntegerField(null=True)
     upper_min = models.BigIntegerField(null=True)
     tables = models.CharField(max_length=200, blank=True)
+
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -248,6 +273,8 @@ class DocumentFigure(models.Model):
 
 class ReviewAction(models.Model):
     """What a researcher decided about a document, and who and when."""
+
+    campaign_lookup = "document__request__campaign"
 
     class Kind(models.TextChoices):
         MAP_LABEL = "map_label", "Mapped a label"
@@ -266,6 +293,7 @@ class ReviewAction(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
@@ -277,10 +305,14 @@ class ReviewAction(models.Model):
 class CampaignRollup(models.Model):
     """The campaign's figures as last computed, kept until its documents change."""
 
+    campaign_lookup = "campaign"
+
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="rollup")
     fingerprint = models.CharField(max_length=64)  # a digest: any number of periods fits
     data = models.JSONField()
     computed_at = models.DateTimeField(default=timezone.now)
+
+    objects = CampaignScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Figures for {self.campaign} ({self.computed_at:%Y-%m-%d %H:%M})"

@@ -5,6 +5,7 @@ from rest_framework.reverse import reverse
 
 from aggregation.models import Observation, ReviewAction, Term
 from requests_app.models import Document
+from requests_app.serializers import CampaignScopedRelatedField
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -38,6 +39,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "count_breakdown",
             "uploaded_by",
             "uploaded_at",
+            "original_deleted_at",
             "status_url",
         ]
         read_only_fields = fields
@@ -83,7 +85,7 @@ class ObservationSerializer(serializers.ModelSerializer):
 
 class MapLabelSerializer(serializers.Serializer):
     label = serializers.CharField()
-    term = serializers.PrimaryKeyRelatedField(queryset=Term.objects.all())
+    term = CampaignScopedRelatedField(queryset=Term.objects.all())
     this_force_only = serializers.BooleanField(default=False)
 
 

@@ -7,15 +7,17 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from aggregation import selectors
 from aggregation.document_figures import Cell, document_sums, shape_of
@@ -23,7 +25,7 @@ from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, Template
 from aggregation.extraction.engine import extract
 from aggregation.extraction.reading import UnreadableFile
 from aggregation.extraction.reading.sniff import sniff
-from aggregation.extraction.result import ExtractionResult, Verdict
+from aggregation.extraction.result import ExtractionResult, TableKind, Verdict
 from aggregation.extraction.vocabulary import FORCE, PERIOD
 from aggregation.models import (
     Abbreviation,
@@ -37,7 +39,14 @@ from aggregation.models import (
     Term,
 )
 from requests_app import services as request_services
-from requests_app.models import Campaign, Document, DocumentStatus, FOIRequest, Force
+from requests_app.models import (
+    Campaign,
+    Document,
+    DocumentDownload,
+    DocumentStatus,
+    FOIRequest,
+    Force,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +156,8 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
         return None
     if document.status in (DocumentStatus.APPROVED, DocumentStatus.NO_DATA) and document.result:
         return None  # a researcher's decision is not overwritten by a late redelivery
+    if document.original_deleted_at:
+        return None  # nothing left to read; the figures read before stay
     if document.attempts >= settings.PARSE_MAX_ATTEMPTS:
         reason = f"Gave up after {document.attempts} attempts (the worker stopped each time)."
         _set_status(document_id, DocumentStatus.FAILED, status_reason=reason)
@@ -302,6 +313,9 @@ def _decide(document: Document, by: User | None, **fields) -> Document:
 
 
 def _reparse_later(document: Document, by: User | None) -> None:
+    locked = Document.objects.select_for_update().get(pk=document.pk)
+    if locked.original_deleted_at:
+        raise _original_deleted(locked)
     _decide(document, by, status=DocumentStatus.QUEUED, attempts=0)
     transaction.on_commit(lambda: enqueue_parse(document.pk))
 
@@ -410,6 +424,89 @@ def document_accept_as_response(*, document: Document, by: User | None) -> None:
     )
 
 
+# The original files: downloads, and deletion under the retention policy.
+
+
+def _original_deleted(document: Document) -> ValidationError:
+    when = timezone.localtime(document.original_deleted_at)
+    return _refuse(
+        "file",
+        f"The original of {document.original_name} was deleted on {when:%d %B %Y} under the "
+        "retention policy for record lists; its figures stay as they were read.",
+    )
+
+
+def document_download(*, document: Document, by: User | None) -> File:
+    """Open the original file for download and record who took it and when.
+
+    The caller has checked that ``by`` may download it (the campaign's owner or researchers).
+    Raises ValidationError when the original was deleted under the retention policy or is
+    missing from storage; nothing is recorded then.
+    """
+    if document.original_deleted_at:
+        raise _original_deleted(document)
+    try:
+        original = document.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise _refuse("file", f"The original of {document.original_name} is not stored.") from None
+    DocumentDownload.objects.create(document=document, by=by)
+    return original
+
+
+def _has_record_list(tables: list[dict] | None) -> bool:
+    """Whether the engine read a table of one row per crime (``result["tables"]``)."""
+    return any(t.get("kind") == TableKind.RECORDS for t in tables or [])
+
+
+def purge_record_list_originals(*, now: datetime | None = None) -> list[int]:
+    """Delete the originals of record lists whose figures were settled long enough ago.
+
+    A record list (one row per crime: the ages, offences and dates of child victims) is kept
+    only until its figures are settled: RECORD_LIST_RETENTION_DAYS after the document last
+    changed state as parsed or approved, i.e. after its approval, or after the parse for a file
+    that needed no review (a parsed document counts in the figures as an approved one does;
+    waiting for an approval nobody is asked for would keep the rows for ever). Documents queued,
+    in review, failed or marked no data keep their file. The figures, the sheet and cell of
+    each, and the document row stay; ``original_deleted_at`` says when. Returns the ids of the
+    documents whose original was deleted; none when the setting is off (None).
+    """
+    days = settings.RECORD_LIST_RETENTION_DAYS
+    if days is None:
+        return []
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    candidates = (
+        Document.objects.counted()
+        .filter(status_changed_at__lt=cutoff, original_deleted_at__isnull=True)
+        .exclude(file="")
+        .values_list("pk", "result__tables")
+    )
+    return [
+        document_id
+        for document_id, tables in candidates
+        if _has_record_list(tables) and _purge_original(document_id, cutoff=cutoff, now=now)
+    ]
+
+
+@transaction.atomic
+def _purge_original(document_id: int, *, cutoff: datetime, now: datetime) -> bool:
+    document = Document.objects.counted().select_for_update().filter(pk=document_id).first()
+    if (
+        document is None
+        or document.status_changed_at >= cutoff
+        or document.original_deleted_at
+        or not _has_record_list(document.result.get("tables"))
+    ):
+        return False  # changed since the list was read: a re-parse or a decision came first
+    # The file goes first: if saving the row then fails, the next run finds the row again, and
+    # deleting a file already gone is a no-op, so no original outlives its date.
+    document.file.delete(save=False)
+    document.original_deleted_at = now
+    document._change_reason = "Original deleted under RECORD_LIST_RETENTION_DAYS"
+    document.save(update_fields=["file", "original_deleted_at"])
+    return True
+
+
 # Campaigns: each asks one template's question, with its own copy of the template's vocabulary.
 
 
@@ -479,20 +576,31 @@ def campaign_apply_template(
 
 
 def _copy_vocabulary(campaign: Campaign, spec: Template) -> None:
+    """The template's dimensions, terms, aliases, rules and abbreviations, copied in bulk with
+    their history (each copy's first version says where it came from)."""
+    reason = f"Copied from the template {spec.slug}"
     for position, d in enumerate(spec.dimensions):
-        dimension = Dimension.objects.create(
-            campaign=campaign,
-            name=d.name,
-            kind=d.kind,
-            title=d.title,
-            words=", ".join(d.words),
-            position=position,
+        (dimension,) = _with_history(
+            Dimension,
+            [
+                Dimension(
+                    campaign=campaign,
+                    name=d.name,
+                    kind=d.kind,
+                    title=d.title,
+                    words=", ".join(d.words),
+                    position=position,
+                )
+            ],
+            reason,
         )
-        Term.objects.bulk_create(
+        _with_history(
+            Term,
             [
                 Term(dimension=dimension, name=t.name, position=i)
                 for i, t in enumerate(t for t in spec.terms if t.dimension == d.name)
-            ]
+            ],
+            reason,
         )
         # Read back: not every database returns the keys of rows inserted in bulk.
         by_name = {t.name: t for t in Term.objects.filter(dimension=dimension)}
@@ -502,19 +610,21 @@ def _copy_vocabulary(campaign: Campaign, spec: Template) -> None:
             if t.dimension == d.name
             for alias in t.aliases
         }
-        Alias.objects.bulk_create(aliases.values())
-        KeywordRule.objects.bulk_create(
-            [
-                KeywordRule(
-                    term=by_name[r.term], all_of=", ".join(r.all_of), none_of=", ".join(r.none_of)
-                )
-                for r in spec.rules
-                if r.dimension == d.name
-            ]
-        )
-    Abbreviation.objects.bulk_create(
-        [
-            Abbreviation(campaign=campaign, short=a.short, expansion=a.expansion)
-            for a in spec.abbreviations
+        _with_history(Alias, list(aliases.values()), reason)
+        rules = [
+            KeywordRule(
+                term=by_name[r.term], all_of=", ".join(r.all_of), none_of=", ".join(r.none_of)
+            )
+            for r in spec.rules
+            if r.dimension == d.name
         ]
-    )
+        _with_history(KeywordRule, rules, reason)
+    abbreviations = [
+        Abbreviation(campaign=campaign, short=a.short, expansion=a.expansion)
+        for a in spec.abbreviations
+    ]
+    _with_history(Abbreviation, abbreviations, reason)
+
+
+def _with_history(model, rows: list, reason: str) -> list:
+    return bulk_create_with_history(rows, model, default_change_reason=reason)

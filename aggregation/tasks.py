@@ -46,3 +46,9 @@ def parse_document(self, document_id: int) -> str | None:
 @shared_task(name="aggregation.tasks.sweep_stuck_documents")
 def sweep_stuck_documents() -> int:
     return len(services.sweep_stuck_documents())
+
+
+@shared_task(name="aggregation.tasks.purge_record_list_originals")
+def purge_record_list_originals() -> int:
+    """Daily: delete record-list originals past RECORD_LIST_RETENTION_DAYS (off when None)."""
+    return len(services.purge_record_list_originals())

@@ -14,10 +14,17 @@ from django.utils.safestring import mark_safe
 
 from aggregation import charts, exports
 from aggregation.rollups import CONFLICTS_PER_PAGE, campaign_rollup, figure_sources
+from requests_app import access
 from requests_app.models import Campaign
 from requests_app.selectors import campaign_outcome
 
+# Staff who may view campaigns at all (403 otherwise); then only the campaigns they belong to.
 can_view = permission_required("requests_app.view_campaign", raise_exception=True)
+
+
+def _campaign(request: HttpRequest, slug: str) -> Campaign:
+    """The user's campaign by slug; 404 for one they do not belong to, as for no campaign."""
+    return get_object_or_404(Campaign.objects.visible_to(request.user), slug=slug)
 
 
 def _sources_url(base: str, **params: str) -> str:
@@ -93,7 +100,7 @@ def _chosen_period(request: HttpRequest, rollup: dict) -> str | None:
 
 @can_view
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = _campaign(request, slug)
     rollup = campaign_rollup(campaign)
     sources = reverse("dashboard-sources", args=[campaign.slug])
     period = _chosen_period(request, rollup)
@@ -173,7 +180,7 @@ def _figure_params(request: HttpRequest, campaign: Campaign) -> dict[str, str | 
 
 @can_view
 def sources(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = _campaign(request, slug)
     params = _figure_params(request, campaign)
     observations = figure_sources(campaign, **params)
     force = params.get("force")
@@ -189,13 +196,14 @@ def sources(request: HttpRequest, slug: str) -> HttpResponse:
         "campaign": campaign,
         "params": {k: v for k, v in shown.items() if k and v},
         "observations": observations,
+        "can_download": access.can_edit(request.user, campaign),
     }
     return render(request, "aggregation/sources.html", context)
 
 
 @can_view
 def export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = _campaign(request, slug)
     content = exports.workbook_bytes(campaign_rollup(campaign), figure_sources(campaign))
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -206,7 +214,7 @@ def export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
 
 @can_view
 def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, slug=slug)
+    campaign = _campaign(request, slug)
     text = exports.csv_text(campaign_rollup(campaign), figure_sources(campaign))
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-figures.csv"'

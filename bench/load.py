@@ -127,9 +127,9 @@ def seed(users: int) -> dict:
     from aggregation.models import Observation
     from aggregation.services import document_upload
     from requests_app import services
+    from requests_app.access import RESEARCHER_GROUP, Role
     from requests_app.demo import DEMO_TEXT
     from requests_app.models import Campaign, Document, Force
-    from requests_app.permissions import RESEARCHER_GROUP
 
     call_command("migrate", verbosity=0, interactive=False)
     today = timezone.localdate()
@@ -193,6 +193,7 @@ def seed(users: int) -> dict:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
         user.groups.add(reader)
+        services.campaign_member_set(campaign=campaign, user=user, role=Role.READER, by=owner)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

@@ -4,9 +4,10 @@ Run by bench/load.py, which seeds the database, serves the app with gunicorn on 
 writes the credentials this file reads (path in FOITRACK_LOAD_CONFIG): a JSON object with the
 campaign slug, a period to filter on and one {"session", "token"} per staff user.
 
-Every simulated user signs in as its own staff user (a reader), so no per-user API throttle is
-shared. The dashboard is fetched with the session cookie set as a header: production settings mark
-the cookie Secure, which a cookie jar would not send over plain http on loopback.
+Every simulated user signs in as its own staff user (a reader of the campaign), so no per-user
+API throttle is shared. The dashboard is fetched with the session cookie set as a header:
+production settings mark the cookie Secure, which a cookie jar would not send over plain http
+on loopback.
 """
 
 from __future__ import annotations

@@ -34,6 +34,16 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def envint_or_none(name: str) -> int | None:
+    """A whole number of at least 1, or None when unset or empty (the feature is off)."""
+    if not os.environ.get(name):
+        return None
+    value = envint(name, 0)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1 (or unset to turn it off)")
+    return value
+
+
 def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -146,6 +156,10 @@ UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_MB", 25) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
 PARSE_TIME_LIMIT_SECONDS = envint("PARSE_TIME_LIMIT_SECONDS", 120)
 PARSE_MAX_ATTEMPTS = envint("PARSE_MAX_ATTEMPTS", 3)
+# Record lists (one row per crime, about child victims): their original files are deleted this
+# many days after their figures were settled (approved, or parsed with nothing to review); the
+# figures and the sheet and cell of each stay. Unset: originals are kept.
+RECORD_LIST_RETENTION_DAYS = envint_or_none("RECORD_LIST_RETENTION_DAYS")
 
 # Email: the overdue digest goes to each campaign owner.
 EMAIL_BACKEND = os.environ.get(
@@ -185,6 +199,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-documents": {
         "task": "aggregation.tasks.sweep_stuck_documents",
         "schedule": 5 * 60,
+    },
+    "purge-record-list-originals-daily": {
+        "task": "aggregation.tasks.purge_record_list_originals",
+        "schedule": crontab(hour=3, minute=0),
     },
 }
 

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -13,9 +15,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from aggregation import services as document_services
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
 from aggregation.models import CampaignTemplate
-from requests_app import selectors, services
+from requests_app import access, selectors, services
 from requests_app.models import (
     Campaign,
+    CampaignMember,
     Document,
     Exemption,
     FOIRequest,
@@ -25,17 +28,138 @@ from requests_app.models import (
 )
 
 
+def _may(request: HttpRequest, obj, *, write: bool) -> bool:
+    """can_view / can_edit, asked once per row and page: the admin asks many times per page."""
+    cache = request.__dict__.setdefault("_campaign_access", {})
+    key = (obj._meta.label, obj.pk, write)
+    if key not in cache:
+        check = access.can_edit if write else access.can_view
+        cache[key] = check(request.user, obj)
+    return cache[key]
+
+
+def _scoped_choices(db_field, request: HttpRequest, kwargs: dict) -> dict:
+    """A choice of campaign-owned rows offers only those the user may change.
+
+    A nullable link that makes a row shared (a term with no campaign is the template) must be
+    filled in by anyone but a superuser: only superusers change the template.
+    """
+    related = db_field.related_model
+    if related is None or not access.is_campaign_owned(related) or "queryset" in kwargs:
+        return kwargs
+    kwargs["queryset"] = related._default_manager.editable_by(request.user)
+    model = db_field.model
+    if (
+        db_field.null
+        and access.is_campaign_owned(model)
+        and access.campaign_path(model)[0].split("__")[0] == db_field.name
+        and not access.is_superuser(request.user)
+    ):
+        kwargs["required"] = True
+    return kwargs
+
+
+class CampaignScopedAdmin(admin.ModelAdmin):
+    """The admin of a campaign-owned model (see ``requests_app.access``).
+
+    Its list, search, filters, date drill-down and autocomplete hold only the campaigns the user
+    belongs to; a page for any other id (change, history, delete) answers 404, like an id that
+    does not exist (Django's admin would redirect); a row the user may see but not change shows
+    read-only; choices of campaign-owned rows offer only what the user may change; and actions,
+    which all change things, run only on the selected rows the user may change.
+    """
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        allowed = super().has_view_permission(request, obj)
+        return allowed and (obj is None or _may(request, obj, write=False))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or _may(request, obj, write=True))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or _may(request, obj, write=True))
+
+    def get_list_filter(self, request):
+        # Django's related filter lists every campaign (or term) by name; list only those in
+        # the user's own rows.
+        scoped = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str):
+                field = get_fields_from_path(self.model, entry)[-1]
+                if field.is_relation and access.is_campaign_owned(field.related_model):
+                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+            scoped.append(entry)
+        return scoped
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(
+            db_field, request, **_scoped_choices(db_field, request, kwargs)
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return super().formfield_for_manytomany(
+            db_field, request, **_scoped_choices(db_field, request, kwargs)
+        )
+
+    def response_action(self, request, queryset):
+        return super().response_action(request, queryset.editable_by(request.user))
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Out of scope and absent look the same: 404, never a hint that the id exists.
+        raise Http404(f"No {opts.verbose_name} with id {object_id!r}.")
+
+
+class CampaignScopedInline:
+    """An inline on a campaign-owned page: it adds, changes and deletes only where the page's
+    row may be changed, and its choices of campaign-owned rows are scoped like the page's."""
+
+    def parent_allows(self, request, obj) -> bool:
+        """Whether the page's row (None on an add page) lets this user change the inline."""
+        return obj is None or _may(request, obj, write=True)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and self.parent_allows(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self.parent_allows(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self.parent_allows(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(
+            db_field, request, **_scoped_choices(db_field, request, kwargs)
+        )
+
+
 class AuditedAdmin(SimpleHistoryAdmin):
     """The history pages of simple-history, where only a user who may change may revert.
 
     simple-history saves a POST to a past version's page after checking only *view*
-    permission; a reader must be able to look at history, never to write through it.
+    permission; a reader must be able to look at history, never to write through it. Its pages
+    also read the historical rows directly, so the row's own visibility is checked first: a
+    history page of a row the user may not see answers 404. (A deleted row's history is then
+    for superusers only, since it no longer belongs to a campaign anyone is a member of.)
     """
 
+    def _visible_or_404(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None and not access.is_superuser(request.user):
+            raise Http404(f"No {self.opts.verbose_name} with id {object_id!r}.")
+        return obj
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST" and not self.has_change_permission(
-            request, self.get_object(request, object_id)
-        ):
+        obj = self._visible_or_404(request, object_id)
+        if request.method == "POST" and not self.has_change_permission(request, obj):
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
@@ -133,8 +257,37 @@ class ExemptionAdmin(admin.ModelAdmin):
     list_display = ["code", "label"]
 
 
+class CampaignMemberForm(forms.ModelForm):
+    class Meta:
+        model = CampaignMember
+        fields = ["user", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:
+            self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
+
+
+class CampaignMemberInline(CampaignScopedInline, admin.TabularInline):
+    """Who else sees the campaign: only the owner (and superusers) change this list."""
+
+    model = CampaignMember
+    form = CampaignMemberForm
+    extra = 1
+    fields = ["user", "role", "added_at"]
+    readonly_fields = ["added_at"]
+    verbose_name, verbose_name_plural = "member", "Members (besides the owner)"
+
+    def parent_allows(self, request, obj) -> bool:
+        # On the add page the campaign does not exist yet; whoever adds it will own it.
+        return obj is None or access.may_manage_members(request.user, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(CampaignScopedAdmin):
     form = CampaignForm
     list_display = [
         "title",
@@ -177,9 +330,6 @@ class CampaignAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         return self.change_fieldsets if obj else self.add_fieldsets
 
-    def get_readonly_fields(self, request, obj=None):
-        return [*self.readonly_fields, "template"] if obj else self.readonly_fields
-
     @admin.display(description="figures")
     def figures(self, obj: Campaign) -> str:
         return format_html('<a href="{}">Figures</a>', reverse("dashboard", args=[obj.slug]))
@@ -204,6 +354,10 @@ class CampaignAdmin(admin.ModelAdmin):
             campaign=obj, template=form.cleaned_data["template"], periods=obj.periods
         )
 
+    inlines = [CampaignMemberInline]
+    # Explicit: the counts below group the query, and grouped queries drop Meta.ordering.
+    ordering = ["-created_at"]
+
     def get_queryset(self, request: HttpRequest):
         return (
             super()
@@ -213,6 +367,32 @@ class CampaignAdmin(admin.ModelAdmin):
                 n_overdue=Count("requests", filter=~Q(requests__lateness="on_time")),
             )
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields.append("template")  # a campaign's question is set once
+        # Whoever adds a campaign owns it; only a superuser hands a campaign to someone else.
+        return fields if access.is_superuser(request.user) else [*fields, "owner"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(
+                    Q(is_superuser=True) | Q(groups__name=access.RESEARCHER_GROUP),
+                    is_active=True,
+                )
+                .distinct()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_form(self, request, form, change):
+        campaign = super().save_form(request, form, change)
+        if not change and not campaign.owner_id:
+            # Before the members inline is checked, which refuses the owner as a member.
+            campaign.owner = request.user
+        return campaign
 
     @admin.display(description="requests", ordering="n_requests")
     def request_count(self, obj: Campaign) -> int:
@@ -285,7 +465,7 @@ class EventForm(forms.ModelForm):
         return data
 
 
-class RequestEventInline(admin.TabularInline):
+class RequestEventInline(CampaignScopedInline, admin.TabularInline):
     model = RequestEvent
     form = EventForm
     verbose_name, verbose_name_plural = "event", "Timeline"
@@ -312,7 +492,7 @@ class RequestEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("recorded_by")
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(CampaignScopedInline, admin.TabularInline):
     model = Document
     extra = 0
     can_delete = False
@@ -387,7 +567,7 @@ class LatenessFilter(admin.SimpleListFilter):
 
 
 @admin.register(FOIRequest)
-class FOIRequestAdmin(AuditedAdmin):
+class FOIRequestAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = [
         "force",
         "campaign",
@@ -484,7 +664,7 @@ class FOIRequestAdmin(AuditedAdmin):
 
 
 @admin.register(RequestEvent)
-class RequestEventAdmin(AuditedAdmin):
+class RequestEventAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = [
         "request",
         "kind",

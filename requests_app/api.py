@@ -9,13 +9,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aggregation import services as document_services
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
-from requests_app import services
+from requests_app import access, services
 from requests_app.models import (
     Campaign,
     FOIRequest,
@@ -42,6 +43,26 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+class CampaignScopedViewSetMixin:
+    """For a viewset over a campaign-owned model (see ``requests_app.access``).
+
+    Lists and ids cover only the campaigns the user belongs to: any other id answers 404, like
+    one that does not exist. A write to a row the user may see but not change (a reader's)
+    answers 403. Views that write to a related row (an upload to a request, an event on one)
+    pass it to ``check_object_permissions`` after fetching it from a scoped queryset.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def check_object_permissions(self, request: Request, obj) -> None:
+        super().check_object_permissions(request, obj)
+        if request.method not in SAFE_METHODS and not access.can_edit(request.user, obj):
+            self.permission_denied(
+                request, message="Only the campaign's owner and researchers may change its data."
+            )
+
+
 class ForceViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Force.objects.prefetch_related("aliases")
     serializer_class = ForceSerializer
@@ -49,9 +70,11 @@ class ForceViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["nation", "kind", "foi_regime"]
 
 
-class CampaignViewSet(viewsets.ModelViewSet):
+class CampaignViewSet(CampaignScopedViewSetMixin, viewsets.ModelViewSet):
+    """Campaigns the user belongs to; researchers create them and own what they create."""
+
     queryset = Campaign.objects.select_related("owner", "template").prefetch_related(
-        "target_forces", "dimensions"
+        "target_forces", "dimensions", "members__user"
     )
     serializer_class = CampaignSerializer
     lookup_field = "slug"
@@ -102,13 +125,14 @@ class FOIRequestFilter(django_filters.FilterSet):
         return queryset.filter(late) if value else queryset.exclude(late)
 
 
-class FOIRequestViewSet(viewsets.ReadOnlyModelViewSet):
+class FOIRequestViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = FOIRequest.objects.select_related("campaign", "force").prefetch_related("exemptions")
     serializer_class = FOIRequestSerializer
     filterset_class = FOIRequestFilter
 
 
 class RequestEventViewSet(
+    CampaignScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -124,6 +148,7 @@ class RequestEventViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        self.check_object_permissions(request, data["request"])
         event = services.record_event(
             request=data["request"],
             kind=data["kind"],

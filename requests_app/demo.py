@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from aggregation.services import campaign_create
 from requests_app import services
+from requests_app.access import RESEARCHER_GROUP, Role
 from requests_app.models import Campaign, FOIRequest
-from requests_app.permissions import RESEARCHER_GROUP
 
 DEMO_SLUG = "online-child-sexual-offences-demo"
 DEMO_PERIODS = ["2015-16", "2016-17", "2017-18", "2018-19"]
@@ -33,11 +33,16 @@ def _working_days_after(start: date, n: int) -> date:
 
 @transaction.atomic
 def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
-    """Create (once) and send the demo campaign, then play a few timelines forward."""
+    """Create (once) and send the demo campaign, then play a few timelines forward.
+
+    The user given owns it, or, when someone else created it before, becomes its researcher:
+    either way the demo campaign is theirs to see and change.
+    """
     today = today or timezone.localdate()
     Group.objects.get_or_create(name=RESEARCHER_GROUP)[0].user_set.add(owner)
     campaign = Campaign.objects.filter(slug=DEMO_SLUG).first()
     if campaign is not None:
+        _make_theirs(campaign, owner)
         return campaign
     campaign = campaign_create(
         title="Online child sexual offences (demo)",
@@ -79,6 +84,12 @@ def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
     services.mark_overdue(today=today)
     _upload_demo_responses(campaign, owner)
     return campaign
+
+
+def _make_theirs(campaign: Campaign, user: User) -> None:
+    """A demo campaign someone else created: the user given becomes its researcher."""
+    if campaign.owner_id != user.pk:
+        services.campaign_member_set(campaign=campaign, user=user, role=Role.RESEARCHER, by=None)
 
 
 def _upload_demo_responses(campaign: Campaign, owner: User) -> None:
@@ -125,6 +136,7 @@ def seed_strip_search_campaign(*, owner: User, today: date | None = None) -> Cam
     today = today or timezone.localdate()
     campaign = Campaign.objects.filter(slug=STRIP_SLUG).first()
     if campaign is not None:
+        _make_theirs(campaign, owner)
         return campaign
     campaign = campaign_create(
         title="Strip searches of children (demo)",

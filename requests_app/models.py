@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from requests_app.access import CampaignScopedQuerySet, Role, in_researcher_group
+
 
 class PeriodKind(models.TextChoices):
     """The kind of period a campaign counts by (SPEC 4); files in another kind are flagged."""
@@ -134,7 +136,9 @@ class ForceAlias(models.Model):
 
 
 class Campaign(models.Model):
-    """One FOI request sent to many forces."""
+    """One FOI request sent to many forces, seen only by its owner and members."""
+
+    campaign_lookup = "pk"
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
@@ -187,6 +191,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_on = models.DateField(null=True, blank=True)
 
+    objects = CampaignScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
 
@@ -198,6 +204,49 @@ class Campaign(models.Model):
             validate_periods(self.periods, self.period_kind)
         except ValidationError as exc:
             raise ValidationError({"periods": exc.messages}) from None
+
+
+class CampaignMember(models.Model):
+    """A collaborator on a campaign: a researcher reads and writes, a reader only reads.
+
+    The owner is ``Campaign.owner`` and is never also a member. Only the owner (and superusers)
+    manage members; see ``requests_app.access`` for what each role may do.
+    """
+
+    campaign_lookup = "campaign"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaign_memberships"
+    )
+    role = models.CharField(
+        max_length=20,
+        choices=[(r.value, r.label) for r in (Role.RESEARCHER, Role.READER)],
+        default=Role.READER,
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="one_membership_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    def clean(self) -> None:
+        # getattr: on the page adding a campaign, the campaign is not saved yet.
+        campaign = getattr(self, "campaign", None)
+        if campaign is not None and self.user_id and campaign.owner_id == self.user_id:
+            raise ValidationError({"user": "The owner already reads and writes this campaign."})
+        if self.role == Role.RESEARCHER and self.user_id and not in_researcher_group(self.user):
+            raise ValidationError(
+                {"role": f"{self.user} is not in the researcher group; add them as a reader."}
+            )
 
 
 class Status(models.TextChoices):
@@ -241,7 +290,7 @@ class Exemption(models.Model):
         return self.code
 
 
-class FOIRequestQuerySet(models.QuerySet["FOIRequest"]):
+class FOIRequestQuerySet(CampaignScopedQuerySet):
     def open(self) -> FOIRequestQuerySet:
         return self.filter(status__in=OPEN)
 
@@ -257,6 +306,8 @@ class FOIRequestQuerySet(models.QuerySet["FOIRequest"]):
 
 class FOIRequest(models.Model):
     """A campaign's request to one force, followed to its end through its events."""
+
+    campaign_lookup = "campaign"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="requests")
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="requests")
@@ -316,6 +367,8 @@ class EventKind(models.TextChoices):
 
 
 class RequestEvent(models.Model):
+    campaign_lookup = "request__campaign"
+
     request = models.ForeignKey(FOIRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     occurred_on = models.DateField("date")
@@ -331,6 +384,7 @@ class RequestEvent(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["occurred_on", "recorded_at", "id"]
@@ -345,7 +399,7 @@ class RequestEvent(models.Model):
         return f"{self.get_kind_display()} on {self.occurred_on}"
 
 
-class DocumentQuerySet(models.QuerySet["Document"]):
+class DocumentQuerySet(CampaignScopedQuerySet):
     def counted(self) -> DocumentQuerySet:
         """Only parsed and approved documents count in rollups."""
         return self.filter(status__in=(DocumentStatus.PARSED, DocumentStatus.APPROVED))
@@ -368,6 +422,8 @@ def document_path(instance: Document, filename: str) -> str:
 
 class Document(models.Model):
     """A file a force sent back in answer to a request."""
+
+    campaign_lookup = "request__campaign"
 
     request = models.ForeignKey(FOIRequest, on_delete=models.CASCADE, related_name="documents")
     file = models.FileField(upload_to=document_path, max_length=200)
@@ -401,6 +457,14 @@ class Document(models.Model):
     pinned = models.BooleanField(
         default=False, help_text="Count this document's figures over newer ones for its force."
     )
+    # Set when the original file was deleted under RECORD_LIST_RETENTION_DAYS; the figures, their
+    # cells and this row stay.
+    original_deleted_at = models.DateTimeField(
+        "original deleted",
+        null=True,
+        blank=True,
+        help_text="When the original file was deleted under the record-list retention policy.",
+    )
 
     history = HistoricalRecords()
     objects = DocumentQuerySet.as_manager()
@@ -413,3 +477,23 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class DocumentDownload(models.Model):
+    """Someone took a copy of a document's original file: who, and when."""
+
+    campaign_lookup = "document__request__campaign"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="downloads")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = CampaignScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Downloaded by {self.by} on {self.at:%Y-%m-%d %H:%M}"

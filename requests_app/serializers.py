@@ -6,6 +6,7 @@ from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
 from aggregation.models import CampaignTemplate
 from requests_app.models import (
     Campaign,
+    CampaignMember,
     EventKind,
     Exemption,
     FOIRequest,
@@ -13,6 +14,15 @@ from requests_app.models import (
     RequestEvent,
     validate_periods,
 )
+
+
+class CampaignScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference by id to a campaign-owned row: ids outside the user's campaigns read as
+    "does not exist". The view then checks the user may change the row it was given."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return super().get_queryset().visible_to(getattr(request, "user", None))
 
 
 class ForceSerializer(serializers.ModelSerializer):
@@ -32,6 +42,15 @@ class ForceSerializer(serializers.ModelSerializer):
         ]
 
 
+class CampaignMemberSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.get_username", read_only=True)
+
+    class Meta:
+        model = CampaignMember
+        fields = ["user", "role"]
+        read_only_fields = fields
+
+
 class CampaignSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.get_username", read_only=True)
     template = serializers.SlugRelatedField(
@@ -48,6 +67,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         "template's.",
     )
     request_text = serializers.CharField(required=False, allow_blank=True)
+    members = CampaignMemberSerializer(
+        many=True, read_only=True, help_text="Who else sees the campaign, and their role."
+    )
     target_forces = serializers.SlugRelatedField(
         many=True,
         slug_field="slug",
@@ -68,6 +90,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "measure",
             "measure_description",
             "period_kind",
+            "members",
             "request_text",
             "periods",
             "dimensions",
@@ -136,7 +159,7 @@ class FOIRequestSerializer(serializers.ModelSerializer):
 
 
 class RequestEventSerializer(serializers.ModelSerializer):
-    request = serializers.PrimaryKeyRelatedField(queryset=FOIRequest.objects.all())
+    request = CampaignScopedRelatedField(queryset=FOIRequest.objects.all())
     kind = serializers.ChoiceField(choices=EventKind.choices)
     recorded_by = serializers.CharField(source="recorded_by.get_username", read_only=True)
     exemptions = serializers.SlugRelatedField(

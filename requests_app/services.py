@@ -13,18 +13,19 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from requests_app import deadlines
+from requests_app import access, deadlines
 from requests_app.models import (
     ANSWERED,
     AWAITING_FORCE,
     OPEN,
     Campaign,
+    CampaignMember,
     EventKind,
     Exemption,
     FOIRequest,
@@ -362,6 +363,44 @@ def campaign_send(
         campaign.sent_on = on or timezone.localdate()
         campaign.save(update_fields=["sent_on"])
     return sent
+
+
+# Membership: who may see and change a campaign (requests_app.access).
+
+
+def _check_manager(campaign: Campaign, by: User | None) -> None:
+    # by=None: a command or the demo seed, run by whoever runs the server.
+    if by is not None and not access.may_manage_members(by, campaign):
+        raise PermissionDenied("Only the campaign's owner manages its members.")
+
+
+@transaction.atomic
+def campaign_member_set(
+    *, campaign: Campaign, user: User, role: access.Role | str, by: User | None
+) -> CampaignMember:
+    """Give a user a role in a campaign (researcher or reader), or change the role they have.
+
+    Raises PermissionDenied when ``by`` is not the owner or a superuser; ValidationError naming
+    the field for the owner themself, an unknown role, or the researcher role for a user outside
+    the researcher group.
+    """
+    _check_manager(campaign, by)
+    member = CampaignMember.objects.filter(campaign=campaign, user=user).first()
+    member = member or CampaignMember(campaign=campaign, user=user)
+    member.role = role
+    member.full_clean()
+    member._history_user = by
+    member.save()
+    return member
+
+
+@transaction.atomic
+def campaign_member_remove(*, campaign: Campaign, user: User, by: User | None) -> None:
+    """Take a member off a campaign; they see none of it from now on."""
+    _check_manager(campaign, by)
+    for member in CampaignMember.objects.filter(campaign=campaign, user=user):
+        member._history_user = by
+        member.delete()
 
 
 def mark_overdue(*, today: date | None = None) -> dict[int, list[FOIRequest]]:

@@ -80,7 +80,7 @@ def researcher(db):
     # Imported here so the pure-Python extraction tests can run without Django set up.
     from django.contrib.auth.models import Group, User
 
-    from requests_app.permissions import RESEARCHER_GROUP
+    from requests_app.access import RESEARCHER_GROUP
 
     user = User.objects.create_user("rita", email="rita@example.org", password="pw-rita-12345")
     user.groups.add(Group.objects.get_or_create(name=RESEARCHER_GROUP)[0])

@@ -137,6 +137,10 @@ def test_the_overdue_filter_lists_only_late_requests(admin_client):
     assert list(response.context["cl"].result_list) == [late]
 
 
+# The campaign page's members inline, left empty.
+NO_MEMBERS = {"members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0"}
+
+
 def test_a_campaign_is_created_with_periods_typed_as_text(admin_client):
     from requests_app.models import Force
 
@@ -149,6 +153,7 @@ def test_a_campaign_is_created_with_periods_typed_as_text(admin_client):
             "request_text": "How many?",
             "periods": "2017-18, 2018-19",
             "target_forces": [f.pk for f in Force.objects.default_targets()],
+            **NO_MEMBERS,
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -164,6 +169,7 @@ def test_a_period_that_is_not_a_financial_year_is_refused_in_the_form(admin_clie
             "owner": admin_client.user.pk,
             "request_text": "How many?",
             "periods": "2018",
+            **NO_MEMBERS,
         },
     )
     assert response.status_code == 200

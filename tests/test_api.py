@@ -1,4 +1,7 @@
-"""The REST API: researchers write, other signed-in users read, anonymous users get nothing."""
+"""The REST API: researchers write, the campaign's readers read, anonymous users get nothing.
+
+Who sees which campaign is tested role by role in tests/test_access.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from requests_app.models import Campaign, EventKind, FOIRequest, Status
-from tests.factories import make_campaign, sent_request
+from tests.factories import add_member, make_campaign, sent_request
 
 pytestmark = pytest.mark.django_db
 
@@ -140,9 +143,11 @@ def test_it_rejects_an_event_dated_in_the_future(as_researcher, researcher):
     assert "future" in response.json()["occurred_on"][0]
 
 
-def test_requests_filter_by_campaign_force_status_and_overdue(as_reader, researcher):
+def test_requests_filter_by_campaign_force_status_and_overdue(as_reader, reader, researcher):
     late = sent_request(researcher, force="kent", on=date(2024, 1, 2))
-    sent_request(researcher, force="essex", on=date(2024, 1, 2))
+    answered = sent_request(researcher, force="essex", on=date(2024, 1, 2))
+    add_member(late.campaign, reader)
+    add_member(answered.campaign, reader)
     from requests_app import services
 
     services.foi_request_receive_response(
@@ -157,8 +162,9 @@ def test_requests_filter_by_campaign_force_status_and_overdue(as_reader, researc
     assert as_reader.get("/api/requests/?status=answered").json()["count"] == 1
 
 
-def test_a_reader_cannot_post_events(as_reader, researcher):
+def test_a_reader_cannot_post_events(as_reader, reader, researcher):
     request = sent_request(researcher, on=date(2024, 3, 1))
+    add_member(request.campaign, reader)
     response = as_reader.post(
         "/api/events/",
         {"request": request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"},

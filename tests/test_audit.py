@@ -21,8 +21,9 @@ from aggregation import services as document_services
 from aggregation.models import Alias, ReviewAction
 from aggregation.selectors import campaign_terms
 from requests_app import services
+from requests_app.access import Role
 from requests_app.models import Document, FOIRequest, ForceAlias, RequestEvent
-from tests.factories import make_campaign
+from tests.factories import add_member, make_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -36,8 +37,9 @@ def _on_commit(on_commit_at_once):
 
 
 @pytest.fixture
-def request_with_document(researcher):
+def request_with_document(researcher, staff_researcher):
     campaign = make_campaign(researcher, slug="sent", forces=["kent"])
+    add_member(campaign, staff_researcher, Role.RESEARCHER)
     services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     foi_request = campaign.requests.get()
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", PERIODS))
@@ -289,6 +291,7 @@ def test_the_history_page_shows_who_changed_it(model, one_of_each, admin_client)
 def test_a_staff_reader_can_read_the_history(model, one_of_each):
     reader = User.objects.create_user("rhea", "rhea@example.org", "pw-rhea-12345", is_staff=True)
     reader.groups.add(Group.objects.get(name="reader"))
+    add_member(one_of_each[FOIRequest].campaign, reader)
     client = Client()
     client.force_login(reader)
     assert client.get(history_url(one_of_each[model])).status_code == 200

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from aggregation import rollups
+from requests_app.access import Role
 from requests_app.demo import DEMO_SLUG, STRIP_SLUG
 from requests_app.models import Campaign, DocumentStatus, Lateness, Status
 
@@ -25,6 +26,13 @@ def test_seed_demo_prints_a_working_login_and_builds_the_campaign_once(on_commit
     assert response.status_code == 302 and response.url == "/admin/"
 
     campaign = Campaign.objects.get(slug=DEMO_SLUG)
+    # The printed login sees the demo campaigns: their list, their pages and their figures.
+    listed = client.get("/admin/requests_app/campaign/").context["cl"].result_list
+    assert {c.slug for c in listed} == {DEMO_SLUG, STRIP_SLUG}
+    assert client.get(f"/admin/requests_app/campaign/{campaign.pk}/change/").status_code == 200
+    assert client.get(f"/admin/dashboard/{DEMO_SLUG}/").status_code == 200
+    api = {c["slug"] for c in client.get("/api/campaigns/").json()["results"]}
+    assert api == {DEMO_SLUG, STRIP_SLUG}
     statuses = set(campaign.requests.values_list("status", flat=True))
     assert {
         Status.SENT,
@@ -49,3 +57,14 @@ def test_seed_demo_prints_a_working_login_and_builds_the_campaign_once(on_commit
     assert Campaign.objects.filter(slug=STRIP_SLUG).count() == 1
     assert User.objects.filter(username="admin").count() == 1
     assert campaign.requests.count() == 44
+
+
+def test_seed_demo_for_another_login_makes_it_a_researcher_of_the_existing_demo(
+    on_commit_at_once,
+):
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", "--username", "second", stdout=StringIO())
+    campaign = Campaign.objects.get(slug=DEMO_SLUG)
+    second = User.objects.get(username="second")
+    assert campaign.owner.username == "admin"
+    assert campaign.members.get(user=second).role == Role.RESEARCHER

@@ -16,7 +16,7 @@ from aggregation import demo, services
 from aggregation.models import Alias, Observation, ReviewAction, Term
 from requests_app import services as request_services
 from requests_app.models import Campaign, Document, DocumentStatus, Status
-from tests.factories import make_campaign, sent_request
+from tests.factories import add_member, make_campaign, record_list_csv, sent_request
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,26 @@ def test_an_upload_is_parsed_into_observations_that_point_to_cells(researcher):
     assert thirteen.sheet == "Response" and thirteen.cell == "C18"
     total = Observation.objects.get(document=document, period="2018-19", shape="", derived=True)
     assert total.value == sum(data["2018-19"].values())
+
+
+def test_a_record_list_is_stored_as_counts_however_many_rows_it_has(researcher):
+    """One row per crime holds a child victim's age, offence and date: only counts are kept."""
+    stored = {}
+    for rows_per_age, force in ((1, "kent"), (40, "essex")):
+        request = sent_request(researcher, force=force)
+        document, _ = services.document_upload(
+            request=request, name=f"{force}.csv", content=record_list_csv(rows_per_age), by=None
+        )
+        document.refresh_from_db()
+        assert [t["kind"] for t in document.result["tables"]] == ["records"]
+        observations = Observation.objects.filter(document=document)
+        total = observations.get(period="2018-19", shape="")
+        assert total.value == 6 * rows_per_age  # 1 + 2 + 3 rows per age step, in scope
+        assert observations.get(period="2018-19", dimensions__age="14").value == 3 * rows_per_age
+        stored[rows_per_age] = (document.rows_read, observations.count())
+    (few_rows, few), (many_rows, many) = stored[1], stored[40]
+    assert many_rows > 20 * few_rows  # forty times the crimes...
+    assert few == many == 2 * (1 + 3)  # ...the same counts: per year, its total and three ages
 
 
 def test_the_stored_file_has_a_random_name_outside_any_public_url(researcher, settings):
@@ -287,6 +307,7 @@ def test_a_reader_cannot_upload_or_review(reader, researcher):
     client = APIClient()
     client.force_authenticate(reader)
     request = sent_request(researcher, force="kent")
+    add_member(request.campaign, reader)
     document, _ = services.document_upload(
         request=request, name="kent.xlsx", content=ages_file()[0], by=None
     )

@@ -1,5 +1,9 @@
 """Roles: who may do what through the API and the admin, and a refusal writes nothing.
 
+Here every user is a member of the campaigns (the reader as a reader, the staff researcher as a
+researcher), so what is tested is the role; which campaigns each user sees at all is tested in
+tests/test_access.py.
+
 The API routes and the admin's actions and custom views are listed from the running project (the
 URL resolver, the admin registry), so a new endpoint, action or view cannot go untested: it shows
 up here without an entry in the tables below, and its test fails until someone decides who may
@@ -12,13 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from django.apps import apps
-from django.contrib import admin
 from django.contrib.auth.models import Group, User
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.authtoken.models import Token
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from aggregation import demo
@@ -26,8 +26,21 @@ from aggregation import services as document_services
 from aggregation.models import Term
 from aggregation.selectors import campaign_terms
 from requests_app import services
+from requests_app.access import Role
 from requests_app.models import Document, DocumentStatus
-from tests.factories import make_campaign
+from tests.endpoints import (
+    API_WRITES,
+    Route,
+    api_routes,
+    call_api,
+    custom_admin_views,
+    project_admins,
+    signed_in,
+    snapshot,
+    spreadsheet,
+    token_client,
+)
+from tests.factories import add_member, make_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -37,44 +50,6 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 # What the project serves, read from the project itself.
-
-
-@dataclass(frozen=True)
-class Route:
-    name: str
-    params: tuple[str, ...]
-    methods: tuple[str, ...]  # the methods the view offers, beyond OPTIONS
-
-    def __str__(self) -> str:
-        return self.name
-
-
-def _walk(patterns, prefix=""):
-    for p in patterns:
-        if isinstance(p, URLResolver):
-            yield from _walk(p.url_patterns, prefix + str(p.pattern))
-        elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), p
-
-
-def api_routes() -> list[Route]:
-    """Every named view under /api/, without the `.json` format-suffix twins."""
-    routes: dict[str, Route] = {}
-    for pattern, url in _walk(get_resolver().url_patterns):
-        if not pattern.startswith("api/") or "format" in url.pattern.regex.groupindex:
-            continue
-        view = url.callback
-        cls = getattr(view, "cls", None)
-        allowed = {m.upper() for m in getattr(cls, "http_method_names", ())}
-        if getattr(view, "actions", None):
-            offered = {m.upper() for m in view.actions} & allowed
-        else:
-            offered = {m.upper() for m in allowed if m != "OPTIONS" and hasattr(cls, m.lower())}
-        if "GET" in offered:
-            offered.add("HEAD")
-        params = tuple(url.pattern.regex.groupindex)
-        routes.setdefault(url.name, Route(url.name, params, tuple(sorted(offered))))
-    return sorted(routes.values(), key=str)
 
 
 API_ROUTES = api_routes()
@@ -120,7 +95,7 @@ class World:
 
 
 @pytest.fixture
-def world(researcher) -> World:
+def world(researcher, reader) -> World:
     sent = make_campaign(researcher, slug="sent", forces=["kent"])
     services.campaign_send(campaign=sent, by=researcher, on=date(2024, 3, 1))
     request = sent.requests.get()
@@ -130,10 +105,13 @@ def world(researcher) -> World:
     )
     document.refresh_from_db()
     assert document.status == DocumentStatus.PARSED
+    unsent = make_campaign(researcher, slug="unsent", forces=["kent", "essex"])
+    for campaign in (sent, unsent):
+        add_member(campaign, reader, Role.READER)
     return World(
         owner=researcher,
         sent=sent,
-        unsent=make_campaign(researcher, slug="unsent", forces=["kent", "essex"]),
+        unsent=unsent,
         request=request,
         event=request.events.get(),
         document=document,
@@ -156,59 +134,8 @@ def url_for(route: Route, world: World) -> str:
     return reverse(route.name, kwargs=kwargs)
 
 
-def spreadsheet() -> SimpleUploadedFile:
-    content = demo.ages_by_year_xlsx("Kent Police", demo.figures("other", PERIODS))
-    return SimpleUploadedFile("new.xlsx", content)
-
-
-# Each write the API offers: what a researcher sends, and the status that means it was done.
-API_WRITES = {
-    ("campaign-list", "POST"): (
-        lambda w: {"title": "New", "slug": "new", "request_text": "How many?", "periods": PERIODS},
-        201,
-    ),
-    ("campaign-detail", "PATCH"): (lambda w: {"title": "Renamed"}, 200),
-    ("campaign-send", "POST"): (lambda w: {"sent_on": "2024-03-01"}, 200),
-    ("requestevent-list", "POST"): (
-        lambda w: {"request": w.request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"},
-        201,
-    ),
-    ("document-upload", "POST"): (lambda w: {"file": [spreadsheet()]}, 202),
-    ("document-map-label", "POST"): (lambda w: {"label": "Odd label", "term": w.term.pk}, 200),
-    ("document-exclude-tables", "POST"): (lambda w: {"tables": [0]}, 200),
-    ("document-no-data", "POST"): (lambda w: {"note": "s12 letter"}, 200),
-    ("document-reparse", "POST"): (lambda w: {}, 200),
-    ("document-approve", "POST"): (lambda w: {"note": "checked"}, 200),
-    ("document-accept", "POST"): (lambda w: {}, 200),
-    ("document-pin", "POST"): (lambda w: {}, 200),
-    ("document-choose-reading", "POST"): (lambda w: {"reading": "breakdown"}, 200),
-}
-
-
 def api_call(client: APIClient, route: Route, method: str, world: World):
-    payload, _ = API_WRITES.get((route.name, method), (lambda w: {}, None))
-    data = payload(world)
-    fmt = "multipart" if route.name == "document-upload" else "json"
-    url = url_for(route, world)
-    if method in SAFE:
-        return client.generic(method, url)
-    return getattr(client, method.lower())(url, data, format=fmt)
-
-
-def snapshot() -> dict[str, list[dict]]:
-    """Every row of the project's own tables, history included: any write shows up here."""
-    return {
-        model._meta.label: list(model.objects.order_by("pk").values())
-        for config in (apps.get_app_config("requests_app"), apps.get_app_config("aggregation"))
-        for model in config.get_models()
-    }
-
-
-def token_client(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+    return call_api(client, route, method, url_for(route, world), world)
 
 
 # The API.
@@ -315,21 +242,20 @@ def staff(username: str, group: str) -> User:
     return user
 
 
-def signed_in(user: User | None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
+def member_of(world: World, user: User, role: Role) -> User:
+    for campaign in (world.sent, world.unsent):
+        add_member(campaign, user, role)
+    return user
 
 
 @pytest.fixture
-def reader_staff(db) -> User:
-    return staff("rhoda", "reader")
+def reader_staff(world) -> User:
+    return member_of(world, staff("rhoda", "reader"), Role.READER)
 
 
 @pytest.fixture
-def researcher_staff(db) -> User:
-    return staff("reuben", "researcher")
+def researcher_staff(world) -> User:
+    return member_of(world, staff("reuben", "researcher"), Role.RESEARCHER)
 
 
 def test_the_migration_creates_both_groups_with_the_permissions_the_design_names():
@@ -367,14 +293,6 @@ ADMIN_ACTIONS = {
         lambda w: Document.objects.get(pk=w.document.pk).status == DocumentStatus.APPROVED,
     ),
 }
-
-
-PROJECT_APPS = {"requests_app", "aggregation"}
-
-
-def project_admins():
-    """The project's own admin classes (django-axes's lockout admin is for superusers only)."""
-    return [(m, a) for m, a in admin.site._registry.items() if m._meta.app_label in PROJECT_APPS]
 
 
 def custom_admin_actions() -> set[tuple[str, str]]:
@@ -451,28 +369,8 @@ REVIEW_ACTIONS = {
 }
 
 
-def custom_admin_views() -> set[str]:
-    """Views the project adds to the admin: in its model admins, and mounted beside the admin."""
-    standard = {"changelist", "add", "history", "delete", "change", "simple_history"}
-    custom = set()
-    for model, model_admin in project_admins():
-        prefix = f"{model._meta.app_label}_{model._meta.model_name}_"
-        for url in model_admin.get_urls():
-            name = url.name or ""
-            if name and name.removeprefix(prefix) not in standard:
-                custom.add(name)
-    for top in get_resolver().url_patterns:
-        beside_admin = str(top.pattern).startswith("admin/") and (
-            getattr(top, "namespace", None) != admin.site.name
-        )
-        if beside_admin:
-            custom |= {url.name for _, url in _walk([top]) if url.name}
-    return custom
-
-
 # Custom admin views that only show: who may see them is "staff with view permission".
 READ_ONLY_ADMIN_VIEWS = {
-    "document_file": lambda w: reverse("admin:document_file", args=[w.document.pk]),
     "dashboard": lambda w: reverse("dashboard", args=[w.sent.slug]),
     "dashboard-sources": lambda w: reverse("dashboard-sources", args=[w.sent.slug]),
     "dashboard-export-xlsx": lambda w: reverse("dashboard-export-xlsx", args=[w.sent.slug]),
@@ -480,8 +378,47 @@ READ_ONLY_ADMIN_VIEWS = {
 }
 
 
+# The original file: staff with view permission who are the campaign's owner or researchers.
+ORIGINAL_FILE_VIEW = "document_file"
+
+
+def original_file_url(world: World) -> str:
+    return reverse(f"admin:{ORIGINAL_FILE_VIEW}", args=[world.document.pk])
+
+
 def test_every_custom_admin_view_is_in_a_table():
-    assert custom_admin_views() == {"document_review", *READ_ONLY_ADMIN_VIEWS}
+    assert custom_admin_views() == {"document_review", ORIGINAL_FILE_VIEW, *READ_ONLY_ADMIN_VIEWS}
+
+
+def test_a_staff_researcher_may_download_the_original_and_the_download_is_recorded(
+    world, researcher_staff
+):
+    response = signed_in(researcher_staff).get(original_file_url(world))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content)[:2] == b"PK"
+    assert list(world.document.downloads.values_list("by__username", flat=True)) == ["reuben"]
+
+
+def test_a_staff_reader_is_told_the_original_does_not_exist(world, reader_staff):
+    response = signed_in(reader_staff).get(original_file_url(world))
+    assert response.status_code == 404
+    assert not world.document.downloads.exists()
+
+
+def test_staff_without_view_permission_are_refused_the_original(world):
+    nobody = User.objects.create_user("nemo", "nemo@example.org", "pw-long-enough-123")
+    nobody.is_staff = True
+    nobody.save()
+    add_member(world.sent, nobody, Role.READER)
+    assert signed_in(nobody).get(original_file_url(world)).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["anonymous", "non-staff researcher"])
+def test_visitors_who_are_not_staff_are_sent_to_sign_in_for_the_original(who, world, researcher):
+    client = signed_in(researcher if who != "anonymous" else None)
+    response = client.get(original_file_url(world))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 @pytest.mark.parametrize("view", sorted(READ_ONLY_ADMIN_VIEWS))

@@ -20,7 +20,7 @@ from aggregation.exports import safe
 from aggregation.models import Observation
 from requests_app import services as request_services
 from requests_app.models import Document, DocumentStatus, Force
-from tests.factories import make_campaign
+from tests.factories import add_member, make_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -263,6 +263,7 @@ def test_the_rollup_command_prints_the_documented_json(campaign):
 
 def test_the_rollup_api_filters_by_period(campaign, reader):
     obs(document(campaign, "kent"), "2018-19", 30, derived=True)
+    add_member(campaign, reader)
     client = APIClient()
     client.force_authenticate(reader)
     body = client.get("/api/rollups/roll/?period=2018-19").json()

@@ -31,7 +31,7 @@ from aggregation import demo
 from aggregation import services as document_services
 from foitrack.wsgi import application
 from requests_app import services
-from tests.factories import make_campaign
+from tests.factories import add_member, make_campaign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -107,6 +107,7 @@ def world(researcher, reader):
     from django.db import transaction
 
     campaign = make_campaign(researcher, slug="sent", forces=["kent", "essex"])
+    add_member(campaign, reader)  # the reader reads this campaign; others are tested elsewhere
     services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     request = campaign.requests.get(force__slug="kent")
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", ["2017-18", "2018-19"]))
