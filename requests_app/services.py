@@ -89,6 +89,12 @@ def _check_transition(request: FOIRequest, kind: EventKind, on: date, target_on:
         )
     if on > timezone.localdate():
         raise _refuse("occurred_on", f"{on} is in the future.")
+    for field, day in (("occurred_on", on), ("target_on", target_on)):
+        try:
+            if day is not None:
+                deadlines.check_day(day, "The date")
+        except ValueError as exc:
+            raise _refuse(field, f"{exc}.") from None
     last = request.events.exclude(kind=EventKind.NOTE).order_by("-occurred_on").first()
     if last and kind != EventKind.NOTE and on < last.occurred_on:
         raise _refuse(
