@@ -10,7 +10,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from aggregation import services
-from aggregation.models import Alias, KeywordRule, Observation, ReviewAction, Term
+from aggregation.models import (
+    LABEL_MAX_LENGTH,
+    Alias,
+    KeywordRule,
+    Observation,
+    ReviewAction,
+    Term,
+)
 from aggregation.selectors import campaign_terms
 from requests_app.admin import AuditedAdmin
 from requests_app.models import Document
@@ -139,7 +146,7 @@ REVIEW_ACTIONS = [
 
 
 class MapLabelForm(forms.Form):
-    label = forms.CharField()
+    label = forms.CharField(max_length=LABEL_MAX_LENGTH)
     term = forms.ModelChoiceField(queryset=Term.objects.none())
     this_force_only = forms.BooleanField(required=False)
 

@@ -21,9 +21,10 @@ from aggregation.extraction.engine import extract
 from aggregation.extraction.reading import UnreadableFile
 from aggregation.extraction.reading.sniff import sniff
 from aggregation.extraction.result import ExtractionResult, Verdict
-from aggregation.models import Alias, Observation, ReviewAction, Term
+from aggregation.models import LABEL_MAX_LENGTH, Alias, Observation, ReviewAction, Term
 from requests_app import services as request_services
-from requests_app.models import Document, DocumentStatus, FOIRequest, Force
+from requests_app.inputs import check_length
+from requests_app.models import NOTE_MAX_LENGTH, Document, DocumentStatus, FOIRequest, Force
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +271,7 @@ def document_map_label(
     label = label.strip()
     if not label:
         raise _refuse("label", "Choose the label to map.")
+    check_length(field="label", value=label, limit=LABEL_MAX_LENGTH)
     force = document.request.force if this_force_only else None
     alias = Alias.objects.filter(term=term, alias=label, force=force).first()
     if alias is None:
@@ -303,6 +305,7 @@ def document_exclude_tables(*, document: Document, tables: Iterable[int], by: Us
 
 @transaction.atomic
 def document_mark_no_data(*, document: Document, by: User | None, note: str = "") -> None:
+    check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
     Observation.objects.filter(document=document).delete()
     _decide(document, by, status=DocumentStatus.NO_DATA, status_reason=note or "Marked no data.")
     _record(document, ReviewAction.Kind.NO_DATA, by, note=note)
@@ -311,6 +314,7 @@ def document_mark_no_data(*, document: Document, by: User | None, note: str = ""
 @transaction.atomic
 def document_approve(*, document: Document, by: User | None, note: str = "") -> None:
     """A researcher vouches for the figures: they count in rollups from now on."""
+    check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
     was = Document.objects.select_for_update().get(pk=document.pk).status
     if was not in (DocumentStatus.PARSED, DocumentStatus.NEEDS_REVIEW):
         raise _refuse(

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the request: a NUL in a path, query, header or form is a 400 here.
+    "requests_app.inputs.RequestInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -143,7 +145,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Responses: the upload limit and how long and how often a parse may try.
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_MB", 25) * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("UPLOAD_MAX_FILES", 20)
+# A request body without its files (JSON, form fields): Django never counts uploaded files here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("REQUEST_MAX_KB", 1024) * 1024
 PARSE_TIME_LIMIT_SECONDS = envint("PARSE_TIME_LIMIT_SECONDS", 120)
 PARSE_MAX_ATTEMPTS = envint("PARSE_MAX_ATTEMPTS", 3)
 
@@ -195,6 +199,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["requests_app.permissions.ResearcherWritesOthersRead"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's own parsers, bounded (depth) and refusing text PostgreSQL cannot store.
+    "DEFAULT_PARSER_CLASSES": [
+        "requests_app.inputs.JSONParser",
+        "requests_app.inputs.FormParser",
+        "requests_app.inputs.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -11,6 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from aggregation import services as document_services
 from requests_app import selectors, services
 from requests_app.models import (
+    REFERENCE_MAX_LENGTH,
     Campaign,
     Document,
     Exemption,
@@ -155,7 +156,11 @@ class EventForm(forms.ModelForm):
         queryset=Exemption.objects.all(), required=False, help_text="Refusals only."
     )
     ncnd = forms.BooleanField(label="NCND", required=False)
-    reference = forms.CharField(required=False, help_text="The force's reference, if given.")
+    reference = forms.CharField(
+        required=False,
+        max_length=REFERENCE_MAX_LENGTH,
+        help_text="The force's reference, if given.",
+    )
 
     class Meta:
         model = RequestEvent

@@ -18,6 +18,13 @@ from simple_history.models import HistoricalRecords
 
 FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 
+# What researchers type is bounded: generous for real text, and refused with the field named
+# (forms, serializers and services alike) rather than failing in the database.
+REQUEST_TEXT_MAX_LENGTH = 20_000
+NOTE_MAX_LENGTH = 10_000
+REFERENCE_MAX_LENGTH = 100
+MAX_REFERENCES = 20
+
 
 def validate_periods(periods: object) -> None:
     """Periods asked are canonical financial years, e.g. ["2015-16", "2016-17"]."""
@@ -31,6 +38,22 @@ def validate_periods(periods: object) -> None:
             )
     if len(set(periods)) != len(periods):
         raise ValidationError("Each financial year may be listed once.")
+
+
+def validate_references(references: object) -> None:
+    """A request's references: a list of at most MAX_REFERENCES short strings."""
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        raise ValidationError("References are a list of the force's reference numbers.")
+    if len(references) > MAX_REFERENCES:
+        raise ValidationError(
+            f"{len(references)} references: a request keeps at most {MAX_REFERENCES}."
+        )
+    for reference in references:
+        if len(reference) > REFERENCE_MAX_LENGTH:
+            raise ValidationError(
+                f"A reference of {len(reference):,} characters is too long: at most "
+                f"{REFERENCE_MAX_LENGTH} are kept."
+            )
 
 
 class Nation(models.TextChoices):
@@ -102,7 +125,7 @@ class Campaign(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns"
     )
-    request_text = models.TextField()
+    request_text = models.TextField(max_length=REQUEST_TEXT_MAX_LENGTH)
     periods = models.JSONField(
         default=list,
         validators=[validate_periods],
@@ -181,7 +204,10 @@ class FOIRequest(models.Model):
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="requests")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     references = models.JSONField(
-        default=list, blank=True, help_text="The force's own reference numbers."
+        default=list,
+        blank=True,
+        validators=[validate_references],
+        help_text="The force's own reference numbers.",
     )
     exemptions = models.ManyToManyField(Exemption, blank=True, related_name="requests")
     ncnd = models.BooleanField("neither confirm nor deny", default=False)
@@ -238,7 +264,7 @@ class RequestEvent(models.Model):
     request = models.ForeignKey(FOIRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     occurred_on = models.DateField("date")
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     target_on = models.DateField(
         "new target date", null=True, blank=True, help_text="Public-interest extensions only."
     )

@@ -20,10 +20,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from requests_app import deadlines
+from requests_app.inputs import check_length
 from requests_app.models import (
     ANSWERED,
     AWAITING_FORCE,
+    NOTE_MAX_LENGTH,
     OPEN,
+    REFERENCE_MAX_LENGTH,
     Campaign,
     EventKind,
     Exemption,
@@ -31,6 +34,7 @@ from requests_app.models import (
     Lateness,
     RequestEvent,
     Status,
+    validate_references,
 )
 
 ANY_STATUS = frozenset(Status)
@@ -161,6 +165,8 @@ def record_event(
     reference: str = "",
 ) -> RequestEvent:
     """Record one event on a request's timeline and move its status; refuse it with the reason."""
+    check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
+    check_length(field="reference", value=reference, limit=REFERENCE_MAX_LENGTH)
     on = on or timezone.localdate()
     # Lock the row: two researchers recording at once must not both pass the status check.
     request = FOIRequest.objects.select_for_update().select_related("force").get(pk=request.pk)
@@ -188,6 +194,10 @@ def record_event(
     request.status = event.status_after
     if reference and reference not in request.references:
         request.references = [*request.references, reference]
+        try:
+            validate_references(request.references)
+        except ValidationError as exc:
+            raise _refuse("reference", exc.messages[0]) from None
     _refresh_clock(request)
     request.save()
     return event
