@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "FOI requests to UK police forces, their deadlines and the figures returned.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is part of the API: anonymous users get nothing.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"RequestStatusEnum": "requests_app.models.Status"},
 }

@@ -212,6 +212,23 @@ def test_axes_is_wired_as_it_requires():
     assert project_settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
 
 
+# The API's schema
+
+
+def test_anonymous_users_get_no_schema():
+    response = APIClient().get("/api/schema/")
+    assert response.status_code in (401, 403)
+    assert b"openapi" not in response.content
+
+
+def test_a_signed_in_user_gets_the_schema(reader):
+    client = APIClient()
+    client.force_authenticate(reader)
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert "/api/documents/{id}/map-label/" in response.json()["paths"]
+
+
 # API throttling
 
 
