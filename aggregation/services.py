@@ -24,7 +24,14 @@ from aggregation.extraction.result import ExtractionResult, Verdict
 from aggregation.models import LABEL_MAX_LENGTH, Alias, Observation, ReviewAction, Term
 from requests_app import services as request_services
 from requests_app.inputs import check_length
-from requests_app.models import NOTE_MAX_LENGTH, Document, DocumentStatus, FOIRequest, Force
+from requests_app.models import (
+    NOTE_MAX_LENGTH,
+    RESPONSES_DIR,
+    Document,
+    DocumentStatus,
+    FOIRequest,
+    Force,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +79,9 @@ def document_upload(
     file_format = check_upload(name=name, content=content)
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
+        # One upload to a request at a time: the same bytes sent twice at once then find each
+        # other here, instead of both writing a file and one failing on the content constraint.
+        FOIRequest.objects.select_for_update().only("pk").get(pk=request.pk)
         existing = Document.objects.filter(request=request, sha256=digest).first()
         if existing:
             return existing, False
@@ -84,7 +94,11 @@ def document_upload(
             uploaded_by=by,
         )
         document.file.save("upload", ContentFile(content), save=False)
-        document.save()
+        try:
+            document.save()
+        except BaseException:
+            document.file.delete(save=False)  # no file without its row
+            raise
         transaction.on_commit(lambda: enqueue_parse(document.pk))
     return document, True
 
@@ -222,6 +236,32 @@ def sweep_stuck_documents(*, older_than: timedelta | None = None) -> list[int]:
         Document.objects.filter(pk=document_id).update(status_changed_at=timezone.now())
         enqueue_parse(document_id)
     return stuck
+
+
+def sweep_orphan_files(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Delete stored responses that no document names, once older than any upload may take.
+
+    An upload writes its file, then its row, in one transaction; a transaction rolled back
+    around it (a later failure in the same admin save) or a process killed between the two
+    leaves a file without a row. Returns the names deleted.
+    """
+    storage = Document._meta.get_field("file").storage
+    try:
+        _, names = storage.listdir(RESPONSES_DIR)
+    except FileNotFoundError:
+        return []
+    known = set(
+        Document.objects.filter(file__startswith=f"{RESPONSES_DIR}/").values_list("file", flat=True)
+    )
+    cutoff = timezone.now() - older_than
+    orphans = [
+        path
+        for path in (f"{RESPONSES_DIR}/{name}" for name in names)
+        if path not in known and storage.get_modified_time(path) < cutoff
+    ]
+    for path in orphans:
+        storage.delete(path)
+    return orphans
 
 
 # Review: every decision is kept with who and when, as a ReviewAction and in the document's history.

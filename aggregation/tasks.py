@@ -46,3 +46,8 @@ def parse_document(self, document_id: int) -> str | None:
 @shared_task(name="aggregation.tasks.sweep_stuck_documents")
 def sweep_stuck_documents() -> int:
     return len(services.sweep_stuck_documents())
+
+
+@shared_task(name="aggregation.tasks.sweep_orphan_files")
+def sweep_orphan_files() -> int:
+    return len(services.sweep_orphan_files())

@@ -190,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.tasks.sweep_stuck_documents",
         "schedule": 5 * 60,
     },
+    "sweep-orphan-files": {
+        "task": "aggregation.tasks.sweep_orphan_files",
+        "schedule": 60 * 60,
+    },
 }
 
 REST_FRAMEWORK = {

@@ -306,9 +306,12 @@ class DocumentStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
 
 
+RESPONSES_DIR = "responses"
+
+
 def document_path(instance: Document, filename: str) -> str:
     # Random names: the original name is kept in a field, never trusted as a path.
-    return f"responses/{secrets.token_hex(16)}"
+    return f"{RESPONSES_DIR}/{secrets.token_hex(16)}"
 
 
 class Document(models.Model):
