@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser as User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from aggregation import selectors
@@ -42,6 +42,8 @@ VERDICT_STATUS = {
     Verdict.FAILED: DocumentStatus.FAILED,
 }
 IN_FLIGHT = (DocumentStatus.QUEUED, DocumentStatus.PARSING)
+# A researcher's verdict: no parse runs on these until the researcher asks for a new reading.
+DECIDED = (DocumentStatus.APPROVED, DocumentStatus.NO_DATA)
 # Rows between two progress writes: often enough to see movement, rare enough to cost nothing.
 PROGRESS_EVERY_SECONDS = 1.0
 
@@ -117,32 +119,39 @@ def enqueue_parse(document_id: int) -> bool:
     return True
 
 
-def _set_status(document_id: int, status: DocumentStatus, **fields) -> None:
-    Document.objects.filter(pk=document_id).update(
-        status=status, status_changed_at=timezone.now(), **fields
-    )
+def _set_status(documents: QuerySet[Document], status: DocumentStatus, **fields) -> int:
+    """Set the status of the documents matched (none, when a decision moved them on)."""
+    return documents.update(status=status, status_changed_at=timezone.now(), **fields)
 
 
 def document_parse(*, document_id: int) -> DocumentStatus | None:
     """Read the document and replace its observations in one transaction.
 
-    Safe to run twice: a second run replaces what the first wrote. Returns None when the document
-    is gone or already decided by a researcher.
+    Safe to run twice: a second run replaces what the first wrote. Returns the status stored, or
+    None when the document is gone, decided, or decided on while this parse ran.
+
+    A late parse never undoes a researcher's decision. Each decision that settles the document
+    (approve, no data) or asks for a new reading (re-parse, map a label, exclude a table) bumps
+    ``Document.revision``; a parse notes the revision it starts from and stores its result only
+    if it is still current, else drops it (logged). Refusing decisions while a parse runs would
+    not be enough: a redelivered or re-queued parse of the same document can still be running
+    after another has finished and the researcher has decided on it, and a researcher should not
+    have to wait out a long parse to say "no data".
     """
     document = (
         Document.objects.select_related("request__campaign", "request__force")
         .filter(pk=document_id)
         .first()
     )
-    if document is None:
+    if document is None or document.status in DECIDED:
         return None
-    if document.status in (DocumentStatus.APPROVED, DocumentStatus.NO_DATA) and document.result:
-        return None  # a researcher's decision is not overwritten by a late redelivery
+    unchanged = Document.objects.filter(pk=document_id, revision=document.revision)
     if document.attempts >= settings.PARSE_MAX_ATTEMPTS:
         reason = f"Gave up after {document.attempts} attempts (the worker stopped each time)."
-        _set_status(document_id, DocumentStatus.FAILED, status_reason=reason)
+        _set_status(unchanged, DocumentStatus.FAILED, status_reason=reason)
         return DocumentStatus.FAILED
-    _set_status(document_id, DocumentStatus.PARSING, rows_read=0, attempts=F("attempts") + 1)
+    if not _set_status(unchanged, DocumentStatus.PARSING, rows_read=0, attempts=F("attempts") + 1):
+        return None  # decided on since it was read above
 
     vocabulary = selectors.campaign_vocabulary(document.request.campaign, document.request.force)
     with document.file.open("rb") as f:
@@ -169,8 +178,15 @@ class ProgressWriter:
 @transaction.atomic
 def _store_result(
     document: Document, result: ExtractionResult, *, rows_read: int
-) -> DocumentStatus:
+) -> DocumentStatus | None:
+    started_from = document.revision
     document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.revision != started_from:
+        log.info(
+            "document %s: a researcher decided while it was being read; that reading is dropped",
+            document.pk,
+        )
+        return None
     excluded = set(document.excluded_tables)
     Observation.objects.filter(document=document).delete()
     # A national table names several forces; anything else is the request's force.
@@ -217,7 +233,9 @@ def _result_json(result: ExtractionResult) -> dict:
 
 
 def document_fail(*, document_id: int, reason: str) -> None:
-    _set_status(document_id, DocumentStatus.FAILED, status_reason=reason[:2000])
+    """A parse that could not finish fails its document, unless a decision has moved it on."""
+    parsing = Document.objects.filter(pk=document_id, status=DocumentStatus.PARSING)
+    _set_status(parsing, DocumentStatus.FAILED, status_reason=reason[:2000])
 
 
 def sweep_stuck_documents(*, older_than: timedelta | None = None) -> list[int]:
@@ -273,22 +291,28 @@ def _record(document: Document, kind: ReviewAction.Kind, by: User | None, **deta
     action.save()
 
 
-def _decide(document: Document, by: User | None, **fields) -> Document:
+def _decide(
+    document: Document, by: User | None, *, overrides_parse: bool = False, **fields
+) -> Document:
     """Save a researcher's change through the model, so its history records who and when.
 
     (Parse progress and worker states use update(): nobody decided those.) Touching
     status_changed_at also tells the stored rollup that the figures may have moved.
+    ``overrides_parse``: a parse running now must not store its result over this decision.
     """
     document = Document.objects.select_for_update().get(pk=document.pk)
-    for name, value in {**fields, "status_changed_at": timezone.now()}.items():
+    changes = {**fields, "status_changed_at": timezone.now()}
+    if overrides_parse:
+        changes["revision"] = document.revision + 1  # the row is locked: no lost increment
+    for name, value in changes.items():
         setattr(document, name, value)
     document._history_user = by
-    document.save(update_fields=[*fields, "status_changed_at"])
+    document.save(update_fields=list(changes))
     return document
 
 
 def _reparse_later(document: Document, by: User | None) -> None:
-    _decide(document, by, status=DocumentStatus.QUEUED, attempts=0)
+    _decide(document, by, overrides_parse=True, status=DocumentStatus.QUEUED, attempts=0)
     transaction.on_commit(lambda: enqueue_parse(document.pk))
 
 
@@ -346,8 +370,15 @@ def document_exclude_tables(*, document: Document, tables: Iterable[int], by: Us
 @transaction.atomic
 def document_mark_no_data(*, document: Document, by: User | None, note: str = "") -> None:
     check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
+    _decide(
+        document,
+        by,
+        overrides_parse=True,
+        status=DocumentStatus.NO_DATA,
+        status_reason=note or "Marked no data.",
+    )
+    # After the row lock: a parse storing at this moment has finished, its figures go too.
     Observation.objects.filter(document=document).delete()
-    _decide(document, by, status=DocumentStatus.NO_DATA, status_reason=note or "Marked no data.")
     _record(document, ReviewAction.Kind.NO_DATA, by, note=note)
 
 
@@ -362,7 +393,7 @@ def document_approve(*, document: Document, by: User | None, note: str = "") -> 
         )
     if not Observation.objects.filter(document=document).exists():
         raise _refuse("status", "The document has no figures to approve; mark it no data instead.")
-    _decide(document, by, status=DocumentStatus.APPROVED)
+    _decide(document, by, overrides_parse=True, status=DocumentStatus.APPROVED)
     _record(document, ReviewAction.Kind.APPROVE, by, note=note, was=was)
 
 

@@ -349,6 +349,9 @@ class Document(models.Model):
     pinned = models.BooleanField(
         default=False, help_text="Count this document's figures over newer ones for its force."
     )
+    # Counts the researcher's decisions that settle the document or ask for a new reading: a
+    # parse stores its result only if none came since it started (aggregation.services).
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     history = HistoricalRecords()
     objects = DocumentQuerySet.as_manager()
