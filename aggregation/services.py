@@ -331,11 +331,21 @@ def document_map_label(
     by: User | None,
     this_force_only: bool = False,
 ) -> Alias:
-    """Save a spelling as an alias of a term, for every later file (or this force's), re-parse."""
+    """Save a spelling as an alias of a term, for every later file (or this force's), re-parse.
+
+    The term is the default template's or the document's campaign's own: another campaign's
+    term is refused (its vocabulary, and its figures, are that campaign's business).
+    """
     label = label.strip()
     if not label:
         raise _refuse("label", "Choose the label to map.")
     check_length(field="label", value=label, limit=LABEL_MAX_LENGTH)
+    if term.campaign_id not in (None, document.request.campaign_id):
+        raise _refuse(
+            "term",
+            f"“{term.name}” belongs to another campaign; choose one of this campaign's terms "
+            "or the default template's.",
+        )
     force = document.request.force if this_force_only else None
     alias = Alias.objects.filter(term=term, alias=label, force=force).first()
     if alias is None:

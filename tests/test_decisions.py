@@ -4,12 +4,14 @@ decision stays in the history."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from rest_framework.test import APIClient
 
 from aggregation import demo, services
-from aggregation.models import Observation
+from aggregation.models import Alias, Observation, Term
 from requests_app.models import Document, DocumentStatus
 from tests.conftest import wait_until
-from tests.factories import sent_request
+from tests.factories import make_campaign, sent_request
 from tests.test_worker import big_record_list, status_of
 
 PERIODS = ["2017-18", "2018-19"]
@@ -135,3 +137,46 @@ def test_no_data_marked_while_the_worker_parses_survives_the_parse(
     assert (final.status, final.status_reason) == (DocumentStatus.NO_DATA, "a refusal after all")
     assert not Observation.objects.filter(document=document).exists()
     assert history(document) == [("no_data", "rita")]
+
+
+# References across campaigns
+
+
+@pytest.fixture
+def other_campaigns_term(researcher):
+    other = make_campaign(researcher, slug="other", forces=["essex"])
+    return Term.objects.create(dimension="offence", name="Stalking", campaign=other)
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_another_campaigns_term(researcher, other_campaigns_term):
+    document = queued(researcher)
+    with pytest.raises(ValidationError) as refused:
+        services.document_map_label(
+            document=document, label="Odd label", term=other_campaigns_term, by=researcher
+        )
+    assert list(refused.value.message_dict) == ["term"]
+    assert "belongs to another campaign" in refused.value.message_dict["term"][0]
+    assert not Alias.objects.filter(alias="Odd label").exists()
+    assert not document.reviews.exists()
+
+
+@pytest.mark.django_db
+def test_map_label_on_the_api_answers_400_for_another_campaigns_term(
+    researcher, other_campaigns_term
+):
+    document = queued(researcher)
+    client = APIClient()
+    client.force_authenticate(researcher)
+    url = f"/api/documents/{document.pk}/map-label/"
+    response = client.post(url, {"label": "Odd", "term": other_campaigns_term.pk}, format="json")
+    assert response.status_code == 400
+    assert "belongs to another campaign" in response.json()["term"][0]
+    assert not Alias.objects.filter(alias="Odd").exists()
+    # The campaign's own terms, and the default template's, still map.
+    campaign = document.request.campaign
+    own = Term.objects.create(dimension="offence", name="Stalking", campaign=campaign)
+    default = Term.objects.get(name="Sexual grooming", campaign=None)
+    for term in (own, default):
+        response = client.post(url, {"label": f"Odd {term.pk}", "term": term.pk}, format="json")
+        assert response.status_code == 200, response.json()
