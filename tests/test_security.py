@@ -212,6 +212,34 @@ def test_axes_is_wired_as_it_requires():
     assert project_settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
 
 
+# Content-Security-Policy
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/login/",
+        "/admin/",
+        "/admin/dashboard/x/",
+        "/api/forces/",
+        "/api/schema/",
+        "/api/forces/%00/",  # refused by the input middleware
+        "/no-such-page/",
+    ],
+)
+def test_every_response_carries_the_content_security_policy(researcher_staff, path):
+    make_campaign(researcher_staff, slug="x", forces=["kent"])
+    client = Client()
+    client.force_login(researcher_staff)
+    policy = client.get(path)["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
 # The API's schema
 
 
