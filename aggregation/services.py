@@ -148,8 +148,8 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
     unchanged = Document.objects.filter(pk=document_id, revision=document.revision)
     if document.attempts >= settings.PARSE_MAX_ATTEMPTS:
         reason = f"Gave up after {document.attempts} attempts (the worker stopped each time)."
-        _set_status(unchanged, DocumentStatus.FAILED, status_reason=reason)
-        return DocumentStatus.FAILED
+        failed = _set_status(unchanged, DocumentStatus.FAILED, status_reason=reason)
+        return DocumentStatus.FAILED if failed else None
     if not _set_status(unchanged, DocumentStatus.PARSING, rows_read=0, attempts=F("attempts") + 1):
         return None  # decided on since it was read above
 
