@@ -34,6 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_extract.py --write
 	$(PY) bench/bench_rollup.py --write
+	$(PY) bench/bench_deadlines.py --write
 
 bench-load: $(STAMP)
 	$(PY) bench/load.py --write

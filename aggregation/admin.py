@@ -12,6 +12,7 @@ from django.urls import path, reverse
 
 from aggregation import services
 from aggregation.models import (
+    LABEL_MAX_LENGTH,
     Abbreviation,
     Alias,
     Dimension,
@@ -203,7 +204,7 @@ REVIEW_ACTIONS = [
 
 
 class MapLabelForm(forms.Form):
-    label = forms.CharField()
+    label = forms.CharField(max_length=LABEL_MAX_LENGTH)
     term = forms.ModelChoiceField(queryset=Term.objects.none())
     this_force_only = forms.BooleanField(required=False)
 

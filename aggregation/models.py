@@ -10,7 +10,10 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from requests_app.access import CampaignScopedQuerySet
-from requests_app.models import Campaign, Document, Force
+from requests_app.models import NOTE_MAX_LENGTH, Campaign, Document, Force
+
+# A label as a force wrote it (an offence name, say), kept as an alias of a term.
+LABEL_MAX_LENGTH = 300
 
 
 class CampaignTemplate(models.Model):
@@ -105,7 +108,7 @@ class Alias(models.Model):
     campaign_lookup = "term__dimension__campaign"
 
     term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="aliases")
-    alias = models.CharField(max_length=300)
+    alias = models.CharField(max_length=LABEL_MAX_LENGTH)
     force = models.ForeignKey(
         Force,
         null=True,
@@ -288,7 +291,7 @@ class ReviewAction(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="reviews")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     detail = models.JSONField(default=dict, blank=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(default=timezone.now)
 

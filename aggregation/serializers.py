@@ -3,8 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from aggregation.models import Observation, ReviewAction, Term
-from requests_app.models import Document
+from aggregation.models import LABEL_MAX_LENGTH, Observation, ReviewAction, Term
+from requests_app.models import NOTE_MAX_LENGTH, Document
 from requests_app.serializers import CampaignScopedRelatedField
 
 
@@ -84,7 +84,7 @@ class ObservationSerializer(serializers.ModelSerializer):
 
 
 class MapLabelSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField(max_length=LABEL_MAX_LENGTH)
     term = CampaignScopedRelatedField(queryset=Term.objects.all())
     this_force_only = serializers.BooleanField(default=False)
 
@@ -98,7 +98,9 @@ class ReadingSerializer(serializers.Serializer):
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH
+    )
 
 
 class ReviewActionSerializer(serializers.ModelSerializer):

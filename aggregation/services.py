@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -28,6 +28,7 @@ from aggregation.extraction.reading.sniff import sniff
 from aggregation.extraction.result import ExtractionResult, TableKind, Verdict
 from aggregation.extraction.vocabulary import FORCE, PERIOD
 from aggregation.models import (
+    LABEL_MAX_LENGTH,
     Abbreviation,
     Alias,
     CampaignTemplate,
@@ -39,7 +40,11 @@ from aggregation.models import (
     Term,
 )
 from requests_app import services as request_services
+from requests_app.inputs import check_length
 from requests_app.models import (
+    NOTE_MAX_LENGTH,
+    REQUEST_TEXT_MAX_LENGTH,
+    RESPONSES_DIR,
     Campaign,
     Document,
     DocumentDownload,
@@ -57,6 +62,8 @@ VERDICT_STATUS = {
     Verdict.FAILED: DocumentStatus.FAILED,
 }
 IN_FLIGHT = (DocumentStatus.QUEUED, DocumentStatus.PARSING)
+# A researcher's verdict: no parse runs on these until the researcher asks for a new reading.
+DECIDED = (DocumentStatus.APPROVED, DocumentStatus.NO_DATA)
 # Rows between two progress writes: often enough to see movement, rare enough to cost nothing.
 PROGRESS_EVERY_SECONDS = 1.0
 
@@ -101,6 +108,9 @@ def document_upload(
     file_format = check_upload(name=name, content=content)
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
+        # One upload to a request at a time: the same bytes sent twice at once then find each
+        # other here, instead of both writing a file and one failing on the content constraint.
+        FOIRequest.objects.select_for_update().only("pk").get(pk=request.pk)
         existing = Document.objects.filter(request=request, sha256=digest).first()
         if existing:
             return existing, False
@@ -113,7 +123,11 @@ def document_upload(
             uploaded_by=by,
         )
         document.file.save("upload", ContentFile(content), save=False)
-        document.save()
+        try:
+            document.save()
+        except BaseException:
+            document.file.delete(save=False)  # no file without its row
+            raise
         if result is None:
             transaction.on_commit(lambda: enqueue_parse(document.pk))
         else:
@@ -135,34 +149,41 @@ def enqueue_parse(document_id: int) -> bool:
     return True
 
 
-def _set_status(document_id: int, status: DocumentStatus, **fields) -> None:
-    Document.objects.filter(pk=document_id).update(
-        status=status, status_changed_at=timezone.now(), **fields
-    )
+def _set_status(documents: QuerySet[Document], status: DocumentStatus, **fields) -> int:
+    """Set the status of the documents matched (none, when a decision moved them on)."""
+    return documents.update(status=status, status_changed_at=timezone.now(), **fields)
 
 
 def document_parse(*, document_id: int) -> DocumentStatus | None:
     """Read the document and replace its observations in one transaction.
 
-    Safe to run twice: a second run replaces what the first wrote. Returns None when the document
-    is gone or already decided by a researcher.
+    Safe to run twice: a second run replaces what the first wrote. Returns the status stored, or
+    None when the document is gone, decided, or decided on while this parse ran.
+
+    A late parse never undoes a researcher's decision. Each decision that settles the document
+    (approve, no data) or asks for a new reading (re-parse, map a label, exclude a table) bumps
+    ``Document.revision``; a parse notes the revision it starts from and stores its result only
+    if it is still current, else drops it (logged). Refusing decisions while a parse runs would
+    not be enough: a redelivered or re-queued parse of the same document can still be running
+    after another has finished and the researcher has decided on it, and a researcher should not
+    have to wait out a long parse to say "no data".
     """
     document = (
         Document.objects.select_related("request__campaign", "request__force")
         .filter(pk=document_id)
         .first()
     )
-    if document is None:
+    if document is None or document.status in DECIDED:
         return None
-    if document.status in (DocumentStatus.APPROVED, DocumentStatus.NO_DATA) and document.result:
-        return None  # a researcher's decision is not overwritten by a late redelivery
     if document.original_deleted_at:
         return None  # nothing left to read; the figures read before stay
+    unchanged = Document.objects.filter(pk=document_id, revision=document.revision)
     if document.attempts >= settings.PARSE_MAX_ATTEMPTS:
         reason = f"Gave up after {document.attempts} attempts (the worker stopped each time)."
-        _set_status(document_id, DocumentStatus.FAILED, status_reason=reason)
-        return DocumentStatus.FAILED
-    _set_status(document_id, DocumentStatus.PARSING, rows_read=0, attempts=F("attempts") + 1)
+        failed = _set_status(unchanged, DocumentStatus.FAILED, status_reason=reason)
+        return DocumentStatus.FAILED if failed else None
+    if not _set_status(unchanged, DocumentStatus.PARSING, rows_read=0, attempts=F("attempts") + 1):
+        return None  # decided on since it was read above
 
     vocabulary = selectors.campaign_vocabulary(document.request.campaign, document.request.force)
     with document.file.open("rb") as f:
@@ -187,8 +208,17 @@ class ProgressWriter:
 
 
 @transaction.atomic
-def _store_result(document: Document, result: ExtractionResult) -> DocumentStatus:
+def _store_result(document: Document, result: ExtractionResult) -> DocumentStatus | None:
+    """Store what the engine read, unless a researcher decided since the parse began (then the
+    reading is dropped: see ``document_parse``)."""
+    started_from = document.revision
     document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.revision != started_from:
+        log.info(
+            "document %s: a researcher decided while it was being read; that reading is dropped",
+            document.pk,
+        )
+        return None
     excluded = set(document.excluded_tables)
     # A national table names several forces; anything else is the request's force.
     named = {o.dimensions[FORCE] for o in result.observations if FORCE in o.dimensions}
@@ -268,7 +298,9 @@ def _result_json(result: ExtractionResult) -> dict:
 
 
 def document_fail(*, document_id: int, reason: str) -> None:
-    _set_status(document_id, DocumentStatus.FAILED, status_reason=reason[:2000])
+    """A parse that could not finish fails its document, unless a decision has moved it on."""
+    parsing = Document.objects.filter(pk=document_id, status=DocumentStatus.PARSING)
+    _set_status(parsing, DocumentStatus.FAILED, status_reason=reason[:2000])
 
 
 def sweep_stuck_documents(*, older_than: timedelta | None = None) -> list[int]:
@@ -289,6 +321,32 @@ def sweep_stuck_documents(*, older_than: timedelta | None = None) -> list[int]:
     return stuck
 
 
+def sweep_orphan_files(*, older_than: timedelta = timedelta(hours=1)) -> list[str]:
+    """Delete stored responses that no document names, once older than any upload may take.
+
+    An upload writes its file, then its row, in one transaction; a transaction rolled back
+    around it (a later failure in the same admin save) or a process killed between the two
+    leaves a file without a row. Returns the names deleted.
+    """
+    storage = Document._meta.get_field("file").storage
+    try:
+        _, names = storage.listdir(RESPONSES_DIR)
+    except FileNotFoundError:
+        return []
+    known = set(
+        Document.objects.filter(file__startswith=f"{RESPONSES_DIR}/").values_list("file", flat=True)
+    )
+    cutoff = timezone.now() - older_than
+    orphans = [
+        path
+        for path in (f"{RESPONSES_DIR}/{name}" for name in names)
+        if path not in known and storage.get_modified_time(path) < cutoff
+    ]
+    for path in orphans:
+        storage.delete(path)
+    return orphans
+
+
 # Review: every decision is kept with who and when, as a ReviewAction and in the document's history.
 
 
@@ -298,17 +356,23 @@ def _record(document: Document, kind: ReviewAction.Kind, by: User | None, **deta
     action.save()
 
 
-def _decide(document: Document, by: User | None, **fields) -> Document:
+def _decide(
+    document: Document, by: User | None, *, overrides_parse: bool = False, **fields
+) -> Document:
     """Save a researcher's change through the model, so its history records who and when.
 
     (Parse progress and worker states use update(): nobody decided those.) Touching
     status_changed_at also tells the stored rollup that the figures may have moved.
+    ``overrides_parse``: a parse running now must not store its result over this decision.
     """
     document = Document.objects.select_for_update().get(pk=document.pk)
-    for name, value in {**fields, "status_changed_at": timezone.now()}.items():
+    changes = {**fields, "status_changed_at": timezone.now()}
+    if overrides_parse:
+        changes["revision"] = document.revision + 1  # the row is locked: no lost increment
+    for name, value in changes.items():
         setattr(document, name, value)
     document._history_user = by
-    document.save(update_fields=[*fields, "status_changed_at"])
+    document.save(update_fields=list(changes))
     return document
 
 
@@ -316,7 +380,7 @@ def _reparse_later(document: Document, by: User | None) -> None:
     locked = Document.objects.select_for_update().get(pk=document.pk)
     if locked.original_deleted_at:
         raise _original_deleted(locked)
-    _decide(document, by, status=DocumentStatus.QUEUED, attempts=0)
+    _decide(document, by, overrides_parse=True, status=DocumentStatus.QUEUED, attempts=0)
     transaction.on_commit(lambda: enqueue_parse(document.pk))
 
 
@@ -335,12 +399,20 @@ def document_map_label(
     by: User | None,
     this_force_only: bool = False,
 ) -> Alias:
-    """Save a spelling as an alias of a term, for every later file (or this force's), re-parse."""
+    """Save a spelling as an alias of a term, for every later file (or this force's), re-parse.
+
+    The term must be the document's campaign's own: another campaign's is refused (its
+    vocabulary, and its figures, are that campaign's business).
+    """
     label = label.strip()
     if not label:
         raise _refuse("label", "Choose the label to map.")
+    check_length(field="label", value=label, limit=LABEL_MAX_LENGTH)
     if term.dimension.campaign_id != document.request.campaign_id:
-        raise _refuse("term", "That term belongs to another campaign's vocabulary.")
+        raise _refuse(
+            "term",
+            f"“{term.name}” belongs to another campaign; choose one of this campaign's terms.",
+        )
     force = document.request.force if this_force_only else None
     alias = Alias.objects.filter(term=term, alias=label, force=force).first()
     if alias is None:
@@ -374,14 +446,23 @@ def document_exclude_tables(*, document: Document, tables: Iterable[int], by: Us
 
 @transaction.atomic
 def document_mark_no_data(*, document: Document, by: User | None, note: str = "") -> None:
+    check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
+    _decide(
+        document,
+        by,
+        overrides_parse=True,
+        status=DocumentStatus.NO_DATA,
+        status_reason=note or "Marked no data.",
+    )
+    # After the row lock: a parse storing at this moment has finished, its figures go too.
     _replace_observations(document, [])
-    _decide(document, by, status=DocumentStatus.NO_DATA, status_reason=note or "Marked no data.")
     _record(document, ReviewAction.Kind.NO_DATA, by, note=note)
 
 
 @transaction.atomic
 def document_approve(*, document: Document, by: User | None, note: str = "") -> None:
     """A researcher vouches for the figures: they count in rollups from now on."""
+    check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
     was = Document.objects.select_for_update().get(pk=document.pk).status
     if was not in (DocumentStatus.PARSED, DocumentStatus.NEEDS_REVIEW):
         raise _refuse(
@@ -389,7 +470,7 @@ def document_approve(*, document: Document, by: User | None, note: str = "") -> 
         )
     if not Observation.objects.filter(document=document).exists():
         raise _refuse("status", "The document has no figures to approve; mark it no data instead.")
-    _decide(document, by, status=DocumentStatus.APPROVED)
+    _decide(document, by, overrides_parse=True, status=DocumentStatus.APPROVED)
     _record(document, ReviewAction.Kind.APPROVE, by, note=note, was=was)
 
 
@@ -535,6 +616,7 @@ def campaign_create(
     Raises ``ValidationError`` naming the field: an unknown template, periods not of the
     template's kind, a slug taken.
     """
+    check_length(field="request_text", value=request_text, limit=REQUEST_TEXT_MAX_LENGTH)
     stored = CampaignTemplate.objects.filter(slug=template).first()
     if stored is None:
         known = ", ".join(CampaignTemplate.objects.values_list("slug", flat=True))

@@ -52,3 +52,8 @@ def sweep_stuck_documents() -> int:
 def purge_record_list_originals() -> int:
     """Daily: delete record-list originals past RECORD_LIST_RETENTION_DAYS (off when None)."""
     return len(services.purge_record_list_originals())
+
+
+@shared_task(name="aggregation.tasks.sweep_orphan_files")
+def sweep_orphan_files() -> int:
+    return len(services.sweep_orphan_files())

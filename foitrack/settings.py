@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_HASHES
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,12 +71,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "axes",
+    "csp",
     "requests_app",
     "aggregation",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside everything else, so that every response carries the policy.
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads the request: a NUL in a path, query, header or form is a 400 here.
+    "requests_app.inputs.RequestInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,6 +104,24 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # one line per start-up and login in every command and test otherwise
+
+# Content-Security-Policy on every response: scripts, styles and images from this site only, and
+# nothing inline. The admin's own static files need no more, and the dashboard's charts are SVG
+# drawn on the server (presentation attributes, no script, no style attribute). One exception,
+# by its hash: the history list of django-simple-history styles its paginator inline.
+SIMPLE_HISTORY_PAGINATOR_STYLE = "'sha256-XMXSevYjgSjXgRafBFDvtjwX+yyWLrxfso9DcNZ9UXM='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_HASHES, SIMPLE_HISTORY_PAGINATOR_STYLE],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 ROOT_URLCONF = "foitrack.urls"
 WSGI_APPLICATION = "foitrack.wsgi.application"
@@ -153,7 +177,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Responses: the upload limit and how long and how often a parse may try.
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_MB", 25) * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("UPLOAD_MAX_FILES", 20)
+# A request body without its files (JSON, form fields): Django never counts uploaded files here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("REQUEST_MAX_KB", 1024) * 1024
 PARSE_TIME_LIMIT_SECONDS = envint("PARSE_TIME_LIMIT_SECONDS", 120)
 PARSE_MAX_ATTEMPTS = envint("PARSE_MAX_ATTEMPTS", 3)
 # Record lists (one row per crime, about child victims): their original files are deleted this
@@ -204,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.tasks.purge_record_list_originals",
         "schedule": crontab(hour=3, minute=0),
     },
+    "sweep-orphan-files": {
+        "task": "aggregation.tasks.sweep_orphan_files",
+        "schedule": 60 * 60,
+    },
 }
 
 REST_FRAMEWORK = {
@@ -213,6 +243,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["requests_app.permissions.ResearcherWritesOthersRead"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's own parsers, bounded (depth) and refusing text PostgreSQL cannot store.
+    "DEFAULT_PARSER_CLASSES": [
+        "requests_app.inputs.JSONParser",
+        "requests_app.inputs.FormParser",
+        "requests_app.inputs.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -232,6 +268,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "FOI requests to UK police forces, their deadlines and the figures returned.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is part of the API: anonymous users get nothing.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"RequestStatusEnum": "requests_app.models.Status"},
 }

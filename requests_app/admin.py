@@ -17,6 +17,7 @@ from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
 from aggregation.models import CampaignTemplate
 from requests_app import access, selectors, services
 from requests_app.models import (
+    REFERENCE_MAX_LENGTH,
     Campaign,
     CampaignMember,
     Document,
@@ -437,7 +438,11 @@ class EventForm(forms.ModelForm):
         queryset=Exemption.objects.all(), required=False, help_text="Refusals only."
     )
     ncnd = forms.BooleanField(label="NCND", required=False)
-    reference = forms.CharField(required=False, help_text="The force's reference, if given.")
+    reference = forms.CharField(
+        required=False,
+        max_length=REFERENCE_MAX_LENGTH,
+        help_text="The force's reference, if given.",
+    )
 
     class Meta:
         model = RequestEvent

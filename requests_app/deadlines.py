@@ -16,13 +16,20 @@ Non-working days come from the maintained ``holidays`` calendar, never a hand-ty
 The timeline clock (:func:`compute_deadline`) applies the clock-changing events of a request:
 clarification restarts the clock (s1(3)), the working days from a fees notice to the fee's receipt
 are disregarded (s10(2)), a public interest extension (FOIA s10(3) only) sets a new target.
+
+Counting is arithmetic, never a walk over the days: the weekdays between two dates follow from
+their ordinals, and the holidays between them are found by bisection in each year's sorted list,
+so a count costs O(years + holidays) however far apart the dates are. Only the lists of skipped
+days are as long as the span they describe. Dates are bounded to :data:`FIRST_DAY` ..
+:data:`LAST_DAY`; a date outside raises ValueError saying so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -33,6 +40,8 @@ __all__ = [
     "ANSWER_KINDS",
     "CLOSING_KINDS",
     "EVENT_KINDS",
+    "FIRST_DAY",
+    "LAST_DAY",
     "STATUTORY_WORKING_DAYS",
     "VERY_OVERDUE_WORKING_DAYS",
     "ClockEvent",
@@ -41,6 +50,7 @@ __all__ = [
     "Regime",
     "SkippedDay",
     "add_working_days",
+    "check_day",
     "compute_deadline",
     "holidays_for_year",
     "is_overdue",
@@ -55,6 +65,13 @@ STATUTORY_WORKING_DAYS = 20
 VERY_OVERDUE_WORKING_DAYS = 40
 REVIEW_WORKING_DAYS = 20
 COMPLEX_REVIEW_WORKING_DAYS = 40
+
+#: The first day the clock counts: both Acts came fully into force on 1 January 2005 (FOIA
+#: s87(3) and the commencement orders; FOISA s75). No request was received before it.
+FIRST_DAY = dt.date(2005, 1, 1)
+#: The last: far beyond any real deadline, near enough that a count stays cheap and the
+#: holiday calendar is one the library computes.
+LAST_DAY = dt.date(2099, 12, 31)
 
 
 class Regime(StrEnum):
@@ -163,6 +180,58 @@ def is_working_day(day: dt.date, regime: Regime | str) -> bool:
     return non_working_reason(day, regime) is None
 
 
+def check_day(day: dt.date, what: str = "date") -> None:
+    """Raise ValueError, naming ``what``, when ``day`` is outside FIRST_DAY .. LAST_DAY."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(
+            f"{what} {day.isoformat()} is outside the dates the FOI clock counts "
+            f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
+        )
+
+
+@functools.cache
+def _weekday_holidays(regime: Regime, year: int) -> tuple[dt.date, ...]:
+    # Holidays on a Saturday or Sunday cost nothing: the weekend is already off.
+    return tuple(day for day in _holidays_for_year(regime, year) if day.weekday() < 5)
+
+
+def _weekdays_through(day: dt.date) -> int:
+    """Mondays to Fridays from 0001-01-01 (a Monday, ordinal 1) up to and including ``day``."""
+    weeks, extra = divmod(day.toordinal(), 7)
+    return weeks * 5 + min(extra, 5)
+
+
+def _nth_weekday_after(start: dt.date, n: int) -> dt.date:
+    """The ``n``-th Monday-to-Friday after ``start`` (n >= 1): the inverse of the count above."""
+    weeks, extra = divmod(_weekdays_through(start) + n, 5)
+    ordinal = weeks * 7 + extra if extra else weeks * 7 - 2  # a whole week ends on its Friday
+    if ordinal > LAST_DAY.toordinal():
+        raise ValueError(
+            f"counting {n} working days from {start.isoformat()} goes past "
+            f"{LAST_DAY.isoformat()}, the last date the FOI clock counts"
+        )
+    return dt.date.fromordinal(ordinal)
+
+
+def _holidays_between(regime: Regime, start: dt.date, end: dt.date) -> int:
+    """Holidays falling on weekdays after ``start`` up to and including ``end``."""
+    count = 0
+    for year in range(start.year, end.year + 1):
+        days = _weekday_holidays(regime, year)
+        low = bisect_right(days, start) if year == start.year else 0
+        high = bisect_right(days, end) if year == end.year else len(days)
+        count += high - low
+    return count
+
+
+def _working_between(regime: Regime, start: dt.date, end: dt.date) -> int:
+    """Working days after ``start`` up to and including ``end``; 0 when ``end <= start``."""
+    if end <= start:
+        return 0
+    weekdays = _weekdays_through(end) - _weekdays_through(start)
+    return weekdays - _holidays_between(regime, start, end)
+
+
 # --------------------------------------------------------------------------- counting
 
 
@@ -197,26 +266,43 @@ class DueDate:
         }
 
 
-_Disregard = Callable[[dt.date], str | None]
+@dataclass(frozen=True, slots=True)
+class _Pause:
+    """Days from ``first`` to ``last`` (both included) whose working days do not count."""
+
+    first: dt.date
+    last: dt.date
+    reason: str
+
+
+def _lost(regime: Regime, start: dt.date, end: dt.date, pauses: Iterable[_Pause]) -> int:
+    """Weekdays after ``start`` up to ``end`` that do not count: holidays, and working days in
+    the pauses (which never overlap: each fee is paid before the next notice)."""
+    paused = sum(
+        _working_between(regime, max(start, p.first - dt.timedelta(days=1)), min(end, p.last))
+        for p in pauses
+    )
+    return _holidays_between(regime, start, end) + paused
 
 
 def _count_forward(
-    start: dt.date, n: int, regime: Regime, disregard: _Disregard | None = None
-) -> tuple[dt.date, list[SkippedDay]]:
-    """The n-th counted day after ``start``: a working day not disregarded."""
+    start: dt.date, n: int, regime: Regime, pauses: Iterable[_Pause] = ()
+) -> dt.date:
+    """The n-th counted day after ``start``: a working day in no pause.
+
+    Start from the n-th weekday and move out by the weekdays lost on the way until none more
+    are lost: every candidate is at most the answer, so the first fixed point is the answer.
+    """
     if n < 0:
         raise ValueError(f"working days must be 0 or more, not {n}")
-    day, counted, skipped = start, 0, []
-    while counted < n:
-        day += dt.timedelta(days=1)
-        reason = non_working_reason(day, regime)
-        if reason is None and disregard is not None:
-            reason = disregard(day)
-        if reason is None:
-            counted += 1
-        else:
-            skipped.append(SkippedDay(day, reason))
-    return day, skipped
+    check_day(start)
+    if n == 0:
+        return start
+    pauses = tuple(pauses)
+    day = _nth_weekday_after(start, n)
+    while (later := _nth_weekday_after(start, n + _lost(regime, start, day, pauses))) != day:
+        day = later
+    return day
 
 
 def add_working_days(
@@ -225,10 +311,12 @@ def add_working_days(
     """The ``n``-th working day following ``start`` (``start`` itself is day 0).
 
     A ``start`` on a non-working day makes the next working day day 1. ``n == 0`` gives ``start``.
-    Raises ValueError for a negative ``n`` or an unknown regime.
+    Raises ValueError for a negative ``n``, an unknown regime, or a ``start`` or due date outside
+    FIRST_DAY .. LAST_DAY.
     """
     reg = _regime(regime)
-    due, skipped = _count_forward(start, n, reg)
+    due = _count_forward(start, n, reg)
+    skipped = _skipped_between(start, due, reg, ())
     return DueDate(received=start, due=due, working_days=n, regime=reg, skipped=skipped)
 
 
@@ -236,16 +324,15 @@ def working_days_between(start: dt.date, end: dt.date, regime: Regime | str) -> 
     """Working days after ``start`` up to and including ``end`` (0 when ``end == start``).
 
     So ``working_days_between(d, add_working_days(d, n).due) == n``; a request answered on ``end``
-    was answered within 20 working days when this is <= 20. Raises ValueError if end < start.
+    was answered within 20 working days when this is <= 20. Raises ValueError if end < start or
+    either date is outside FIRST_DAY .. LAST_DAY.
     """
     reg = _regime(regime)
     if end < start:
         raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
-    return sum(
-        1
-        for offset in range(1, (end - start).days + 1)
-        if is_working_day(start + dt.timedelta(days=offset), reg)
-    )
+    check_day(start, "start")
+    check_day(end, "end")
+    return _working_between(reg, start, end)
 
 
 def review_due(asked: dt.date, regime: Regime | str, complex: bool = False) -> DueDate:
@@ -383,9 +470,10 @@ def compute_deadline(
       clock events are ignored (internal reviews have their own clock: :func:`review_due`).
     * Others ("acknowledged", "partial_response", "note", reviews, ICO) do not change the clock.
 
-    Raises ValueError: no "sent" event, an unknown kind, a non-note event dated before the
-    request was sent, "pit_extension" under FOISA, an extension target before the current due
-    date, or "fee_paid" with no fees notice outstanding.
+    Raises ValueError: no "sent" event, an unknown kind, a date or target outside FIRST_DAY ..
+    LAST_DAY, a non-note event dated before the request was sent, "pit_extension" under FOISA,
+    an extension target before the current due date, or "fee_paid" with no fees notice
+    outstanding.
     """
     reg = _regime(regime)
     law = _STATUTE[reg]
@@ -393,6 +481,9 @@ def compute_deadline(
     for event in ordered:
         if event.kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {event.kind!r} on {_fmt(event.date)}")
+        check_day(event.date, event.kind)
+        if event.target is not None:
+            check_day(event.target, f"{event.kind} target")
     first_sent = next((e for e in ordered if e.kind == "sent"), None)
     if first_sent is None:
         raise ValueError("no 'sent' event: the clock has not started")
@@ -401,7 +492,7 @@ def compute_deadline(
     explanation: list[str] = []
     warnings: list[str] = []
     clock_start = received
-    fee_intervals: list[tuple[dt.date, dt.date]] = []  # disregarded, both ends included
+    fee_pauses: list[_Pause] = []  # closed ones only: an unpaid fee pauses the whole clock
     waits: list[tuple[dt.date, dt.date]] = []  # waiting on requester, both ends included
     open_fee: dt.date | None = None
     open_clarification: dt.date | None = None
@@ -409,18 +500,11 @@ def compute_deadline(
     closed_on: dt.date | None = None
     closed_by: str | None = None
 
-    def disregard(day: dt.date) -> str | None:
-        # Closed fee intervals only: an unpaid fee is handled by pausing the clock.
-        for first, last in fee_intervals:
-            if first <= day <= last:
-                return f"fee outstanding (fees notice {_fmt(first)}, {law} s10(2))"
-        return None
-
     def current_due() -> dt.date:
         """The due date as things stand, ignoring any pause still open."""
         if target is not None:
             return target
-        return _count_forward(clock_start, STATUTORY_WORKING_DAYS, reg, disregard)[0]
+        return _count_forward(clock_start, STATUTORY_WORKING_DAYS, reg, fee_pauses)
 
     explanation.append(
         f"Received {_fmt(received)} (day 0); due on the 20th working day following ({law} s10(1))"
@@ -457,7 +541,7 @@ def compute_deadline(
             if open_fee is not None:
                 waits.append((open_fee, day))
             clock_start, target, open_clarification, open_fee = day, None, None, None
-            fee_intervals.clear()
+            fee_pauses.clear()
             explanation.append(
                 f"Clock restarted on {_fmt(day)}: clarification received ({law} s1(3)); "
                 f"20 working days start afresh"
@@ -473,13 +557,11 @@ def compute_deadline(
             if open_fee is None:
                 raise ValueError(f"fee_paid on {_fmt(day)} with no fees notice outstanding")
             before = current_due()
-            fee_intervals.append((open_fee, day))
+            reason = f"fee outstanding (fees notice {_fmt(open_fee)}, {law} s10(2))"
+            fee_pauses.append(_Pause(open_fee, day, reason))
             waits.append((open_fee, day))
-            paused_days = sum(
-                1
-                for i in range((day - open_fee).days + 1)
-                if is_working_day(open_fee + dt.timedelta(days=i), reg)
-                and open_fee + dt.timedelta(days=i) > clock_start
+            paused_days = _working_between(
+                reg, max(clock_start, open_fee - dt.timedelta(days=1)), day
             )
             open_fee = None
             after = current_due()
@@ -502,7 +584,7 @@ def compute_deadline(
                     )
                 new_target, how = event.target, "target given"
             else:
-                new_target = _count_forward(current, 20, reg)[0]
+                new_target = _count_forward(current, 20, reg)
                 how = "20 further working days after " + _fmt(current) + " (ICO guidance)"
             if day > current:
                 warnings.append(
@@ -514,7 +596,7 @@ def compute_deadline(
                 f"Public interest extension on {_fmt(day)}: new target {_fmt(target)}, "
                 f"{how} (FOIA s10(3))"
             )
-            forty = _count_forward(clock_start, VERY_OVERDUE_WORKING_DAYS, reg, disregard)[0]
+            forty = _count_forward(clock_start, VERY_OVERDUE_WORKING_DAYS, reg, fee_pauses)
             if target > forty:
                 warnings.append(
                     f"Extension target {_fmt(target)} is beyond the 40th working day after "
@@ -557,8 +639,8 @@ def compute_deadline(
             )
     else:
         due = current_due()
-        skipped = _skipped_between(clock_start, due, reg, disregard)
-        very = max(_count_forward(clock_start, VERY_OVERDUE_WORKING_DAYS, reg, disregard)[0], due)
+        skipped = _skipped_between(clock_start, due, reg, fee_pauses)
+        very = max(_count_forward(clock_start, VERY_OVERDUE_WORKING_DAYS, reg, fee_pauses), due)
         how = "extension target, clock from" if target is not None else "20th working day after"
         explanation.append(
             f"Due {_fmt(due)}: {how} {_fmt(clock_start)}; {len(skipped)} "
@@ -594,12 +676,17 @@ def compute_deadline(
 
 
 def _skipped_between(
-    start: dt.date, end: dt.date, regime: Regime, disregard: _Disregard
+    start: dt.date, end: dt.date, regime: Regime, pauses: Iterable[_Pause]
 ) -> list[SkippedDay]:
+    """Every day after ``start`` up to ``end`` that did not count, with why: as long as the span
+    it lists, so callers count with the arithmetic above and list only a due date's span."""
+    pauses = tuple(pauses)
     out = []
     day = start + dt.timedelta(days=1)
     while day <= end:
-        reason = non_working_reason(day, regime) or disregard(day)
+        reason = non_working_reason(day, regime) or next(
+            (p.reason for p in pauses if p.first <= day <= p.last), None
+        )
         if reason is not None:
             out.append(SkippedDay(day, reason))
         day += dt.timedelta(days=1)
@@ -609,11 +696,12 @@ def _skipped_between(
 def _count_waiting(
     received: dt.date, last_day: dt.date, waits: list[tuple[dt.date, dt.date]], regime: Regime
 ) -> int:
-    days: set[dt.date] = set()
-    for first, last in waits:
-        day = max(first, received + dt.timedelta(days=1))
-        while day <= min(last, last_day):
-            if is_working_day(day, regime):
-                days.add(day)
-            day += dt.timedelta(days=1)
-    return len(days)
+    """Working days after ``received`` up to ``last_day`` inside any wait (waits may overlap)."""
+    count, counted_through = 0, received
+    for first, last in sorted(waits):
+        begin = max(first - dt.timedelta(days=1), counted_through)
+        end = min(last, last_day)
+        if end > begin:
+            count += _working_between(regime, begin, end)
+            counted_through = end
+    return count

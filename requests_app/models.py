@@ -18,6 +18,13 @@ from simple_history.models import HistoricalRecords
 
 from requests_app.access import CampaignScopedQuerySet, Role, in_researcher_group
 
+# What researchers type is bounded: generous for real text, and refused with the field named
+# (forms, serializers and services alike) rather than failing in the database.
+REQUEST_TEXT_MAX_LENGTH = 20_000
+NOTE_MAX_LENGTH = 10_000
+REFERENCE_MAX_LENGTH = 100
+MAX_REFERENCES = 20
+
 
 class PeriodKind(models.TextChoices):
     """The kind of period a campaign counts by (SPEC 4); files in another kind are flagged."""
@@ -72,6 +79,22 @@ def validate_periods(periods: object, kind: str = PeriodKind.FINANCIAL_YEAR) -> 
             )
     if len(set(periods)) != len(periods):
         raise ValidationError("Each period may be listed once.")
+
+
+def validate_references(references: object) -> None:
+    """A request's references: a list of at most MAX_REFERENCES short strings."""
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        raise ValidationError("References are a list of the force's reference numbers.")
+    if len(references) > MAX_REFERENCES:
+        raise ValidationError(
+            f"{len(references)} references: a request keeps at most {MAX_REFERENCES}."
+        )
+    for reference in references:
+        if len(reference) > REFERENCE_MAX_LENGTH:
+            raise ValidationError(
+                f"A reference of {len(reference):,} characters is too long: at most "
+                f"{REFERENCE_MAX_LENGTH} are kept."
+            )
 
 
 class Nation(models.TextChoices):
@@ -145,7 +168,6 @@ class Campaign(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="campaigns"
     )
-    request_text = models.TextField()
     # What the campaign asks: its measure, periods and (in aggregation.Dimension) dimensions.
     template = models.ForeignKey(
         "aggregation.CampaignTemplate",
@@ -171,6 +193,7 @@ class Campaign(models.Model):
     period_kind = models.CharField(
         max_length=20, choices=PeriodKind.choices, default=PeriodKind.FINANCIAL_YEAR
     )
+    request_text = models.TextField(max_length=REQUEST_TEXT_MAX_LENGTH)
     periods = models.JSONField(
         default=list,
         help_text="Periods asked, of the campaign's kind: 2015-16, 2016-17 (financial years), "
@@ -313,7 +336,10 @@ class FOIRequest(models.Model):
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="requests")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     references = models.JSONField(
-        default=list, blank=True, help_text="The force's own reference numbers."
+        default=list,
+        blank=True,
+        validators=[validate_references],
+        help_text="The force's own reference numbers.",
     )
     exemptions = models.ManyToManyField(Exemption, blank=True, related_name="requests")
     ncnd = models.BooleanField("neither confirm nor deny", default=False)
@@ -372,7 +398,7 @@ class RequestEvent(models.Model):
     request = models.ForeignKey(FOIRequest, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=EventKind.choices)
     occurred_on = models.DateField("date")
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     target_on = models.DateField(
         "new target date", null=True, blank=True, help_text="Public-interest extensions only."
     )
@@ -415,9 +441,12 @@ class DocumentStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
 
 
+RESPONSES_DIR = "responses"
+
+
 def document_path(instance: Document, filename: str) -> str:
     # Random names: the original name is kept in a field, never trusted as a path.
-    return f"responses/{secrets.token_hex(16)}"
+    return f"{RESPONSES_DIR}/{secrets.token_hex(16)}"
 
 
 class Document(models.Model):
@@ -465,6 +494,9 @@ class Document(models.Model):
         blank=True,
         help_text="When the original file was deleted under the record-list retention policy.",
     )
+    # Counts the researcher's decisions that settle the document or ask for a new reading: a
+    # parse stores its result only if none came since it started (aggregation.services).
+    revision = models.PositiveIntegerField(default=0, editable=False)
 
     history = HistoricalRecords()
     objects = DocumentQuerySet.as_manager()

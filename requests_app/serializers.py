@@ -5,6 +5,8 @@ from rest_framework import serializers
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
 from aggregation.models import CampaignTemplate
 from requests_app.models import (
+    REFERENCE_MAX_LENGTH,
+    REQUEST_TEXT_MAX_LENGTH,
     Campaign,
     CampaignMember,
     EventKind,
@@ -23,6 +25,22 @@ class CampaignScopedRelatedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         return super().get_queryset().visible_to(getattr(request, "user", None))
+
+
+class BoundedManyRelatedField(serializers.ManyRelatedField):
+    """A list of related objects refused past ``max_length`` items, before any is looked up
+    (each item costs a query: a megabyte of slugs would otherwise be 100,000 of them)."""
+
+    default_error_messages = {"max_length": "At most {max_length} items; {count} were given."}
+
+    def __init__(self, *, max_length: int, **kwargs) -> None:
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list | tuple) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length, count=len(data))
+        return super().to_internal_value(data)
 
 
 class ForceSerializer(serializers.ModelSerializer):
@@ -66,14 +84,17 @@ class CampaignSerializer(serializers.ModelSerializer):
         help_text="Periods of the template's kind (2018-19, 2018 or 2018-06); default: the "
         "template's.",
     )
-    request_text = serializers.CharField(required=False, allow_blank=True)
+    request_text = serializers.CharField(
+        required=False, allow_blank=True, max_length=REQUEST_TEXT_MAX_LENGTH
+    )
     members = CampaignMemberSerializer(
         many=True, read_only=True, help_text="Who else sees the campaign, and their role."
     )
-    target_forces = serializers.SlugRelatedField(
-        many=True,
-        slug_field="slug",
-        queryset=Force.objects.all(),
+    target_forces = BoundedManyRelatedField(
+        child_relation=serializers.SlugRelatedField(
+            slug_field="slug", queryset=Force.objects.all()
+        ),
+        max_length=100,
         required=False,
         help_text="Force slugs; default: the 44 territorial forces of England, Wales and NI.",
     )
@@ -162,16 +183,19 @@ class RequestEventSerializer(serializers.ModelSerializer):
     request = CampaignScopedRelatedField(queryset=FOIRequest.objects.all())
     kind = serializers.ChoiceField(choices=EventKind.choices)
     recorded_by = serializers.CharField(source="recorded_by.get_username", read_only=True)
-    exemptions = serializers.SlugRelatedField(
-        many=True,
-        slug_field="code",
-        queryset=Exemption.objects.all(),
+    exemptions = BoundedManyRelatedField(
+        child_relation=serializers.SlugRelatedField(
+            slug_field="code", queryset=Exemption.objects.all()
+        ),
+        max_length=50,
         required=False,
         write_only=True,
         help_text="Refusals only: the exemptions cited, e.g. s12.",
     )
     ncnd = serializers.BooleanField(required=False, default=False, write_only=True)
-    reference = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    reference = serializers.CharField(
+        required=False, allow_blank=True, write_only=True, max_length=REFERENCE_MAX_LENGTH
+    )
 
     class Meta:
         model = RequestEvent

@@ -20,10 +20,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from requests_app import access, deadlines
+from requests_app.inputs import check_length
 from requests_app.models import (
     ANSWERED,
     AWAITING_FORCE,
+    NOTE_MAX_LENGTH,
     OPEN,
+    REFERENCE_MAX_LENGTH,
     Campaign,
     CampaignMember,
     EventKind,
@@ -32,6 +35,7 @@ from requests_app.models import (
     Lateness,
     RequestEvent,
     Status,
+    validate_references,
 )
 
 ANY_STATUS = frozenset(Status)
@@ -90,6 +94,12 @@ def _check_transition(request: FOIRequest, kind: EventKind, on: date, target_on:
         )
     if on > timezone.localdate():
         raise _refuse("occurred_on", f"{on} is in the future.")
+    for field, day in (("occurred_on", on), ("target_on", target_on)):
+        try:
+            if day is not None:
+                deadlines.check_day(day, "The date")
+        except ValueError as exc:
+            raise _refuse(field, f"{exc}.") from None
     last = request.events.exclude(kind=EventKind.NOTE).order_by("-occurred_on").first()
     if last and kind != EventKind.NOTE and on < last.occurred_on:
         raise _refuse(
@@ -156,6 +166,8 @@ def record_event(
     reference: str = "",
 ) -> RequestEvent:
     """Record one event on a request's timeline and move its status; refuse it with the reason."""
+    check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
+    check_length(field="reference", value=reference, limit=REFERENCE_MAX_LENGTH)
     on = on or timezone.localdate()
     # Lock the row: two researchers recording at once must not both pass the status check.
     request = FOIRequest.objects.select_for_update().select_related("force").get(pk=request.pk)
@@ -183,6 +195,10 @@ def record_event(
     request.status = event.status_after
     if reference and reference not in request.references:
         request.references = [*request.references, reference]
+        try:
+            validate_references(request.references)
+        except ValidationError as exc:
+            raise _refuse("reference", exc.messages[0]) from None
     _refresh_clock(request)
     request.save()
     return event

@@ -143,6 +143,27 @@ def test_it_rejects_an_event_dated_in_the_future(as_researcher, researcher):
     assert "future" in response.json()["occurred_on"][0]
 
 
+@pytest.mark.parametrize(
+    ("event", "field", "day"),
+    [
+        ({"kind": "pit_extension", "occurred_on": "2024-03-20"}, "target_on", "9999-12-31"),
+        ({"kind": "acknowledged"}, "occurred_on", "2004-12-31"),
+    ],
+)
+def test_it_refuses_a_date_outside_the_clocks_calendar_naming_the_field(
+    as_researcher, researcher, event, field, day
+):
+    """A public-interest extension to 9999-12-31 once walked every day to it (and then 500d)."""
+    request = sent_request(researcher, on=date(2024, 3, 1))
+    body = {"request": request.pk, "occurred_on": day, **event, field: day}
+    response = as_researcher.post("/api/events/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()[field] == [
+        f"The date {day} is outside the dates the FOI clock counts (2005-01-01 to 2099-12-31)."
+    ]
+    assert request.events.count() == 1
+
+
 def test_requests_filter_by_campaign_force_status_and_overdue(as_reader, reader, researcher):
     late = sent_request(researcher, force="kent", on=date(2024, 1, 2))
     answered = sent_request(researcher, force="essex", on=date(2024, 1, 2))

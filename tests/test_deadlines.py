@@ -7,9 +7,13 @@ import datetime as dt
 
 import holidays
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from requests_app.deadlines import (
     EVENT_KINDS,
+    FIRST_DAY,
+    LAST_DAY,
     ClockEvent,
     Regime,
     SkippedDay,
@@ -577,3 +581,113 @@ def test_an_unknown_event_kind_is_refused():
 def test_event_kinds_match_the_eventkind_choices():
     assert len(EVENT_KINDS) == 18
     assert {"sent", "resent", "pit_extension", "fee_paid", "ico_decision"} <= EVENT_KINDS
+
+
+# --------------------------------------------------------------------------- bounds and arithmetic
+
+_ALL_NATIONS = {FOIA: ("ENG", "NIR", "SCT", "WLS"), FOISA: ("SCT",)}
+
+
+def _naive_working_days(start: dt.date, end: dt.date, regime: Regime, paused=()) -> int:
+    """Day by day, from the holidays library itself: what the arithmetic must agree with."""
+    off: set[dt.date] = set()
+    for subdiv in _ALL_NATIONS[regime]:
+        off |= set(
+            holidays.country_holidays("GB", subdiv=subdiv, years=range(start.year, end.year + 1))
+        )
+    return sum(
+        1
+        for i in range(1, (end - start).days + 1)
+        if (day := start + dt.timedelta(days=i)).weekday() < 5
+        and day not in off
+        and not any(first <= day <= last for first, last in paused)
+    )
+
+
+@given(
+    start=st.dates(min_value=FIRST_DAY, max_value=dt.date(2095, 12, 31)),
+    span=st.integers(min_value=0, max_value=1500),
+    regime=st.sampled_from([FOIA, FOISA]),
+)
+@settings(max_examples=150, deadline=None, database=None)
+def test_working_days_between_agrees_with_a_day_by_day_count(start, span, regime):
+    end = start + dt.timedelta(days=span)
+    assert working_days_between(start, end, regime) == _naive_working_days(start, end, regime)
+
+
+def test_working_days_between_spans_the_whole_calendar_exactly():
+    expected = _naive_working_days(FIRST_DAY, LAST_DAY, FOIA)
+    assert working_days_between(FIRST_DAY, LAST_DAY, FOIA) == expected
+
+
+def test_counting_working_days_never_looks_at_single_days(monkeypatch):
+    """O(holidays), not O(days): a count across the whole calendar asks about no single day."""
+    import requests_app.deadlines as module
+
+    looked_at: list[dt.date] = []
+    real = module.non_working_reason
+    monkeypatch.setattr(
+        module, "non_working_reason", lambda day, regime: looked_at.append(day) or real(day, regime)
+    )
+    working_days_between(FIRST_DAY, LAST_DAY, FOIA)
+    deadline = compute_deadline(
+        [ev("sent", "2024-03-01"), ev("fees_notice", "2024-03-05"), ev("fee_paid", "2031-03-11")],
+        FOIA,
+    )
+    # Only the due date's own span is listed day by day (its skipped days), nothing before it.
+    assert looked_at and min(looked_at) > deadline.clock_start
+    assert len(looked_at) == (deadline.due - deadline.clock_start).days
+
+
+@given(
+    sent=st.dates(min_value=FIRST_DAY, max_value=dt.date(2090, 12, 31)),
+    notice_after=st.integers(min_value=0, max_value=30),
+    paid_after=st.integers(min_value=0, max_value=400),
+)
+@settings(max_examples=100, deadline=None, database=None)
+def test_a_paid_fee_moves_the_due_date_as_a_day_by_day_count_does(sent, notice_after, paid_after):
+    notice = sent + dt.timedelta(days=notice_after)
+    paid = notice + dt.timedelta(days=paid_after)
+    deadline = compute_deadline(
+        [ClockEvent("sent", sent), ClockEvent("fees_notice", notice), ClockEvent("fee_paid", paid)],
+        FOIA,
+    )
+    assert deadline.due is not None
+    counted = _naive_working_days(sent, deadline.due, FOIA, paused=[(notice, paid)])
+    assert counted == 20
+    assert is_working_day(deadline.due, FOIA)
+    assert not notice <= deadline.due <= paid
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: add_working_days(d("2004-12-31")), "2004-12-31 is outside the dates"),
+        (lambda: add_working_days(d("9999-12-20")), "9999-12-20 is outside the dates"),
+        (lambda: add_working_days(d("2099-12-01"), 40), "goes past 2099-12-31"),
+        (lambda: add_working_days(d("2024-03-01"), 10**9), "goes past 2099-12-31"),
+        (lambda: working_days_between(d("2024-03-01"), d("9999-12-31"), FOIA), "end 9999-12-31"),
+        (
+            lambda: compute_deadline(
+                [ev("sent", "2024-03-01"), ev("pit_extension", "2024-03-20", "9999-12-31")], FOIA
+            ),
+            "pit_extension target 9999-12-31 is outside the dates the FOI clock counts "
+            r"\(2005-01-01 to 2099-12-31\)",
+        ),
+        (
+            lambda: compute_deadline([ev("sent", "0001-01-01")], FOIA),
+            "sent 0001-01-01 is outside",
+        ),
+    ],
+)
+def test_dates_outside_the_clock_are_refused_saying_so(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_an_extension_to_the_last_day_of_the_calendar_is_counted():
+    deadline = compute_deadline(
+        [ev("sent", "2024-03-01"), ev("pit_extension", "2024-03-20", "2099-12-31")], FOIA
+    )
+    assert deadline.due == LAST_DAY
+    assert any("beyond the 40th working day" in w for w in deadline.warnings)

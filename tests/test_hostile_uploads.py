@@ -402,7 +402,10 @@ def test_a_pdf_or_word_response_is_accepted_at_upload_and_read_to_figures(
     assert created and document.format == file_format
     document.refresh_from_db()
     assert document.status == DocumentStatus.PARSED, document.status_reason
-    figures = {(o.period, o.age): o.value for o in Observation.objects.filter(document=document)}
+    figures = {
+        (o.period, o.dimensions.get("age")): o.value
+        for o in Observation.objects.filter(document=document)
+    }
     assert figures[("2018-19", "0-12")] == 4 and figures[("2018-19", "13-15")] == 6
     assert {o.sheet for o in Observation.objects.filter(document=document)} == {sheet}
 

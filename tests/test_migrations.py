@@ -20,7 +20,7 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_campaign_questions_keep_every_term_alias_rule_and_observation():
     old = _migrate(BEFORE)
     User = old.get_model("auth", "User")

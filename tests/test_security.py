@@ -212,6 +212,51 @@ def test_axes_is_wired_as_it_requires():
     assert project_settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
 
 
+# Content-Security-Policy
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/login/",
+        "/admin/",
+        "/admin/dashboard/x/",
+        "/api/forces/",
+        "/api/schema/",
+        "/api/forces/%00/",  # refused by the input middleware
+        "/no-such-page/",
+    ],
+)
+def test_every_response_carries_the_content_security_policy(researcher_staff, path):
+    make_campaign(researcher_staff, slug="x", forces=["kent"])
+    client = Client()
+    client.force_login(researcher_staff)
+    policy = client.get(path)["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+# The API's schema
+
+
+def test_anonymous_users_get_no_schema():
+    response = APIClient().get("/api/schema/")
+    assert response.status_code in (401, 403)
+    assert b"openapi" not in response.content
+
+
+def test_a_signed_in_user_gets_the_schema(reader):
+    client = APIClient()
+    client.force_authenticate(reader)
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    assert "/api/documents/{id}/map-label/" in response.json()["paths"]
+
+
 # API throttling
 
 

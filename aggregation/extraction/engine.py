@@ -19,6 +19,7 @@ from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
 from .interrupts import reraise_if_interrupt
 from .records import looks_like_records, read_records
+from .refusals import stated
 from .result import ExtractionResult, Observation, Reason, Verdict
 from .tables import SheetScan, scan_sheet
 from .values import suppression_from_notes
@@ -189,13 +190,11 @@ def _verdict(ctx: Context, visible: list[Sheet], scans: list[tuple[Sheet, SheetS
 
 
 def _refusal(sheets: list[Sheet]) -> tuple[str, str, str, str] | None:
-    """A letter with no tables: which refusal, quoting where it says so."""
+    """A letter with no tables: which refusal, quoting the words that say so and their cell."""
     for code, pattern, message in _REFUSALS:
-        for sheet in sheets:
-            for r, row in enumerate(sheet.rows[:500]):
-                for c, value in enumerate(row):
-                    if isinstance(value, str) and pattern.search(value.lower()):
-                        return code, message, sheet.name, cell_ref(r, c)
+        if said := stated(sheets, pattern):
+            quote, sheet, cell = said
+            return code, f"{message} It says: “{quote}” ({sheet}!{cell}).", sheet, cell
     return None
 
 
