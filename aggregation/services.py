@@ -19,8 +19,9 @@ from django.utils import timezone
 from aggregation import selectors
 from aggregation.extraction.engine import extract
 from aggregation.extraction.reading import UnreadableFile
-from aggregation.extraction.reading.sniff import sniff
-from aggregation.extraction.result import ExtractionResult, Verdict
+from aggregation.extraction.reading.archive import zip_archive
+from aggregation.extraction.reading.sniff import OLE_MAGIC, ZIP_MAGIC, ole_stream_names, sniff
+from aggregation.extraction.result import ExtractionResult, Reason, Verdict
 from aggregation.models import Alias, Observation, ReviewAction, Term
 from requests_app import services as request_services
 from requests_app.models import Document, DocumentStatus, FOIRequest, Force
@@ -42,10 +43,29 @@ def _refuse(field: str, message: str) -> ValidationError:
     return ValidationError({field: message})
 
 
-def check_upload(*, name: str, content: bytes) -> str:
+# Letters a force emails beside (or instead of) its spreadsheets: kept, read by a researcher.
+LETTER_FORMATS = {"pdf": "PDF", "docx": "Word", "doc": "Word"}
+
+
+def letter_format(content: bytes) -> str:
+    """ "pdf", "docx" or "doc" when the bytes are a PDF or Word document, else ""."""
+    if content.startswith(b"%PDF"):
+        return "pdf"
+    try:
+        if content.startswith(ZIP_MAGIC):
+            return "docx" if "word/document.xml" in zip_archive(content).namelist() else ""
+        if content.startswith(OLE_MAGIC):
+            return "doc" if "WordDocument" in ole_stream_names(content) else ""
+    except UnreadableFile:
+        return ""
+    return ""
+
+
+def check_upload(*, name: str, content: bytes, letters: bool = False) -> str:
     """Refuse, with the reason, a file too large or plainly not a spreadsheet; return its format.
 
     Damaged or hostile spreadsheets pass: they are kept, and fail in the parse with their reason.
+    With ``letters`` (files that came by email), PDF and Word documents pass too.
     """
     limit = settings.UPLOAD_MAX_BYTES
     if len(content) > limit:
@@ -57,18 +77,21 @@ def check_upload(*, name: str, content: bytes) -> str:
         return sniff(content)
     except UnreadableFile as exc:
         if exc.code == "unknown_format":
+            if letters and (kind := letter_format(content)):
+                return kind
             raise _refuse("file", f"{name}: {exc.message}") from None
         return ""
 
 
 def document_upload(
-    *, request: FOIRequest, name: str, content: bytes, by: User | None
+    *, request: FOIRequest, name: str, content: bytes, by: User | None, letters: bool = False
 ) -> tuple[Document, bool]:
     """Keep a force's file and queue its parse; the same bytes twice are one document.
 
-    Returns the document and whether it is new. Refuses what is not a spreadsheet, with the reason.
+    Returns the document and whether it is new. Refuses what is not a spreadsheet (nor, with
+    ``letters``, a PDF or Word document), with the reason.
     """
-    file_format = check_upload(name=name, content=content)
+    file_format = check_upload(name=name, content=content, letters=letters)
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         existing = Document.objects.filter(request=request, sha256=digest).first()
@@ -129,12 +152,25 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
         return DocumentStatus.FAILED
     _set_status(document_id, DocumentStatus.PARSING, rows_read=0, attempts=F("attempts") + 1)
 
+    if document.format in LETTER_FORMATS:
+        return _store_result(document, _letter_result(document.format), rows_read=0)
     vocabulary = selectors.campaign_vocabulary(document.request.campaign, document.request.force)
     with document.file.open("rb") as f:
         content = f.read()
     progress = ProgressWriter(document_id)
     result = extract(content, vocabulary, progress=progress)
     return _store_result(document, result, rows_read=progress.rows)
+
+
+def _letter_result(file_format: str) -> ExtractionResult:
+    """A letter holds no figures we read: a researcher reads it (a refusal? figures in a table?)."""
+    kind = LETTER_FORMATS[file_format]
+    reason = Reason(
+        "letter",
+        f"A {kind} document: figures are read only from spreadsheets (xlsx, xls, ods, csv). "
+        "Read it; mark it no data, or ask the force for the figures as a spreadsheet.",
+    )
+    return ExtractionResult(Verdict.NEEDS_REVIEW, reasons=[reason], format=file_format)
 
 
 class ProgressWriter:

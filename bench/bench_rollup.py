@@ -133,7 +133,7 @@ def load() -> int:
     from django.db import connection
 
     from requests_app.models import Campaign, Document, DocumentStatus, Force
-    from requests_app.services import campaign_send
+    from requests_app.services import campaign_record_sent
 
     call_command("migrate", verbosity=0)
     owner = User.objects.create_user("bench")
@@ -141,7 +141,7 @@ def load() -> int:
         title="Bench", slug="bench", owner=owner, request_text="-", periods=PERIODS
     )
     campaign.target_forces.set(Force.objects.default_targets())
-    campaign_send(campaign=campaign, by=owner, on=dt.date(2024, 3, 1))
+    campaign_record_sent(campaign=campaign, by=owner, on=dt.date(2024, 3, 1))
     requests = list(campaign.requests.select_related("force"))
     per_doc = len(PERIODS) * (len(AGES) * len(OFFENCES) + len(AGES) + len(OFFENCES) + 1)
     n_docs = -(-TARGET_ROWS // per_doc)

@@ -5,11 +5,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.urls import path
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from aggregation import services as document_services
-from requests_app import selectors, services
+from requests_app import mail, selectors, services
+from requests_app.mail_admin import campaign_send_view, send_result_message
 from requests_app.models import (
     Campaign,
     Document,
@@ -59,7 +61,15 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["title", "slug", "owner", "request_text", "periods", "target_forces"]
+        fields = [
+            "title",
+            "slug",
+            "owner",
+            "request_text",
+            "periods",
+            "target_forces",
+            "chase_overdue",
+        ]
 
 
 class ForceAliasInline(admin.TabularInline):
@@ -69,11 +79,37 @@ class ForceAliasInline(admin.TabularInline):
 
 @admin.register(Force)
 class ForceAdmin(admin.ModelAdmin):
-    list_display = ["name", "short_name", "nation", "kind", "foi_regime", "foi_email"]
-    list_filter = ["nation", "kind", "foi_regime"]
+    list_display = [
+        "name",
+        "short_name",
+        "nation",
+        "kind",
+        "foi_regime",
+        "foi_email",
+        "foi_email_confirmed",
+    ]
+    list_filter = ["foi_email_confirmed", "nation", "kind", "foi_regime"]
     search_fields = ["name", "short_name", "slug", "aliases__alias"]
-    readonly_fields = ["slug"]
+    readonly_fields = ["slug", "foi_email_note"]
     inlines = [ForceAliasInline]
+    actions = ["confirm_foi_email"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        ticked = "foi_email_confirmed" in form.changed_data and obj.foi_email_confirmed
+        if change and "foi_email" in form.changed_data and not ticked:
+            # A confirmation vouched for the old address, not this one.
+            obj.foi_email_confirmed = False
+            obj.foi_email_note = "Changed; confirm the new address before requests are emailed."
+            self.message_user(request, f"{obj}: the new address is not confirmed yet.")
+        elif obj.foi_email_confirmed:
+            obj.foi_email_note = ""
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Confirm their FOI email addresses", permissions=["change"])
+    def confirm_foi_email(self, request: HttpRequest, queryset) -> None:
+        for force in queryset:
+            mail.force_confirm_email(force=force, by=request.user)
+        self.message_user(request, f"{queryset.count()} FOI address(es) confirmed.")
 
 
 @admin.register(ForceAlias)
@@ -126,6 +162,10 @@ class CampaignAdmin(admin.ModelAdmin):
         initial.setdefault("target_forces", Force.objects.default_targets())
         return initial
 
+    def get_urls(self):
+        send = self.admin_site.admin_view(lambda request, pk: campaign_send_view(self, request, pk))
+        return [path("<int:pk>/send/", send, name="campaign_send"), *super().get_urls()]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         campaign = self.get_object(request, object_id)
         if campaign is not None:
@@ -139,13 +179,16 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send to every target force", permissions=["change"])
     def send_campaigns(self, request: HttpRequest, queryset) -> None:
+        """Email every confirmed force not yet sent; the campaign's "Preview and send" page
+        shows the letter and the skipped forces first."""
         for campaign in queryset:
             try:
-                sent = services.campaign_send(campaign=campaign, by=request.user)
+                result = mail.campaign_send(campaign=campaign, by=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{campaign}: {exc.messages[0]}", messages.ERROR)
             else:
-                self.message_user(request, f"{campaign}: {len(sent)} request(s) sent.")
+                text, level = send_result_message(result)
+                self.message_user(request, f"{campaign}: {text}", level)
 
 
 class EventForm(forms.ModelForm):

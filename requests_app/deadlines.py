@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Protocol, TypeVar
 
 import holidays
 
@@ -41,6 +42,7 @@ __all__ = [
     "Regime",
     "SkippedDay",
     "add_working_days",
+    "after_last_bounce",
     "compute_deadline",
     "holidays_for_year",
     "is_overdue",
@@ -90,6 +92,7 @@ EVENT_KINDS: frozenset[str] = frozenset(
         "refused",
         "not_held",
         "withdrawn",
+        "bounced",
         "internal_review_asked",
         "internal_review_answered",
         "ico_complaint",
@@ -268,6 +271,14 @@ def review_due(asked: dt.date, regime: Regime | str, complex: bool = False) -> D
 # --------------------------------------------------------------------------- timeline clock
 
 
+class _HasKind(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+_Event = TypeVar("_Event", bound=_HasKind)
+
+
 @dataclass(frozen=True, slots=True)
 class ClockEvent:
     """One timeline event; ``kind`` is an EventKind value, ``target`` only for pit_extension."""
@@ -358,6 +369,15 @@ def _days(n: int) -> str:
     return f"{n} working day{'' if n == 1 else 's'}"
 
 
+def after_last_bounce(events: list[_Event]) -> list[_Event]:
+    """The events after the last "bounced" one (all of them without a bounce), in order given.
+
+    A bounced request never reached the force: what happened before it does not count.
+    """
+    bounces = [i for i, e in enumerate(events) if e.kind == "bounced"]
+    return events[bounces[-1] + 1 :] if bounces else events
+
+
 def compute_deadline(
     events: Iterable[ClockEvent],
     regime: Regime | str,
@@ -369,6 +389,8 @@ def compute_deadline(
     Events are applied in date order; events on the same date keep the order given.
 
     * "sent": the first starts the clock (received = its date); later ones count as "resent".
+    * "bounced": the request never arrived; only events after the last bounce count, and the
+      clock starts at the next "sent".
     * "resent": keeps the original clock.
     * "clarification_asked": the clock stops, waiting on the requester (s1(3)).
     * "clarification_given": 20 working days start afresh from its date (s1(3)); earlier
@@ -393,6 +415,7 @@ def compute_deadline(
     for event in ordered:
         if event.kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {event.kind!r} on {_fmt(event.date)}")
+    ordered = after_last_bounce(ordered)
     first_sent = next((e for e in ordered if e.kind == "sent"), None)
     if first_sent is None:
         raise ValueError("no 'sent' event: the clock has not started")

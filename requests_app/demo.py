@@ -48,7 +48,7 @@ def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
         return campaign
     campaign.target_forces.set(Force.objects.default_targets())
     sent_on = today - timedelta(days=70)
-    services.campaign_send(campaign=campaign, by=owner, on=sent_on)
+    services.campaign_record_sent(campaign=campaign, by=owner, on=sent_on)
 
     def request(slug: str) -> FOIRequest:
         return campaign.requests.select_related("force").get(force__slug=slug)

@@ -38,7 +38,7 @@ def _on_commit(on_commit_at_once):
 @pytest.fixture
 def request_with_document(researcher):
     campaign = make_campaign(researcher, slug="sent", forces=["kent"])
-    services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     foi_request = campaign.requests.get()
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", PERIODS))
     document, _ = document_services.document_upload(

@@ -122,7 +122,7 @@ class World:
 @pytest.fixture
 def world(researcher) -> World:
     sent = make_campaign(researcher, slug="sent", forces=["kent"])
-    services.campaign_send(campaign=sent, by=researcher, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=sent, by=researcher, on=date(2024, 3, 1))
     request = sent.requests.get()
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", PERIODS))
     document, _ = document_services.document_upload(

@@ -107,7 +107,7 @@ def world(researcher, reader):
     from django.db import transaction
 
     campaign = make_campaign(researcher, slug="sent", forces=["kent", "essex"])
-    services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     request = campaign.requests.get(force__slug="kent")
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", ["2017-18", "2018-19"]))
     with pytest.MonkeyPatch.context() as patch:
