@@ -13,7 +13,6 @@ import secrets
 import smtplib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.utils import make_msgid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser as User
@@ -206,7 +205,8 @@ def _ensure_token(request: FOIRequest) -> str:
 
 
 def _new_message_id(token: str) -> str:
-    return make_msgid(idstring=f"foitrack.{token}", domain=_reply_domain())
+    # Short, so no mail system folds the header; the token in it threads replies to the request.
+    return f"<foitrack.{token}.{secrets.token_hex(4)}@{_reply_domain()}>"
 
 
 def _letter(request: FOIRequest, campaign: Campaign, by: User | None) -> OutgoingEmail | None:

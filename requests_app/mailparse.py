@@ -247,7 +247,7 @@ _REFUSING = re.compile(
     r"neither confirm nor deny|not obliged",
     re.IGNORECASE,
 )
-_CONDITIONAL = re.compile(r"\b(?:if|should|may|might|could|where|whether|unless)\b", re.IGNORECASE)
+_CONDITIONAL = re.compile(r"\b(?:if|should|may|might|unless|in the event)\b", re.IGNORECASE)
 _NCND = re.compile(r"neither confirm nor deny", re.IGNORECASE)
 _NOT_HELD = re.compile(
     r"\b(?:(?:is|are) not held|(?:do|does) not hold|holds? no (?:recorded )?information|"

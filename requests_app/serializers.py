@@ -107,7 +107,10 @@ class FOIRequestSerializer(serializers.ModelSerializer):
 class RequestEventSerializer(serializers.ModelSerializer):
     request = serializers.PrimaryKeyRelatedField(queryset=FOIRequest.objects.all())
     kind = serializers.ChoiceField(choices=EventKind.choices)
-    recorded_by = serializers.CharField(source="recorded_by.get_username", read_only=True)
+    # None for events the product recorded itself (a reply filed, a bounce).
+    recorded_by = serializers.CharField(
+        source="recorded_by.get_username", read_only=True, allow_null=True
+    )
     exemptions = serializers.SlugRelatedField(
         many=True,
         slug_field="code",
@@ -152,7 +155,7 @@ class ReplySerializer(serializers.ModelSerializer):
     POSTing to its ``record-offer`` action."""
 
     suggested_event = serializers.SerializerMethodField()
-    date = serializers.DateTimeField(source="sent_at", read_only=True)
+    date = serializers.DateTimeField(source="sent_at", read_only=True, allow_null=True)
 
     class Meta:
         model = Reply

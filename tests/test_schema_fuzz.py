@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from aggregation import demo
 from aggregation import services as document_services
 from foitrack.wsgi import application
-from requests_app import services
+from requests_app import replies, services
 from tests.factories import make_campaign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -117,7 +117,10 @@ def world(researcher, reader):
         document, _ = document_services.document_upload(
             request=request, name="kent.xlsx", content=content, by=researcher
         )
+    raw = b"From: foi@kent.police.uk\r\nSubject: Received\r\n\r\nWe have received your request.\r\n"
+    reply, _ = replies.reply_receive(raw=raw, source="test")
     KNOWN.update(
+        replies=reply.pk,
         force="kent",
         campaign=campaign.slug,
         request=request.pk,
