@@ -10,5 +10,7 @@ urlpatterns = [
     path("api/", include("requests_app.urls")),
     path("api/", include("aggregation.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Mailgun posts the raw message to a URL ending in "mime", the parsed fields to others.
+    path("mail/inbound/mailgun_mime/", mailgun_inbound, name="mailgun-inbound-mime"),
     path("mail/inbound/mailgun/", mailgun_inbound, name="mailgun-inbound"),
 ]

@@ -1,8 +1,10 @@
 """The mail provider's inbound webhook: Mailgun's "forward" route, signed, read by django-anymail.
 
-Mounted at /mail/inbound/mailgun/ only in effect when MAILGUN_WEBHOOK_SIGNING_KEY is set (404
-otherwise). django-anymail checks the signature (HMAC-SHA256 of timestamp and token) and sends
-its ``inbound`` signal, which ``requests_app.replies`` turns into a stored reply.
+Mounted at /mail/inbound/mailgun_mime/ (the raw message: Mailgun posts it to a URL ending in
+"mime") and /mail/inbound/mailgun/ (Mailgun's parsed fields), in effect only when
+MAILGUN_WEBHOOK_SIGNING_KEY is set (404 otherwise). django-anymail checks the signature
+(HMAC-SHA256 of timestamp and token) and sends its ``inbound`` signal, which
+``requests_app.replies`` turns into a stored reply.
 """
 
 from anymail.webhooks.mailgun import MailgunInboundWebhookView

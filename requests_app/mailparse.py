@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parsedate_to_datetime
@@ -93,9 +93,11 @@ def _first_address(msg: Message, name: str) -> tuple[str, str]:
 
 def _date(msg: Message) -> datetime | None:
     try:
-        return parsedate_to_datetime(_header(msg, "Date"))
+        when = parsedate_to_datetime(_header(msg, "Date"))
     except (TypeError, ValueError, IndexError):
         return None
+    # "-0000" (and a missing zone) means the zone is unknown: read it as UTC (RFC 5322 3.3).
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def html_to_text(html: str) -> str:

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from io import StringIO
@@ -259,6 +259,17 @@ def test_html_only_mail_is_kept_as_text_and_shown_escaped(emailed, client, resea
     page = client.get(reverse("admin:requests_app_reply_change", args=[reply.pk])).content.decode()
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<img src=x" not in page and "<script>alert" not in page
+
+
+def test_a_date_without_a_zone_or_no_date_at_all_still_files(emailed):
+    kent = emailed["kent"]
+    msg = message(to=address(kent))
+    msg.replace_header("Date", "Wed, 06 Mar 2024 10:30:00 -0000")
+    assert receive(msg).sent_at == datetime(2024, 3, 6, 10, 30, tzinfo=UTC)
+    undated = message(to=address(kent))
+    del undated["Date"]
+    reply = receive(undated)
+    assert reply.sent_at is None and reply.event.occurred_on == timezone.localdate()
 
 
 def test_a_reply_fetched_twice_is_stored_once(emailed):
@@ -554,7 +565,7 @@ def test_a_bad_imap_url_is_refused_with_the_expected_shape():
 SIGNING_KEY = "key-test-signing-0123456789"
 
 
-def mailgun_post(client, raw: bytes, *, key: str = SIGNING_KEY):
+def mailgun_post(client, raw: bytes, *, key: str = SIGNING_KEY, url="/mail/inbound/mailgun_mime/"):
     timestamp, token = str(int(time.time())), "t" * 50
     signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
     data = {
@@ -565,7 +576,7 @@ def mailgun_post(client, raw: bytes, *, key: str = SIGNING_KEY):
         "recipient": "foi@localhost",
         "sender": "foi@kent.police.uk",
     }
-    return client.post("/mail/inbound/mailgun/", data)
+    return client.post(url, data)
 
 
 def test_a_signed_mailgun_inbound_post_is_stored_and_filed(emailed, client, settings):
@@ -576,6 +587,35 @@ def test_a_signed_mailgun_inbound_post_is_stored_and_filed(emailed, client, sett
     assert response.status_code == 200
     reply = Reply.objects.get()
     assert (reply.request, reply.source, reply.offer_kind) == (kent, "mailgun", "acknowledged")
+
+
+def test_mailguns_parsed_fields_are_read_too(emailed, client, settings):
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
+    kent = emailed["kent"]
+    timestamp, token = str(int(time.time())), "u" * 50
+    signature = hmac.new(
+        SIGNING_KEY.encode(), f"{timestamp}{token}".encode(), hashlib.sha256
+    ).hexdigest()
+    data = {
+        "timestamp": timestamp,
+        "token": token,
+        "signature": signature,
+        "recipient": address(kent),
+        "sender": "foi@kent.police.uk",
+        "from": "Kent FOI <foi@kent.police.uk>",
+        "To": address(kent),
+        "subject": "Your request",
+        "body-plain": "We have received your request.",
+        "Message-Id": "<parsed-1@kent.police.uk>",
+        "message-headers": json.dumps(
+            [["From", "Kent FOI <foi@kent.police.uk>"], ["To", address(kent)],
+             ["Subject", "Your request"], ["Message-Id", "<parsed-1@kent.police.uk>"]]
+        ),
+    }  # fmt: skip
+    assert client.post("/mail/inbound/mailgun/", data).status_code == 200
+    reply = Reply.objects.get()
+    assert (reply.request, reply.matched_by) == (kent, MatchedBy.TOKEN)
+    assert reply.text == "We have received your request."
 
 
 def test_a_mailgun_post_with_a_wrong_signature_is_refused_and_stores_nothing(
