@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from requests_app import mail, services, tasks
@@ -393,3 +394,64 @@ def test_no_chase_once_the_force_answered(owner, smtp_server):
     with time_machine.travel(date(2024, 3, 15)):
         tasks.mark_overdue()
     assert len(smtp_server.to("foi@kent.police.uk")) == 1
+
+
+# Confirming addresses in the admin.
+
+
+@pytest.fixture
+def admin_client(client):
+    boss = User.objects.create_superuser("ada", "ada@example.org", "pw-ada-12345")
+    client.force_login(boss)
+    return client
+
+
+def force_form(force: Force, **changes) -> dict:
+    data = {
+        "slug": force.slug,
+        "name": force.name,
+        "short_name": force.short_name,
+        "nation": force.nation,
+        "kind": force.kind,
+        "foi_regime": force.foi_regime,
+        "foi_email": force.foi_email,
+        "aliases-TOTAL_FORMS": "0",
+        "aliases-INITIAL_FORMS": "0",
+        "aliases-MIN_NUM_FORMS": "0",
+        "aliases-MAX_NUM_FORMS": "1000",
+    }
+    if force.foi_email_confirmed:
+        data["foi_email_confirmed"] = "on"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_a_changed_address_is_unconfirmed_until_ticked_again(admin_client):
+    confirm("kent")
+    kent = Force.objects.get(slug="kent")
+    url = reverse("admin:requests_app_force_change", args=[kent.pk])
+    response = admin_client.post(url, force_form(kent, foi_email="freedom@kent.police.uk"))
+    assert response.status_code == 302
+    kent.refresh_from_db()
+    assert (kent.foi_email, kent.foi_email_confirmed) == ("freedom@kent.police.uk", False)
+    assert kent.foi_email_note.startswith("Changed")
+    # Ticked in the same save as a new address: the researcher vouches for the new one.
+    admin_client.post(
+        url, force_form(kent, foi_email="foi.requests@kent.police.uk", foi_email_confirmed="on")
+    )
+    kent.refresh_from_db()
+    assert (kent.foi_email_confirmed, kent.foi_email_note) == (True, "")
+
+
+def test_the_preview_page_shows_the_letter_and_sending_there_emails(admin_client, smtp_server):
+    owner = User.objects.get(username="ada")
+    campaign = make_campaign(owner, forces=["kent", "essex"])
+    confirm("kent")
+    url = reverse("admin:campaign_send", args=[campaign.pk])
+    page = admin_client.get(url, {"force": "essex"}).content.decode()
+    assert "Dear Essex Police Freedom of Information team" in page
+    assert "Essex Police&#x27;s FOI address foi@essex.police.uk is not confirmed." in page
+    assert FOIRequest.objects.count() == 0 and smtp_server.received == []
+    response = admin_client.post(url)
+    assert response.status_code == 302
+    assert [d.rcpt_tos for d in smtp_server.received] == [["foi@kent.police.uk"]]

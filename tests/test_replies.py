@@ -542,6 +542,23 @@ def test_fetching_files_new_mail_once_from_a_real_imap_server(emailed, imap_mail
     assert Reply.objects.count() == 2
 
 
+def test_fetch_replies_now_in_the_admin(emailed, imap_mailbox, client, staff):
+    imap_mailbox.deliver(message(to=address(emailed["kent"])).as_bytes())
+    client.force_login(staff)
+    response = client.post(reverse("admin:reply_fetch"), follow=True)
+    assert "1 new repl(ies) stored, 0 unmatched." in response.content.decode()
+    assert Reply.objects.get().request == emailed["kent"]
+
+
+def test_a_mailbox_that_cannot_be_reached_is_reported_not_crashed(client, staff, settings):
+    from tests.mailservers import free_port
+
+    settings.IMAP_URL = f"imap://u:p@127.0.0.1:{free_port()}/INBOX"
+    client.force_login(staff)
+    response = client.post(reverse("admin:reply_fetch"), follow=True)
+    assert "Could not fetch replies: [Errno 111] Connection refused" in response.content.decode()
+
+
 def test_the_periodic_fetch_does_nothing_without_a_mailbox(settings):
     settings.IMAP_URL = ""
     assert tasks.fetch_replies() == 0
