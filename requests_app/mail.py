@@ -180,7 +180,11 @@ def campaign_send(*, campaign: Campaign, by: User | None) -> SendResult:
     campaign without target forces.
     """
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().select_related("owner").get(pk=campaign.pk)
+        campaign = (
+            Campaign.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .get(pk=campaign.pk)
+        )
         services.campaign_create_requests(campaign=campaign)
         queued, skipped = [], []
         drafts = campaign.requests.filter(status=Status.DRAFT).select_related("force")
@@ -256,7 +260,7 @@ def email_send(*, email_id: int) -> str | None:
     """
     with transaction.atomic():
         email = (
-            OutgoingEmail.objects.select_for_update()
+            OutgoingEmail.objects.select_for_update(of=("self",))
             .select_related("request__force", "request__campaign")
             .filter(pk=email_id, status__in=(EmailStatus.QUEUED, EmailStatus.FAILED))
             .first()

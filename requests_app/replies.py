@@ -296,7 +296,7 @@ def reply_record_offer(*, reply: Reply, by: User | None) -> RequestEvent:
     """Record what the reply was recognised as (an acknowledgement, a refusal under s12...)
     on its request's timeline, dated with the reply. Refused with the reason when the event
     cannot happen now, or when it was recorded or dismissed before."""
-    reply = Reply.objects.select_for_update().select_related("request").get(pk=reply.pk)
+    reply = Reply.objects.select_for_update(of=("self",)).select_related("request").get(pk=reply.pk)
     if reply.offer_state != OfferState.OPEN or reply.request is None:
         raise _refuse("offer", "This reply has nothing on offer to record.")
     event = services.record_event(
