@@ -23,7 +23,7 @@ from aggregation.models import (
 )
 from aggregation.selectors import campaign_terms
 from requests_app import access
-from requests_app.admin import AuditedAdmin, CampaignScopedAdmin, CampaignScopedInline
+from requests_app.admin_base import AuditedAdmin, CampaignScopedAdmin, CampaignScopedInline
 from requests_app.models import Document, DocumentDownload
 
 

@@ -24,8 +24,8 @@ from aggregation.document_figures import Cell, document_sums, shape_of
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, Template
 from aggregation.extraction.engine import extract
 from aggregation.extraction.reading import UnreadableFile
-from aggregation.extraction.reading.sniff import sniff
-from aggregation.extraction.result import ExtractionResult, TableKind, Verdict
+from aggregation.extraction.reading.sniff import OLE_MAGIC, ole_stream_names, sniff
+from aggregation.extraction.result import ExtractionResult, Reason, TableKind, Verdict
 from aggregation.extraction.vocabulary import FORCE, PERIOD
 from aggregation.models import (
     LABEL_MAX_LENGTH,
@@ -72,10 +72,26 @@ def _refuse(field: str, message: str) -> ValidationError:
     return ValidationError({field: message})
 
 
-def check_upload(*, name: str, content: bytes) -> str:
+# Letters a force emails beside (or instead of) its spreadsheets in a format the engine does not
+# read (PDF and .docx it reads): kept for a researcher to read.
+LETTER_FORMATS = {"doc": "Word 97-2003"}
+
+
+def letter_format(content: bytes) -> str:
+    """ "doc" when the bytes are a legacy Word document, else ""."""
+    try:
+        if content.startswith(OLE_MAGIC) and "WordDocument" in ole_stream_names(content):
+            return "doc"
+    except UnreadableFile:
+        return ""
+    return ""
+
+
+def check_upload(*, name: str, content: bytes, letters: bool = False) -> str:
     """Refuse, with the reason, a file too large or plainly not a spreadsheet; return its format.
 
     Damaged or hostile spreadsheets pass: they are kept, and fail in the parse with their reason.
+    With ``letters`` (files that came by email), a legacy Word document passes too.
     """
     limit = settings.UPLOAD_MAX_BYTES
     if len(content) > limit:
@@ -87,6 +103,8 @@ def check_upload(*, name: str, content: bytes) -> str:
         return sniff(content)
     except UnreadableFile as exc:
         if exc.code == "unknown_format":
+            if letters and (kind := letter_format(content)):
+                return kind
             raise _refuse("file", f"{name}: {exc.message}") from None
         return ""
 
@@ -98,14 +116,16 @@ def document_upload(
     content: bytes,
     by: User | None,
     result: ExtractionResult | None = None,
+    letters: bool = False,
 ) -> tuple[Document, bool]:
     """Keep a force's file and queue its parse; the same bytes twice are one document.
 
     ``result``, when the caller has already read the file with the campaign's vocabulary, is
     stored at once instead of a parse being queued. Returns the document and whether it is new.
-    Refuses what is not a spreadsheet, with the reason.
+    Refuses what is not a response the engine reads (nor, with ``letters``, a legacy Word
+    document), with the reason.
     """
-    file_format = check_upload(name=name, content=content)
+    file_format = check_upload(name=name, content=content, letters=letters)
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         # One upload to a request at a time: the same bytes sent twice at once then find each
@@ -185,12 +205,25 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
     if not _set_status(unchanged, DocumentStatus.PARSING, rows_read=0, attempts=F("attempts") + 1):
         return None  # decided on since it was read above
 
+    if document.format in LETTER_FORMATS:
+        return _store_result(document, _letter_result(document.format))
     vocabulary = selectors.campaign_vocabulary(document.request.campaign, document.request.force)
     with document.file.open("rb") as f:
         content = f.read()
     progress = ProgressWriter(document_id)
     result = extract(content, vocabulary, progress=progress)
     return _store_result(document, result)
+
+
+def _letter_result(file_format: str) -> ExtractionResult:
+    """A letter holds no figures we read: a researcher reads it (a refusal? figures in a table?)."""
+    kind = LETTER_FORMATS[file_format]
+    reason = Reason(
+        "letter",
+        f"A {kind} document: figures are read from spreadsheets, PDF and .docx files only. "
+        "Read it; mark it no data, or ask the force for the figures as a spreadsheet.",
+    )
+    return ExtractionResult(Verdict.NEEDS_REVIEW, reasons=[reason], format=file_format)
 
 
 class ProgressWriter:

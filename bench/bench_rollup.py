@@ -156,12 +156,12 @@ def load(target_rows: int) -> int:
     from aggregation.document_figures import Cell, document_sums, shape_of
     from aggregation.services import campaign_create
     from requests_app.models import Document, DocumentStatus
-    from requests_app.services import campaign_send
+    from requests_app.services import campaign_record_sent
 
     call_command("migrate", verbosity=0)
     owner = User.objects.create_superuser("bench", "bench@example.org", "bench-password-1")
     campaign = campaign_create(title="Bench", slug="bench", owner=owner, periods=PERIODS)
-    campaign_send(campaign=campaign, by=owner, on=dt.date(2024, 3, 1))
+    campaign_record_sent(campaign=campaign, by=owner, on=dt.date(2024, 3, 1))
     requests = list(campaign.requests.select_related("force"))
     n_docs = -(-target_rows // PER_DOCUMENT)
     base = dt.datetime(2024, 4, 1, tzinfo=dt.UTC)

@@ -151,7 +151,7 @@ def seed(users: int) -> dict:
             periods=PERIODS,
         )
         campaign.target_forces.set(forces)
-        services.campaign_send(campaign=campaign, by=owner, on=sent_on)
+        services.campaign_record_sent(campaign=campaign, by=owner, on=sent_on)
         requests = {r.force.slug: r for r in campaign.requests.select_related("force")}
         for slug, codes in REFUSED.items():
             services.foi_request_refuse(

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "anymail",
     "requests_app",
     "aggregation",
 ]
@@ -201,6 +202,22 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "foitrack@localhost")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
+
+# Requests go out by email and replies come back: each request's letter is sent from, and
+# answered to, REPLY_ADDRESS with the request's unguessable token in place of {token}.
+REPLY_ADDRESS = os.environ.get("REPLY_ADDRESS", "foi+{token}@localhost")
+if REPLY_ADDRESS.count("{token}") != 1 or "@" not in REPLY_ADDRESS.partition("{token}")[2]:
+    raise ImproperlyConfigured(
+        f"REPLY_ADDRESS must be an address with one {{token}} before the @, not {REPLY_ADDRESS!r}"
+    )
+MAIL_MAX_ATTEMPTS = envint("MAIL_MAX_ATTEMPTS", 8)
+MAIL_RETRY_SECONDS = envint("MAIL_RETRY_SECONDS", 60)
+# Replies: fetched from this mailbox, e.g. imaps://user:password@imap.example.org/INBOX.
+IMAP_URL = os.environ.get("IMAP_URL", "")
+IMAP_POLL_SECONDS = envint("IMAP_POLL_SECONDS", 300)
+# ... or posted by Mailgun's inbound route to /mail/inbound/mailgun/, signed with this key.
+ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", "")}
 
 # Celery: a broker URL means real workers; none means tasks run eagerly in-process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or None
@@ -234,6 +251,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "aggregation.tasks.sweep_orphan_files",
         "schedule": 60 * 60,
     },
+    "retry-emails": {"task": "requests_app.tasks.retry_emails", "schedule": 5 * 60},
+    "fetch-replies": {"task": "requests_app.tasks.fetch_replies", "schedule": IMAP_POLL_SECONDS},
 }
 
 REST_FRAMEWORK = {

@@ -19,8 +19,9 @@ Each campaign-owned model declares the path from its rows to their campaign, and
 Its querysets then have ``visible_to(user)`` and ``editable_by(user)``; the admin mixin
 (``requests_app.admin.CampaignScopedAdmin``), the API mixin
 (``requests_app.api.CampaignScopedViewSetMixin``) and the helpers below all use them. Where the
-path passes through a nullable foreign key (a vocabulary term with no campaign), rows that reach
-no campaign are the shared template: every signed-in user reads them, only superusers change them.
+path passes through a nullable foreign key (a reply no rule matched to a request), rows that reach
+no campaign are the shared intake: members of the researcher group read and change them (a
+researcher files an unmatched reply on a request of their own campaigns); readers do not see them.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class CampaignScopedQuerySet(models.QuerySet):
         lookup, shared = campaign_path(self.model)
         ids = _campaign_ids(user, WRITE_ROLES if write else READ_ROLES)
         where = Q(**{f"{lookup}__in": ids})
-        if shared and not write:
+        if shared and in_researcher_group(user):
             where |= Q(**{f"{lookup}__isnull": True})
         return self.filter(where)
 

@@ -2,20 +2,24 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from aggregation import services as document_services
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
 from aggregation.models import CampaignTemplate
-from requests_app import access, selectors, services
+from requests_app import access, mail, selectors, services
+from requests_app.admin_base import (
+    AuditedAdmin,
+    CampaignScopedAdmin,
+    CampaignScopedInline,
+)
+from requests_app.mail_admin import campaign_send_view, send_result_message
 from requests_app.models import (
     REFERENCE_MAX_LENGTH,
     Campaign,
@@ -27,142 +31,6 @@ from requests_app.models import (
     ForceAlias,
     RequestEvent,
 )
-
-
-def _may(request: HttpRequest, obj, *, write: bool) -> bool:
-    """can_view / can_edit, asked once per row and page: the admin asks many times per page."""
-    cache = request.__dict__.setdefault("_campaign_access", {})
-    key = (obj._meta.label, obj.pk, write)
-    if key not in cache:
-        check = access.can_edit if write else access.can_view
-        cache[key] = check(request.user, obj)
-    return cache[key]
-
-
-def _scoped_choices(db_field, request: HttpRequest, kwargs: dict) -> dict:
-    """A choice of campaign-owned rows offers only those the user may change.
-
-    A nullable link that makes a row shared (a term with no campaign is the template) must be
-    filled in by anyone but a superuser: only superusers change the template.
-    """
-    related = db_field.related_model
-    if related is None or not access.is_campaign_owned(related) or "queryset" in kwargs:
-        return kwargs
-    kwargs["queryset"] = related._default_manager.editable_by(request.user)
-    model = db_field.model
-    if (
-        db_field.null
-        and access.is_campaign_owned(model)
-        and access.campaign_path(model)[0].split("__")[0] == db_field.name
-        and not access.is_superuser(request.user)
-    ):
-        kwargs["required"] = True
-    return kwargs
-
-
-class CampaignScopedAdmin(admin.ModelAdmin):
-    """The admin of a campaign-owned model (see ``requests_app.access``).
-
-    Its list, search, filters, date drill-down and autocomplete hold only the campaigns the user
-    belongs to; a page for any other id (change, history, delete) answers 404, like an id that
-    does not exist (Django's admin would redirect); a row the user may see but not change shows
-    read-only; choices of campaign-owned rows offer only what the user may change; and actions,
-    which all change things, run only on the selected rows the user may change.
-    """
-
-    def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).visible_to(request.user)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        allowed = super().has_view_permission(request, obj)
-        return allowed and (obj is None or _may(request, obj, write=False))
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or _may(request, obj, write=True))
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or _may(request, obj, write=True))
-
-    def get_list_filter(self, request):
-        # Django's related filter lists every campaign (or term) by name; list only those in
-        # the user's own rows.
-        scoped = []
-        for entry in super().get_list_filter(request):
-            if isinstance(entry, str):
-                field = get_fields_from_path(self.model, entry)[-1]
-                if field.is_relation and access.is_campaign_owned(field.related_model):
-                    entry = (entry, admin.RelatedOnlyFieldListFilter)
-            scoped.append(entry)
-        return scoped
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        return super().formfield_for_foreignkey(
-            db_field, request, **_scoped_choices(db_field, request, kwargs)
-        )
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        return super().formfield_for_manytomany(
-            db_field, request, **_scoped_choices(db_field, request, kwargs)
-        )
-
-    def response_action(self, request, queryset):
-        return super().response_action(request, queryset.editable_by(request.user))
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        # Out of scope and absent look the same: 404, never a hint that the id exists.
-        raise Http404(f"No {opts.verbose_name} with id {object_id!r}.")
-
-
-class CampaignScopedInline:
-    """An inline on a campaign-owned page: it adds, changes and deletes only where the page's
-    row may be changed, and its choices of campaign-owned rows are scoped like the page's."""
-
-    def parent_allows(self, request, obj) -> bool:
-        """Whether the page's row (None on an add page) lets this user change the inline."""
-        return obj is None or _may(request, obj, write=True)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return super().has_add_permission(request, obj) and self.parent_allows(request, obj)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return super().has_change_permission(request, obj) and self.parent_allows(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return super().has_delete_permission(request, obj) and self.parent_allows(request, obj)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        return super().formfield_for_foreignkey(
-            db_field, request, **_scoped_choices(db_field, request, kwargs)
-        )
-
-
-class AuditedAdmin(SimpleHistoryAdmin):
-    """The history pages of simple-history, where only a user who may change may revert.
-
-    simple-history saves a POST to a past version's page after checking only *view*
-    permission; a reader must be able to look at history, never to write through it. Its pages
-    also read the historical rows directly, so the row's own visibility is checked first: a
-    history page of a row the user may not see answers 404. (A deleted row's history is then
-    for superusers only, since it no longer belongs to a campaign anyone is a member of.)
-    """
-
-    def _visible_or_404(self, request, object_id):
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None and not access.is_superuser(request.user):
-            raise Http404(f"No {self.opts.verbose_name} with id {object_id!r}.")
-        return obj
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._visible_or_404(request, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        obj = self._visible_or_404(request, object_id)
-        if request.method == "POST" and not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ListField(forms.CharField):
@@ -203,6 +71,7 @@ class CampaignForm(forms.ModelForm):
             "measure_words",
             "max_age",
             "require_flag",
+            "chase_overdue",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -236,11 +105,37 @@ class ForceAliasInline(admin.TabularInline):
 
 @admin.register(Force)
 class ForceAdmin(admin.ModelAdmin):
-    list_display = ["name", "short_name", "nation", "kind", "foi_regime", "foi_email"]
-    list_filter = ["nation", "kind", "foi_regime"]
+    list_display = [
+        "name",
+        "short_name",
+        "nation",
+        "kind",
+        "foi_regime",
+        "foi_email",
+        "foi_email_confirmed",
+    ]
+    list_filter = ["foi_email_confirmed", "nation", "kind", "foi_regime"]
     search_fields = ["name", "short_name", "slug", "aliases__alias"]
-    readonly_fields = ["slug"]
+    readonly_fields = ["slug", "foi_email_note"]
     inlines = [ForceAliasInline]
+    actions = ["confirm_foi_email"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        ticked = "foi_email_confirmed" in form.changed_data and obj.foi_email_confirmed
+        if change and "foi_email" in form.changed_data and not ticked:
+            # A confirmation vouched for the old address, not this one.
+            obj.foi_email_confirmed = False
+            obj.foi_email_note = "Changed; confirm the new address before requests are emailed."
+            self.message_user(request, f"{obj}: the new address is not confirmed yet.")
+        elif obj.foi_email_confirmed:
+            obj.foi_email_note = ""
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Confirm their FOI email addresses", permissions=["change"])
+    def confirm_foi_email(self, request: HttpRequest, queryset) -> None:
+        for force in queryset:
+            mail.force_confirm_email(force=force, by=request.user)
+        self.message_user(request, f"{queryset.count()} FOI address(es) confirmed.")
 
 
 @admin.register(ForceAlias)
@@ -325,7 +220,7 @@ class CampaignAdmin(CampaignScopedAdmin):
                 ]
             },
         ),
-        ("Forces asked", {"fields": ["target_forces"]}),
+        ("Forces asked", {"fields": ["target_forces", "chase_overdue"]}),
     ]
 
     def get_fieldsets(self, request, obj=None):
@@ -409,6 +304,10 @@ class CampaignAdmin(CampaignScopedAdmin):
         initial.setdefault("target_forces", Force.objects.default_targets())
         return initial
 
+    def get_urls(self):
+        send = self.admin_site.admin_view(lambda request, pk: campaign_send_view(self, request, pk))
+        return [path("<int:pk>/send/", send, name="campaign_send"), *super().get_urls()]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         campaign = self.get_object(request, object_id)
         if campaign is not None:
@@ -422,13 +321,16 @@ class CampaignAdmin(CampaignScopedAdmin):
 
     @admin.action(description="Send to every target force", permissions=["change"])
     def send_campaigns(self, request: HttpRequest, queryset) -> None:
+        """Email every confirmed force not yet sent; the campaign's "Preview and send" page
+        shows the letter and the skipped forces first."""
         for campaign in queryset:
             try:
-                sent = services.campaign_send(campaign=campaign, by=request.user)
+                result = mail.campaign_send(campaign=campaign, by=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{campaign}: {exc.messages[0]}", messages.ERROR)
             else:
-                self.message_user(request, f"{campaign}: {len(sent)} request(s) sent.")
+                text, level = send_result_message(result)
+                self.message_user(request, f"{campaign}: {text}", level)
 
 
 class EventForm(forms.ModelForm):

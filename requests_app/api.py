@@ -16,21 +16,23 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from aggregation import services as document_services
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
-from requests_app import access, services
+from requests_app import access, mail, replies, services
 from requests_app.models import (
     Campaign,
     FOIRequest,
     Force,
     Lateness,
+    Reply,
     RequestEvent,
     Status,
 )
 from requests_app.serializers import (
     CampaignSendResultSerializer,
-    CampaignSendSerializer,
     CampaignSerializer,
     FOIRequestSerializer,
     ForceSerializer,
+    ReplyFileSerializer,
+    ReplySerializer,
     RequestEventSerializer,
 )
 
@@ -93,18 +95,18 @@ class CampaignViewSet(CampaignScopedViewSetMixin, viewsets.ModelViewSet):
             target_forces=data.get("target_forces"),
         )
 
-    @extend_schema(request=CampaignSendSerializer, responses=CampaignSendResultSerializer)
+    @extend_schema(request=None, responses=CampaignSendResultSerializer)
     @action(detail=True, methods=["post"])
     def send(self, request: Request, slug: str | None = None) -> Response:
-        """Send the request to every target force; calling it again sends nothing new."""
-        campaign = self.get_object()
-        params = CampaignSendSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        sent = services.campaign_send(
-            campaign=campaign, by=request.user, on=params.validated_data.get("sent_on")
-        )
-        result = {"sent": len(sent), "requests": campaign.requests.count()}
-        return Response(CampaignSendResultSerializer(result).data)
+        """Email the request to every target force with a confirmed address not yet sent it;
+        calling it again sends nothing new. Forces skipped are listed with the reason."""
+        result = mail.campaign_send(campaign=self.get_object(), by=request.user)
+        data = {
+            "queued": len(result.queued),
+            "skipped": [{"force": f.slug, "reason": why} for f, why in result.skipped],
+            "requests": result.requests,
+        }
+        return Response(CampaignSendResultSerializer(data).data)
 
 
 class FOIRequestFilter(django_filters.FilterSet):
@@ -161,3 +163,47 @@ class RequestEventViewSet(
             reference=data.get("reference", ""),
         )
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class ReplyFilter(django_filters.FilterSet):
+    matched = django_filters.BooleanFilter(
+        field_name="request", lookup_expr="isnull", exclude=True, help_text="Filed on a request."
+    )
+
+    class Meta:
+        model = Reply
+        fields = ["request", "kind", "matched", "offer_state"]
+
+
+class ReplyViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Emails received; unmatched ones (``matched=false``) wait to be filed by a researcher."""
+
+    queryset = Reply.objects.all()
+    serializer_class = ReplySerializer
+    filterset_class = ReplyFilter
+
+    @extend_schema(request=None, responses=RequestEventSerializer)
+    @action(detail=True, methods=["post"], url_path="record-offer")
+    def record_offer(self, request: Request, pk: str | None = None) -> Response:
+        """Record the suggested event on the request's timeline, dated with the reply."""
+        event = replies.reply_record_offer(reply=self.get_object(), by=request.user)
+        return Response(RequestEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ReplySerializer)
+    @action(detail=True, methods=["post"], url_path="dismiss-offer")
+    def dismiss_offer(self, request: Request, pk: str | None = None) -> Response:
+        reply = self.get_object()
+        replies.reply_dismiss_offer(reply=reply, by=request.user)
+        reply.refresh_from_db()
+        return Response(ReplySerializer(reply).data)
+
+    @extend_schema(request=ReplyFileSerializer, responses=ReplySerializer)
+    @action(detail=True, methods=["post"])
+    def file(self, request: Request, pk: str | None = None) -> Response:
+        """File an unmatched reply on a request: its timeline entry, documents and offer."""
+        params = ReplyFileSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        reply = replies.reply_file(
+            reply=self.get_object(), request=params.validated_data["request"], by=request.user
+        )
+        return Response(ReplySerializer(reply).data)

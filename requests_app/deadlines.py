@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Protocol, TypeVar
 
 import holidays
 
@@ -50,6 +51,7 @@ __all__ = [
     "Regime",
     "SkippedDay",
     "add_working_days",
+    "after_last_bounce",
     "check_day",
     "compute_deadline",
     "holidays_for_year",
@@ -107,6 +109,7 @@ EVENT_KINDS: frozenset[str] = frozenset(
         "refused",
         "not_held",
         "withdrawn",
+        "bounced",
         "internal_review_asked",
         "internal_review_answered",
         "ico_complaint",
@@ -355,6 +358,14 @@ def review_due(asked: dt.date, regime: Regime | str, complex: bool = False) -> D
 # --------------------------------------------------------------------------- timeline clock
 
 
+class _HasKind(Protocol):
+    @property
+    def kind(self) -> str: ...
+
+
+_Event = TypeVar("_Event", bound=_HasKind)
+
+
 @dataclass(frozen=True, slots=True)
 class ClockEvent:
     """One timeline event; ``kind`` is an EventKind value, ``target`` only for pit_extension."""
@@ -445,6 +456,15 @@ def _days(n: int) -> str:
     return f"{n} working day{'' if n == 1 else 's'}"
 
 
+def after_last_bounce(events: list[_Event]) -> list[_Event]:
+    """The events after the last "bounced" one (all of them without a bounce), in order given.
+
+    A bounced request never reached the force: what happened before it does not count.
+    """
+    bounces = [i for i, e in enumerate(events) if e.kind == "bounced"]
+    return events[bounces[-1] + 1 :] if bounces else events
+
+
 def compute_deadline(
     events: Iterable[ClockEvent],
     regime: Regime | str,
@@ -456,6 +476,8 @@ def compute_deadline(
     Events are applied in date order; events on the same date keep the order given.
 
     * "sent": the first starts the clock (received = its date); later ones count as "resent".
+    * "bounced": the request never arrived; only events after the last bounce count, and the
+      clock starts at the next "sent".
     * "resent": keeps the original clock.
     * "clarification_asked": the clock stops, waiting on the requester (s1(3)).
     * "clarification_given": 20 working days start afresh from its date (s1(3)); earlier
@@ -484,6 +506,7 @@ def compute_deadline(
         check_day(event.date, event.kind)
         if event.target is not None:
             check_day(event.target, f"{event.kind} target")
+    ordered = after_last_bounce(ordered)
     first_sent = next((e for e in ordered if e.kind == "sent"), None)
     if first_sent is None:
         raise ValueError("no 'sent' event: the clock has not started")

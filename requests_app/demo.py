@@ -52,7 +52,7 @@ def seed_demo_campaign(*, owner: User, today: date | None = None) -> Campaign:
         request_text=DEMO_TEXT,
     )
     sent_on = today - timedelta(days=70)
-    services.campaign_send(campaign=campaign, by=owner, on=sent_on)
+    services.campaign_record_sent(campaign=campaign, by=owner, on=sent_on)
 
     def request(slug: str) -> FOIRequest:
         return campaign.requests.select_related("force").get(force__slug=slug)
@@ -145,7 +145,7 @@ def seed_strip_search_campaign(*, owner: User, today: date | None = None) -> Cam
         template=CHILD_STRIP_SEARCHES.slug,
     )
     sent_on = today - timedelta(days=45)
-    services.campaign_send(campaign=campaign, by=owner, on=sent_on)
+    services.campaign_record_sent(campaign=campaign, by=owner, on=sent_on)
     answered = campaign.requests.select_related("force").filter(force__slug__in=STRIP_FORCES)
     forces = [(r.force.slug, r.force.name) for r in answered.order_by("force__slug")]
     for response in demo_responses(CHILD_STRIP_SEARCHES, list(campaign.periods), forces):

@@ -129,6 +129,16 @@ class Force(models.Model):
     kind = models.CharField(max_length=20, choices=ForceKind.choices)
     foi_regime = models.CharField(max_length=5, choices=Regime.choices)
     foi_email = models.EmailField("FOI contact email", blank=True)
+    # The seeded addresses are plausible guesses: nothing is emailed until a researcher confirms.
+    foi_email_confirmed = models.BooleanField(
+        "FOI email confirmed",
+        default=False,
+        help_text="Ticked by a researcher who checked the address; requests are emailed only "
+        "to confirmed addresses. A bounce clears it.",
+    )
+    foi_email_note = models.CharField(
+        "FOI email note", max_length=300, blank=True, help_text="Why the address is unconfirmed."
+    )
 
     objects = ForceQuerySet.as_manager()
 
@@ -213,6 +223,12 @@ class Campaign(models.Model):
     target_forces = models.ManyToManyField(Force, related_name="campaigns", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_on = models.DateField(null=True, blank=True)
+    chase_overdue = models.BooleanField(
+        "email chases to late forces",
+        default=False,
+        help_text="The daily overdue check emails each late force a polite chase, once when it "
+        "is overdue and once when it is very overdue.",
+    )
 
     objects = CampaignScopedQuerySet.as_manager()
 
@@ -355,6 +371,11 @@ class FOIRequest(models.Model):
     working_days_to_answer = models.PositiveIntegerField(null=True, blank=True)
     lateness = models.CharField(max_length=20, choices=Lateness.choices, default=Lateness.ON_TIME)
     review_overdue = models.BooleanField(default=False)
+    # The unguessable part of the address replies come back to (settings.REPLY_ADDRESS); set when
+    # the product first emails the force.
+    reply_token = models.CharField(
+        max_length=40, unique=True, null=True, blank=True, editable=False
+    )
 
     history = HistoricalRecords()
     objects = FOIRequestQuerySet.as_manager()
@@ -385,6 +406,7 @@ class EventKind(models.TextChoices):
     REFUSED = "refused", "Refused"
     NOT_HELD = "not_held", "Not held"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    BOUNCED = "bounced", "Bounced (never delivered)"
     REVIEW_ASKED = "internal_review_asked", "Internal review asked"
     REVIEW_ANSWERED = "internal_review_answered", "Internal review answered"
     ICO_COMPLAINT = "ico_complaint", "ICO complaint"
@@ -529,3 +551,181 @@ class DocumentDownload(models.Model):
 
     def __str__(self) -> str:
         return f"Downloaded by {self.by} on {self.at:%Y-%m-%d %H:%M}"
+
+
+# Email: the letters and chases the product sends, and the replies that come back.
+
+
+class EmailKind(models.TextChoices):
+    REQUEST = "request", "Request letter"
+    CHASE = "chase", "Chase"
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Not sent"
+    BOUNCED = "bounced", "Bounced"
+
+
+class OutgoingEmail(models.Model):
+    """One email to a force: the request letter, or a chase at one lateness level.
+
+    At most one live (not bounced) email per request, kind and level, so sending twice sends
+    nothing new; a failed one is retried on the same row.
+    """
+
+    campaign_lookup = "request__campaign"
+
+    request = models.ForeignKey(FOIRequest, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=10, choices=EmailKind.choices)
+    level = models.CharField(
+        max_length=20, choices=Lateness.choices, blank=True, help_text="Chases only."
+    )
+    to_address = models.EmailField(blank=True)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    message_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    reason = models.TextField(blank=True, help_text="Why it was not sent or bounced.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    event = models.OneToOneField(
+        RequestEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="email"
+    )
+
+    objects = CampaignScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "email to a force"
+        verbose_name_plural = "emails to forces"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "level"],
+                condition=~Q(status="bounced"),
+                name="one_live_email_per_request_kind_level",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.request.force.short_name}"
+
+
+class ReplyKind(models.TextChoices):
+    REPLY = "reply", "Reply"
+    BOUNCE = "bounce", "Bounce (not delivered)"
+
+
+class MatchedBy(models.TextChoices):
+    TOKEN = "token", "Reply address"
+    THREAD = "thread", "Answers our email"
+    REFERENCE = "reference", "Force's reference"
+    DOMAIN = "domain", "Sender's domain"
+    RESEARCHER = "researcher", "Filed by a researcher"
+
+
+class OfferState(models.TextChoices):
+    NONE = "", "Nothing recognised"
+    OPEN = "open", "Offered"
+    RECORDED = "recorded", "Recorded"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+def reply_path(instance: Reply, filename: str) -> str:
+    return f"replies/{secrets.token_hex(16)}.eml"
+
+
+class Reply(models.Model):
+    """An email that came back, kept as received; its text is plain text, never HTML.
+
+    Stored once however often it is fetched: by Message-ID, else by the hash of its bytes.
+    """
+
+    # An unmatched reply reaches no campaign: the shared intake (see requests_app.access).
+    campaign_lookup = "request__campaign"
+
+    request = models.ForeignKey(
+        FOIRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    kind = models.CharField(max_length=10, choices=ReplyKind.choices, default=ReplyKind.REPLY)
+    message_id = models.CharField(max_length=500, blank=True)
+    sha256 = models.CharField(max_length=64, unique=True)
+    raw = models.FileField(upload_to=reply_path, max_length=200)
+    size = models.PositiveBigIntegerField()
+    source = models.CharField(max_length=20, help_text="imap, mailgun or a command.")
+    sender = models.CharField(max_length=320, blank=True)
+    sender_name = models.CharField(max_length=200, blank=True)
+    original_sender = models.CharField(
+        max_length=320, blank=True, help_text="Forwarded mail: who sent it first."
+    )
+    recipients = models.TextField(blank=True)
+    subject = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField("date", null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField(blank=True, help_text="The message as plain text.")
+    attachments = models.JSONField(
+        default=list, blank=True, help_text="Each attachment and what became of it."
+    )
+    matched_by = models.CharField(max_length=20, choices=MatchedBy.choices, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    event = models.OneToOneField(
+        RequestEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="reply"
+    )
+    # What the text looks like (an acknowledgement, a refusal under s12...): offered to a
+    # researcher, recorded on the timeline only when one clicks.
+    offer_kind = models.CharField(max_length=30, choices=EventKind.choices, blank=True)
+    offer_exemptions = models.JSONField(default=list, blank=True)
+    offer_ncnd = models.BooleanField(default=False)
+    offer_reference = models.CharField(max_length=100, blank=True)
+    offer_state = models.CharField(
+        max_length=10, choices=OfferState.choices, blank=True, default=OfferState.NONE
+    )
+    offer_event = models.OneToOneField(
+        RequestEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="offer_of"
+    )
+
+    objects = CampaignScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "replies"
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~Q(message_id=""), name="one_reply_per_message_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject or '(no subject)'} from {self.sender or 'unknown sender'}"
+
+    def offer_summary(self) -> str:
+        """What the reply was recognised as, e.g. "Refused (s12, s40): offered"."""
+        if not self.offer_kind:
+            return "Nothing recognised."
+        text = self.get_offer_kind_display()
+        if self.offer_exemptions:
+            ncnd = ", NCND" if self.offer_ncnd else ""
+            text += f" ({', '.join(self.offer_exemptions)}{ncnd})"
+        if self.offer_reference:
+            text += f", reference {self.offer_reference}"
+        return f"{text}: {self.get_offer_state_display().lower()}"
+
+
+class UnmatchedReply(Reply):
+    """Replies no rule could match to a request, waiting for a researcher to file them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unmatched reply"
+        verbose_name_plural = "unmatched replies"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
@@ -13,6 +14,7 @@ from requests_app.models import (
     Exemption,
     FOIRequest,
     Force,
+    Reply,
     RequestEvent,
     validate_periods,
 )
@@ -56,6 +58,7 @@ class ForceSerializer(serializers.ModelSerializer):
             "kind",
             "foi_regime",
             "foi_email",
+            "foi_email_confirmed",
             "aliases",
         ]
 
@@ -141,12 +144,18 @@ class CampaignSerializer(serializers.ModelSerializer):
         return data
 
 
-class CampaignSendSerializer(serializers.Serializer):
-    sent_on = serializers.DateField(required=False, help_text="Default: today.")
+class SkippedForceSerializer(serializers.Serializer):
+    force = serializers.CharField(help_text="Force slug.")
+    reason = serializers.CharField()
 
 
 class CampaignSendResultSerializer(serializers.Serializer):
-    sent = serializers.IntegerField(help_text="Requests sent by this call (0 when sent before).")
+    queued = serializers.IntegerField(
+        help_text="Letters queued to be emailed by this call (0 when all were sent before)."
+    )
+    skipped = SkippedForceSerializer(
+        many=True, help_text="Forces not emailed, with the reason (address not confirmed)."
+    )
     requests = serializers.IntegerField(help_text="Requests the campaign now has.")
 
 
@@ -182,7 +191,10 @@ class FOIRequestSerializer(serializers.ModelSerializer):
 class RequestEventSerializer(serializers.ModelSerializer):
     request = CampaignScopedRelatedField(queryset=FOIRequest.objects.all())
     kind = serializers.ChoiceField(choices=EventKind.choices)
-    recorded_by = serializers.CharField(source="recorded_by.get_username", read_only=True)
+    # None for events the product recorded itself (a reply filed, a bounce).
+    recorded_by = serializers.CharField(
+        source="recorded_by.get_username", read_only=True, allow_null=True
+    )
     exemptions = BoundedManyRelatedField(
         child_relation=serializers.SlugRelatedField(
             slug_field="code", queryset=Exemption.objects.all()
@@ -215,3 +227,47 @@ class RequestEventSerializer(serializers.ModelSerializer):
             "recorded_at",
         ]
         read_only_fields = ["status_before", "status_after", "recorded_at"]
+
+
+class OfferSerializer(serializers.Serializer):
+    kind = serializers.CharField(source="offer_kind", help_text="The event it looks like.")
+    exemptions = serializers.ListField(source="offer_exemptions", child=serializers.CharField())
+    ncnd = serializers.BooleanField(source="offer_ncnd")
+    reference = serializers.CharField(source="offer_reference")
+    state = serializers.CharField(source="offer_state", help_text="open, recorded or dismissed.")
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    """A received email; ``suggested_event`` is what its words look like, recorded only by
+    POSTing to its ``record-offer`` action."""
+
+    suggested_event = serializers.SerializerMethodField()
+    date = serializers.DateTimeField(source="sent_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Reply
+        fields = [
+            "id",
+            "request",
+            "kind",
+            "sender",
+            "sender_name",
+            "original_sender",
+            "subject",
+            "date",
+            "received_at",
+            "text",
+            "attachments",
+            "matched_by",
+            "event",
+            "suggested_event",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OfferSerializer(allow_null=True))
+    def get_suggested_event(self, reply: Reply) -> dict | None:
+        return OfferSerializer(reply).data if reply.offer_kind else None
+
+
+class ReplyFileSerializer(serializers.Serializer):
+    request = CampaignScopedRelatedField(queryset=FOIRequest.objects.all())

@@ -64,6 +64,8 @@ TRANSITIONS: dict[EventKind, Transition] = {
     EventKind.REFUSED: Transition(STILL_OPEN | {Status.PARTIAL}, Status.REFUSED),
     EventKind.NOT_HELD: Transition(STILL_OPEN, Status.NOT_HELD),
     EventKind.WITHDRAWN: Transition(STILL_OPEN | {Status.DRAFT}, Status.WITHDRAWN),
+    # The letter never arrived: the request is unsent again, and its clock starts at the next send.
+    EventKind.BOUNCED: Transition(frozenset({Status.SENT}), Status.DRAFT),
     EventKind.REVIEW_ASKED: Transition(frozenset(ANSWERED), Status.REVIEW),
     EventKind.REVIEW_ANSWERED: Transition(frozenset({Status.REVIEW}), Status.REVIEWED),
     EventKind.ICO_COMPLAINT: Transition(frozenset({Status.REVIEW, Status.REVIEWED}), Status.ICO),
@@ -207,7 +209,9 @@ def record_event(
 def _refresh_clock(request: FOIRequest, today: date | None = None) -> None:
     """Re-derive the stored dates from the whole timeline, so they can never drift from it."""
     regime = deadlines.Regime(request.force.foi_regime)
-    events = list(request.events.order_by("occurred_on", "recorded_at", "id"))
+    events = deadlines.after_last_bounce(
+        list(request.events.order_by("occurred_on", "recorded_at", "id"))
+    )
     clock_events = [deadlines.ClockEvent(e.kind, e.occurred_on, e.target_on) for e in events]
     first = {}
     for e in events:
@@ -359,18 +363,16 @@ def foi_request_add_note(*, request, by, note: str, on=None):
 
 
 @transaction.atomic
-def campaign_send(
+def campaign_record_sent(
     *, campaign: Campaign, by: User | None, on: date | None = None
 ) -> list[FOIRequest]:
-    """Send the campaign's request to every target force not yet sent; sending again adds none."""
+    """Record that the campaign's request went to every target force outside the product.
+
+    Emails nobody (``requests_app.mail.campaign_send`` is the one that emails). Creates the
+    missing requests and records ``sent`` on each not yet sent; recording again adds none.
+    """
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    forces = list(campaign.target_forces.all())
-    if not forces:
-        raise _refuse("target_forces", "The campaign has no target forces to send to.")
-    existing = set(campaign.requests.values_list("force_id", flat=True))
-    FOIRequest.objects.bulk_create(
-        [FOIRequest(campaign=campaign, force=f) for f in forces if f.pk not in existing]
-    )
+    campaign_create_requests(campaign=campaign)
     sent = []
     for request in campaign.requests.filter(status=Status.DRAFT).select_related("force"):
         foi_request_send(request=request, by=by, on=on)
@@ -417,6 +419,21 @@ def campaign_member_remove(*, campaign: Campaign, user: User, by: User | None) -
     for member in CampaignMember.objects.filter(campaign=campaign, user=user):
         member._history_user = by
         member.delete()
+
+
+def campaign_create_requests(*, campaign: Campaign) -> int:
+    """Create a (not yet sent) request for every target force that has none; how many were made.
+
+    Raises ValidationError (target_forces) when the campaign has no target forces.
+    """
+    forces = list(campaign.target_forces.all())
+    if not forces:
+        raise _refuse("target_forces", "The campaign has no target forces to send to.")
+    existing = set(campaign.requests.values_list("force_id", flat=True))
+    created = FOIRequest.objects.bulk_create(
+        [FOIRequest(campaign=campaign, force=f) for f in forces if f.pk not in existing]
+    )
+    return len(created)
 
 
 def mark_overdue(*, today: date | None = None) -> dict[int, list[FOIRequest]]:

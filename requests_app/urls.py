@@ -7,5 +7,6 @@ router.register("forces", api.ForceViewSet)
 router.register("campaigns", api.CampaignViewSet)
 router.register("requests", api.FOIRequestViewSet)
 router.register("events", api.RequestEventViewSet)
+router.register("replies", api.ReplyViewSet)
 
 urlpatterns = router.urls

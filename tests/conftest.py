@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from foitrack.celery import app as celery_app
+from tests.mailservers import dovecot_server, imap_mailbox, smtp_server  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -98,7 +98,7 @@ API_WRITES = {
         201,
     ),
     ("campaign-detail", "PATCH"): (lambda w: {"title": "Renamed"}, 200),
-    ("campaign-send", "POST"): (lambda w: {"sent_on": "2024-03-01"}, 200),
+    ("campaign-send", "POST"): (lambda w: {}, 200),
     ("requestevent-list", "POST"): (
         lambda w: {"request": w.request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"},
         201,
@@ -108,6 +108,9 @@ API_WRITES = {
     ("document-exclude-tables", "POST"): (lambda w: {"tables": [0]}, 200),
     ("document-no-data", "POST"): (lambda w: {"note": "s12 letter"}, 200),
     ("document-reparse", "POST"): (lambda w: {}, 200),
+    ("reply-record-offer", "POST"): (lambda w: {}, 201),
+    ("reply-dismiss-offer", "POST"): (lambda w: {}, 200),
+    ("reply-file", "POST"): (lambda w: {"request": w.request.pk}, 200),
     ("document-approve", "POST"): (lambda w: {"note": "checked"}, 200),
     ("document-accept", "POST"): (lambda w: {}, 200),
     ("document-pin", "POST"): (lambda w: {}, 200),

@@ -36,7 +36,7 @@ def make_campaign(
 
 def sent_request(owner: User, force: str = "hampshire", on: date = date(2024, 3, 1)) -> FOIRequest:
     campaign = make_campaign(owner, slug=f"c-{force}", forces=[force])
-    services.campaign_send(campaign=campaign, by=owner, on=on)
+    services.campaign_record_sent(campaign=campaign, by=owner, on=on)
     return campaign.requests.get()
 
 

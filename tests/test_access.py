@@ -43,7 +43,7 @@ from aggregation.models import (
 from aggregation.rollups import campaign_rollup
 from requests_app import access, services
 from requests_app.access import CampaignScopedQuerySet, Role
-from requests_app.admin import CampaignScopedAdmin
+from requests_app.admin_base import CampaignScopedAdmin
 from requests_app.api import CampaignScopedViewSetMixin
 from requests_app.models import (
     Campaign,
@@ -152,7 +152,7 @@ def person(username: str, group: str | None = None, *, superuser: bool = False) 
 
 def build(slug: str, owner: User) -> Side:
     campaign = make_campaign(owner, slug=slug, forces=["kent", "essex"], periods=PERIODS)
-    services.campaign_send(campaign=campaign, by=owner, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=campaign, by=owner, on=date(2024, 3, 1))
     # A target not sent yet, so that sending again has something to do.
     campaign.target_forces.add(Force.objects.get(slug="surrey"))
     request = campaign.requests.get(force__slug="kent")

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from requests_app import services
-from requests_app.models import Campaign, FOIRequest, Status
+from requests_app.models import Campaign, FOIRequest, Force, Status
 from tests.factories import make_campaign, sent_request
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def inline_data(request: FOIRequest, **event) -> dict:
 
 def test_the_campaign_page_shows_status_counts_outcome_and_overdue(admin_client):
     campaign = make_campaign(admin_client.user, forces=["kent", "essex", "surrey"])
-    services.campaign_send(campaign=campaign, by=admin_client.user, on=date(2024, 1, 2))
+    services.campaign_record_sent(campaign=campaign, by=admin_client.user, on=date(2024, 1, 2))
     essex = campaign.requests.get(force__slug="essex")
     services.foi_request_refuse(
         request=essex, by=admin_client.user, exemptions=["s12"], on=date(2024, 1, 10)
@@ -62,13 +62,16 @@ def test_the_campaign_page_shows_status_counts_outcome_and_overdue(admin_client)
     assert html.index('id="dashboard-link"') < html.index('id="campaign_form"')
 
 
-def test_the_send_action_calls_the_service(admin_client):
+def test_the_send_action_calls_the_service(admin_client, on_commit_at_once, mailoutbox):
     campaign = make_campaign(admin_client.user, forces=["kent", "essex"])
+    Force.objects.filter(slug__in=["kent", "essex"]).update(foi_email_confirmed=True)
     url = reverse("admin:requests_app_campaign_changelist")
     admin_client.post(url, {"action": "send_campaigns", "_selected_action": [campaign.pk]})
     assert campaign.requests.filter(status=Status.SENT).count() == 2
+    assert len(mailoutbox) == 2
     admin_client.post(url, {"action": "send_campaigns", "_selected_action": [campaign.pk]})
     assert FOIRequest.objects.get(campaign=campaign, force__slug="kent").events.count() == 1
+    assert len(mailoutbox) == 2
 
 
 def test_adding_an_event_in_the_timeline_inline_performs_the_transition(admin_client):
@@ -118,7 +121,7 @@ def test_list_pages_run_a_fixed_number_of_queries(
 ):
     for n in range(3):
         campaign = make_campaign(admin_client.user, slug=f"c{n}")
-        services.campaign_send(campaign=campaign, by=admin_client.user, on=date(2024, 1, 2))
+        services.campaign_record_sent(campaign=campaign, by=admin_client.user, on=date(2024, 1, 2))
     assert Campaign.objects.count() == 3 and FOIRequest.objects.count() == 132
     with django_assert_max_num_queries(15):
         assert admin_client.get(reverse(f"admin:{name}")).status_code == 200

@@ -11,7 +11,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from requests_app.models import Campaign, EventKind, FOIRequest, Status
+from requests_app.models import Campaign, EventKind, FOIRequest, Force, Status
 from tests.factories import add_member, make_campaign, sent_request
 
 pytestmark = pytest.mark.django_db
@@ -64,12 +64,19 @@ def test_a_researcher_creates_a_campaign_defaulting_to_44_forces(as_researcher, 
     assert response.json()["owner"] == "rita"
 
 
-def test_sending_through_the_api_is_idempotent(as_researcher, researcher):
+def test_sending_through_the_api_is_idempotent(
+    as_researcher, researcher, on_commit_at_once, mailoutbox
+):
     make_campaign(researcher, slug="x")
-    first = as_researcher.post("/api/campaigns/x/send/", {"sent_on": "2024-03-01"}, format="json")
-    assert first.json() == {"sent": 44, "requests": 44}
+    Force.objects.filter(slug__in=["kent", "essex"]).update(foi_email_confirmed=True)
+    first = as_researcher.post("/api/campaigns/x/send/", {}, format="json").json()
+    assert (first["queued"], first["requests"], len(first["skipped"])) == (2, 44, 42)
+    skipped = {row["force"]: row["reason"] for row in first["skipped"]}
+    assert "kent" not in skipped
+    assert skipped["surrey"] == "Surrey Police's FOI address foi@surrey.police.uk is not confirmed."
     second = as_researcher.post("/api/campaigns/x/send/", {}, format="json")
-    assert second.json() == {"sent": 0, "requests": 44}
+    assert second.json() == {"queued": 0, "skipped": first["skipped"], "requests": 44}
+    assert sorted(m.to[0] for m in mailoutbox) == ["foi@essex.police.uk", "foi@kent.police.uk"]
 
 
 def test_token_authentication_works(researcher):

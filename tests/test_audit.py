@@ -40,7 +40,7 @@ def _on_commit(on_commit_at_once):
 def request_with_document(researcher, staff_researcher):
     campaign = make_campaign(researcher, slug="sent", forces=["kent"])
     add_member(campaign, staff_researcher, Role.RESEARCHER)
-    services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     foi_request = campaign.requests.get()
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", PERIODS))
     document, _ = document_services.document_upload(

@@ -1,7 +1,8 @@
 """A researcher's day, end to end, in headless Chromium through the real admin.
 
-Sign in, create a campaign, send it, record an acknowledgement, upload responses, watch them
-parse, map an unknown label in review, approve, read the dashboard's charts, export the workbook.
+Sign in, create a campaign, confirm the forces' addresses, send it, record an acknowledgement,
+upload responses, watch them parse, map an unknown label in review, approve, read the
+dashboard's charts, export the workbook.
 The ORM is used only to create the first user, to look up ids and to check the final state.
 Screenshots of every step are kept in test-artifacts/e2e/ (with zz-last-page.png, where the
 browser was when the test ended: the page to look at after a failure).
@@ -206,11 +207,19 @@ def test_a_researchers_day_from_campaign_to_exported_workbook(page, live_server,
     campaign = Campaign.objects.get(slug=SLUG)
     assert campaign.periods == PERIODS and campaign.target_forces.count() == 44
 
-    # Send it, with the changelist action.
+    # Every force's FOI address checked and confirmed, with the forces list's action.
+    page.goto(f"{base}/admin/requests_app/force/")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", label="Confirm their FOI email addresses")
+    page.click("button[name=index]")
+    assert "46 FOI address(es) confirmed." in said(page)
+
+    # Send it, with the changelist action: each force is emailed its letter.
+    page.goto(f"{base}/admin/requests_app/campaign/")
     page.check(f"input[name=_selected_action][value='{campaign.pk}']")
     page.select_option("select[name=action]", label="Send to every target force")
     page.click("button[name=index]")
-    assert "44 request(s) sent" in said(page)
+    assert "44 request(s) queued to be emailed." in said(page)
     step.shot("campaign-sent")
 
     # Kent acknowledges: a new event in the request's timeline inline.
@@ -320,7 +329,7 @@ def test_every_admin_page_and_the_dashboard_work_under_the_csp(page, live_server
 
     rita = User.objects.create_superuser("rita", "rita@example.org", PASSWORD)
     campaign = make_campaign(rita, slug="csp", forces=["kent", "essex"])
-    services.campaign_send(campaign=campaign, by=rita, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=campaign, by=rita, on=date(2024, 3, 1))
     kent = campaign.requests.get(force__slug="kent")
     document_services.document_upload(
         request=kent,

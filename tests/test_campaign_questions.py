@@ -44,7 +44,7 @@ def strip_campaign(researcher, on_commit_at_once, tmp_path):
     imported with the command researchers use."""
     template = TEMPLATES[STRIP]
     campaign = make_campaign(researcher, slug="strip", forces=EIGHT, template=STRIP)
-    request_services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    request_services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     forces = [(f.slug, f.name) for f in Force.objects.filter(slug__in=EIGHT).order_by("slug")]
     responses = demo_responses(template, list(campaign.periods), forces, seed="e2e")
     for r in responses:
@@ -180,7 +180,7 @@ def test_calendar_year_and_month_campaigns_read_their_own_files(
     researcher, on_commit_at_once, template, periods
 ):
     campaign = make_campaign(researcher, slug="kinds", template=template, periods=periods)
-    request_services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    request_services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     forces = [("kent", "Kent Police"), ("essex", "Essex Police"), ("surrey", "Surrey Police")]
     responses = demo_responses(TEMPLATES[template], periods, forces, seed="kinds")
     from aggregation.services import document_upload
@@ -241,7 +241,7 @@ def test_a_later_file_with_periods_not_asked_says_so(researcher, on_commit_at_on
     from aggregation.services import document_upload
 
     campaign = make_campaign(researcher, slug="later", periods=["2018-19"], forces=["kent"])
-    request_services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    request_services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     (r,) = demo_responses(
         TEMPLATES["online-child-sexual-offences"], ["2017-18", "2018-19"], [("kent", "Kent")]
     )

@@ -579,7 +579,9 @@ def test_an_unknown_event_kind_is_refused():
 
 
 def test_event_kinds_match_the_eventkind_choices():
-    assert len(EVENT_KINDS) == 18
+    from requests_app.models import EventKind
+
+    assert set(EventKind.values) == EVENT_KINDS
     assert {"sent", "resent", "pit_extension", "fee_paid", "ico_decision"} <= EVENT_KINDS
 
 

@@ -29,7 +29,7 @@ def test_it_seeds_46_forces_with_emails_and_aliases():
 
 def test_sending_a_campaign_creates_one_request_per_target_force(researcher):
     campaign = make_campaign(researcher)
-    sent = services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    sent = services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     assert len(sent) == 44
     assert campaign.requests.filter(status=Status.SENT, sent_on=date(2024, 3, 1)).count() == 44
     first = campaign.requests.first()
@@ -39,8 +39,8 @@ def test_sending_a_campaign_creates_one_request_per_target_force(researcher):
 
 def test_sending_twice_creates_nothing_new(researcher):
     campaign = make_campaign(researcher)
-    services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
-    again = services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 2))
+    services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    again = services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 2))
     assert again == []
     assert campaign.requests.count() == 44
     assert FOIRequest.objects.get(campaign=campaign, force__slug="kent").events.count() == 1
@@ -50,7 +50,7 @@ def test_it_rejects_sending_a_campaign_without_forces(researcher):
     campaign = make_campaign(researcher)
     campaign.target_forces.clear()
     with pytest.raises(ValidationError) as exc:
-        services.campaign_send(campaign=campaign, by=researcher)
+        services.campaign_record_sent(campaign=campaign, by=researcher)
     assert "target_forces" in exc.value.message_dict
 
 

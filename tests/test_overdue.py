@@ -27,12 +27,12 @@ def test_the_beat_schedule_runs_mark_overdue_daily():
 def test_each_owner_gets_one_digest_of_all_their_late_requests(researcher, mailoutbox):
     other = User.objects.create_user("olu", email="olu@example.org")
     for slug in ("a", "b"):
-        services.campaign_send(
+        services.campaign_record_sent(
             campaign=make_campaign(researcher, slug=slug, forces=["kent", "essex"]),
             by=researcher,
             on=date(2024, 1, 2),
         )
-    services.campaign_send(
+    services.campaign_record_sent(
         campaign=make_campaign(other, slug="c", forces=["surrey"]), by=other, on=date(2024, 1, 2)
     )
     with time_machine.travel(date(2024, 2, 15)):

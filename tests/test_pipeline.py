@@ -158,7 +158,7 @@ def test_mapping_an_unknown_label_saves_an_alias_and_reparses(researcher):
 
 def test_an_alias_for_one_force_only_does_not_apply_to_others(researcher):
     campaign = make_campaign(researcher, slug="two", forces=["south-wales", "kent"])
-    request_services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    request_services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     other = Term.objects.get(name="Other sexual offences", dimension__campaign=campaign)
     sw = campaign.requests.get(force__slug="south-wales")
     content = demo.offences_long_csv("sw", PERIODS, odd_label="Breach of a sexual risk order")

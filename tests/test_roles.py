@@ -25,9 +25,9 @@ from aggregation import demo
 from aggregation import services as document_services
 from aggregation.models import Term
 from aggregation.selectors import campaign_terms
-from requests_app import services
+from requests_app import replies, services
 from requests_app.access import Role
-from requests_app.models import Document, DocumentStatus
+from requests_app.models import Document, DocumentStatus, Force, Reply
 from tests.endpoints import (
     API_WRITES,
     Route,
@@ -90,12 +90,20 @@ class World:
     event: object
     document: Document
     term: Term
+    reply: Reply  # filed on a third campaign's request to Essex, an acknowledgement on offer
+    unmatched: Reply
+
+
+def received(sender: str) -> Reply:
+    text = "We have received your request."
+    raw = f"From: {sender}\r\nTo: foi@localhost\r\nSubject: Your request\r\n\r\n{text}\r\n"
+    return replies.reply_receive(raw=raw.encode(), source="test")[0]
 
 
 @pytest.fixture
 def world(researcher, reader) -> World:
     sent = make_campaign(researcher, slug="sent", forces=["kent"])
-    services.campaign_send(campaign=sent, by=researcher, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=sent, by=researcher, on=date(2024, 3, 1))
     request = sent.requests.get()
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", PERIODS))
     document, _ = document_services.document_upload(
@@ -104,7 +112,9 @@ def world(researcher, reader) -> World:
     document.refresh_from_db()
     assert document.status == DocumentStatus.PARSED
     unsent = make_campaign(researcher, slug="unsent", forces=["kent", "essex"])
-    for campaign in (sent, unsent):
+    replied = make_campaign(researcher, slug="replied", forces=["essex"])
+    services.campaign_record_sent(campaign=replied, by=researcher, on=date(2024, 3, 1))
+    for campaign in (sent, unsent, replied):
         add_member(campaign, reader, Role.READER)
     return World(
         owner=researcher,
@@ -114,6 +124,8 @@ def world(researcher, reader) -> World:
         event=request.events.get(),
         document=document,
         term=campaign_terms(sent).first(),
+        reply=received("foi@essex.police.uk"),  # Essex's only request awaiting an answer
+        unmatched=received("someone@example.org"),
     )
 
 
@@ -127,8 +139,10 @@ def url_for(route: Route, world: World) -> str:
         ("requestevent", "pk"): world.event.pk,
         ("document", "pk"): world.document.pk,
         ("document", "request_id"): world.request.pk,
+        ("reply", "pk"): world.reply.pk,
+        ("reply-file", "pk"): world.unmatched.pk,
     }
-    kwargs = {p: values[basename, p] for p in route.params}
+    kwargs = {p: values.get((route.name, p), values.get((basename, p))) for p in route.params}
     return reverse(route.name, kwargs=kwargs)
 
 
@@ -274,6 +288,10 @@ ADMIN_ACTIONS = {
         lambda w: w.unsent.pk,
         lambda w: w.unsent.requests.count() == 2,
     ),
+    ("requests_app.force", "confirm_foi_email"): (
+        lambda w: Force.objects.get(slug="kent").pk,
+        lambda w: Force.objects.get(slug="kent").foi_email_confirmed,
+    ),
     ("requests_app.foirequest", "acknowledge_today"): (
         lambda w: w.request.pk,
         lambda w: w.request.events.filter(kind="acknowledged").exists(),
@@ -373,6 +391,13 @@ READ_ONLY_ADMIN_VIEWS = {
     "dashboard-sources": lambda w: reverse("dashboard-sources", args=[w.sent.slug]),
     "dashboard-export-xlsx": lambda w: reverse("dashboard-export-xlsx", args=[w.sent.slug]),
     "dashboard-export-csv": lambda w: reverse("dashboard-export-csv", args=[w.sent.slug]),
+    "campaign_send": lambda w: reverse("admin:campaign_send", args=[w.unsent.pk]),
+}
+# Custom admin views that write on POST (the review view has its own tests below).
+WRITING_ADMIN_VIEWS = {
+    "campaign_send": lambda w: reverse("admin:campaign_send", args=[w.unsent.pk]),
+    "reply_action": lambda w: reverse("admin:reply_action", args=[w.reply.pk, "record"]),
+    "reply_fetch": lambda w: reverse("admin:reply_fetch"),
 }
 
 
@@ -385,7 +410,36 @@ def original_file_url(world: World) -> str:
 
 
 def test_every_custom_admin_view_is_in_a_table():
-    assert custom_admin_views() == {"document_review", ORIGINAL_FILE_VIEW, *READ_ONLY_ADMIN_VIEWS}
+    assert custom_admin_views() == {
+        "document_review",
+        ORIGINAL_FILE_VIEW,
+        *READ_ONLY_ADMIN_VIEWS,
+        *WRITING_ADMIN_VIEWS,
+    }
+
+
+@pytest.mark.parametrize("view", sorted(WRITING_ADMIN_VIEWS))
+def test_a_staff_reader_cannot_post_to_a_writing_admin_view(view, world, reader_staff):
+    before = snapshot()
+    response = signed_in(reader_staff).post(WRITING_ADMIN_VIEWS[view](world))
+    assert response.status_code in (302, 403, 404)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("view", sorted(WRITING_ADMIN_VIEWS))
+def test_an_anonymous_visitor_cannot_post_to_a_writing_admin_view(view, world):
+    before = snapshot()
+    response = signed_in(None).post(WRITING_ADMIN_VIEWS[view](world))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("view", ["campaign_send", "reply_action"])
+def test_a_staff_researcher_can_post_to_a_writing_admin_view(view, world, researcher_staff):
+    before = snapshot()
+    response = signed_in(researcher_staff).post(WRITING_ADMIN_VIEWS[view](world))
+    assert response.status_code == 302
+    assert snapshot() != before
 
 
 def test_a_staff_researcher_may_download_the_original_and_the_download_is_recorded(

@@ -33,7 +33,7 @@ def campaign(researcher):
     c = make_campaign(researcher, slug="roll", forces=["kent", "essex", "surrey", "sussex"])
     c.periods = PERIODS
     c.save()
-    request_services.campaign_send(campaign=c, by=researcher, on=date(2024, 3, 1))
+    request_services.campaign_record_sent(campaign=c, by=researcher, on=date(2024, 3, 1))
     return c
 
 
@@ -288,7 +288,7 @@ def test_the_dashboard_runs_a_bounded_number_of_queries(
     campaign = make_campaign(researcher, slug="big")
     campaign.periods = PERIODS
     campaign.save()
-    request_services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    request_services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     for force in Force.objects.default_targets():
         for n in range(2):
             doc = document(campaign, force.slug, name=f"{force.slug}-{n}.xlsx")

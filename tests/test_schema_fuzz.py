@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 from aggregation import demo
 from aggregation import services as document_services
 from foitrack.wsgi import application
-from requests_app import services
+from requests_app import replies, services
 from tests.factories import add_member, make_campaign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -120,7 +120,7 @@ def world(researcher, reader):
 
     campaign = make_campaign(researcher, slug="sent", forces=["kent", "essex"])
     add_member(campaign, reader)  # the reader reads this campaign; others are tested elsewhere
-    services.campaign_send(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
     request = campaign.requests.get(force__slug="kent")
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", ["2017-18", "2018-19"]))
     with pytest.MonkeyPatch.context() as patch:
@@ -130,7 +130,10 @@ def world(researcher, reader):
         document, _ = document_services.document_upload(
             request=request, name="kent.xlsx", content=content, by=researcher
         )
+    raw = b"From: foi@kent.police.uk\r\nSubject: Received\r\n\r\nWe have received your request.\r\n"
+    reply, _ = replies.reply_receive(raw=raw, source="test")
     KNOWN.update(
+        replies=reply.pk,
         force="kent",
         campaign=campaign.slug,
         request=request.pk,

@@ -141,7 +141,7 @@ class Command(BaseCommand):
         if request is None:
             if not campaign.target_forces.filter(pk=force.pk).exists():
                 raise CommandError(f"{force.slug} is not a target of campaign {campaign.slug}")
-            request_services.campaign_send(campaign=campaign, by=owner)
+            request_services.campaign_record_sent(campaign=campaign, by=owner)
             request = campaign.requests.get(force=force)
         return request
 
