@@ -29,6 +29,9 @@ class LabelKind(StrEnum):
     VALUE = "value"  # a dimension value, e.g. "2018-19"
     TOTAL = "total"  # a total over the dimension; ``value`` set for a group subtotal
     OTHER_PERIOD = "other_period"  # a period of another kind than the campaign's: never converted
+    # A subtotal of a group whose members fall in several values ("Other offences - total"):
+    # a check on its members, never a figure of its own.
+    SUBTOTAL = "subtotal"
     UNKNOWN = "unknown"
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .context import PERIOD_KIND_NAMES, Context, Figure, LabelKind, ParsedLabel
 from .grid import cell_ref, column_letter, range_ref
 from .headers import Role
+from .hierarchy import find_subtotals
 from .labels import clean, find_period
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
@@ -64,7 +65,7 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     last_col = max(c.index for c in layout.columns)
     cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
 
-    row_axes = _row_axes(layout, label_columns, ctx)
+    row_axes = _row_axes(layout, label_columns, values, ctx)
     col_axes = _column_axes(layout, values, ctx)
     axis_dims = [a.dimension for a in row_axes + col_axes]
     if len(set(axis_dims)) != len(axis_dims):
@@ -103,19 +104,77 @@ def _title(layout: Layout) -> str:
     return layout.titles[-1] if layout.titles else ""
 
 
-def _row_axes(layout: Layout, label_columns: list[Column], ctx: Context) -> list[_Axis]:
-    axes: list[_Axis] = []
+def _row_axes(
+    layout: Layout, label_columns: list[Column], values: list[Column], ctx: Context
+) -> list[_Axis]:
+    found: list[tuple[str, Column, dict[int, object]]] = []
     for position, column in enumerate(label_columns):
-        raw = _label_cells(layout, column, fill_down=position < len(label_columns) - 1)
+        innermost = position == len(label_columns) - 1
+        raw = _label_cells(layout, column, fill_down=not innermost)
         dimension = ctx.resolve_axis(list(raw.values()), _named_dimension(column))
         if dimension is None:
             continue  # a column of codes or notes beside the labels
-        axes.append(
-            _Axis(
-                dimension, {r: ctx.parse_label(dimension, v) for r, v in raw.items()}, column.index
-            )
-        )
+        if found and found[-1][0] == dimension and innermost:
+            # Two columns of the same dimension: groups beside their members (a pivot table).
+            # One axis, the member's label where there is one, else the group's ("Rape Total").
+            outer = _label_cells(layout, found.pop()[1], fill_down=False)
+            raw = {r: v if clean(v) else outer.get(r) for r, v in raw.items()}
+        found.append((dimension, column, raw))
+    axes = []
+    for position, (dimension, column, raw) in enumerate(found):
+        labels = {r: ctx.parse_label(dimension, v) for r, v in raw.items()}
+        if position == len(found) - 1 and dimension != PERIOD:
+            _mark_subtotals(layout, column, raw, values, labels, ctx)
+        axes.append(_Axis(dimension, labels, column.index))
     return axes
+
+
+def _mark_subtotals(
+    layout: Layout,
+    column: Column,
+    raw: dict[int, object],
+    values: list[Column],
+    labels: dict[int, ParsedLabel],
+    ctx: Context,
+) -> None:
+    """Rows the figures show to be subtotals of the rows they head or close (``hierarchy``):
+    derived over the dimension, with its value when every member has the same one; a subtotal
+    of members of several values is a check only, never a figure."""
+    sheet = layout.sheet
+    subtotals = find_subtotals(
+        layout.body_rows,
+        label=raw.get,
+        indent=lambda r: sheet.indents.get((r, column.index), 0),
+        values=lambda r: [sheet.value(r, c.index) for c in values],
+    )
+
+    def value_of(row: int) -> set[str]:
+        if row in subtotals:
+            return set().union(*(value_of(m) for m in subtotals[row].members))
+        parsed = labels.get(row)
+        return {parsed.value} if parsed and parsed.kind is LabelKind.VALUE else {""}
+
+    checks = []
+    for row, subtotal in subtotals.items():
+        if subtotal.grand:
+            labels[row] = ParsedLabel(LabelKind.TOTAL)
+            continue
+        members = value_of(row)
+        if len(members) == 1 and "" not in members:
+            labels[row] = ParsedLabel(LabelKind.TOTAL, members.pop())
+        else:
+            labels[row] = ParsedLabel(LabelKind.SUBTOTAL)
+            checks.append(cell_ref(row, column.index))
+    if checks:
+        ctx.reason(
+            "subtotal_rows",
+            f"{len(checks)} {'rows sum' if len(checks) > 1 else 'row sums'} the rows of a group "
+            "that falls in several categories (a group subtotal): checked against its members, "
+            "not counted.",
+            sheet.name,
+            checks,
+            blocking=False,
+        )
 
 
 def _label_cells(layout: Layout, column: Column, *, fill_down: bool) -> dict[int, object]:
@@ -258,7 +317,7 @@ def _combine(
         parsed = axis.labels.get(index)
         if parsed is None:
             continue
-        if parsed.kind is LabelKind.UNKNOWN or parsed.kind is LabelKind.OTHER_PERIOD:
+        if parsed.kind in (LabelKind.UNKNOWN, LabelKind.OTHER_PERIOD, LabelKind.SUBTOTAL):
             return dims, frozenset(), False
         if parsed.kind is LabelKind.TOTAL:
             over.add(axis.dimension)
