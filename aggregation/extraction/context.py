@@ -91,16 +91,19 @@ class Context:
 
     def __post_init__(self) -> None:
         vocabulary = self.vocabulary
-        self.headers = HeaderReader(vocabulary)
         self.categories = {
             d.name: CategoryMatcher(vocabulary, d.name)
             for d in vocabulary.of_kind(DimensionKind.CATEGORY)
         }
+        self.headers = HeaderReader(vocabulary, terms=self._is_term)
         self.forces = ForceMatcher(vocabulary.forces)
         own = tuple(d.name for d in vocabulary.dimensions if d.kind is not DimensionKind.FORCE)
         self.axes = (PERIOD, *own, FORCE)
         self._kinds = {d.name: d.kind for d in vocabulary.dimensions} | {FORCE: DimensionKind.FORCE}
         self._label_cache = {}
+
+    def _is_term(self, value: object) -> bool:
+        return any(m.match(value).term for m in self.categories.values())
 
     @property
     def age(self) -> str | None:

@@ -9,6 +9,7 @@ that does not ask about sex reads it as a column of other facts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -107,7 +108,11 @@ def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
 class HeaderReader:
     """Reads headings for one campaign; cached, as a sheet repeats its headings."""
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, terms: Callable[[object], bool] = lambda value: False
+    ) -> None:
+        """``terms`` says whether a value is one of the campaign's category terms."""
+        self._terms = terms
         ages = vocabulary.of_kind(DimensionKind.AGE)
         self.age_dimension = ages[0].name if ages else None
         self._categories = [
@@ -161,6 +166,12 @@ class HeaderReader:
     def role(self, value: object) -> Role | None:
         heading = self.read(value)
         return heading.role if heading else None
+
+    def label_like(self, value: object) -> bool:
+        """A value that names a place on an axis: a period, an age, a total or a term."""
+        return bool(
+            parse_period(value) or parse_age(value) or parse_total(value) or self._terms(value)
+        )
 
     def is_axis_name(self, value: object) -> bool:
         """A heading that names an axis ("Victim age", "Financial year"), not one of its values."""

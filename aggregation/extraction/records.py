@@ -54,7 +54,13 @@ def looks_like_records(layout: Layout) -> bool:
     """One row per crime: a date column, and no column of counts beside it."""
     has_date = bool(layout.columns_of(ColumnKind.DATE))
     roles = {c.role for c in layout.columns}
-    counts = [c for c in layout.columns_of(ColumnKind.VALUE) if c.role is not Role.AGE]
+    # A column of ages ("Age", holding 13, 15...) is a record's fact; a column headed by an age
+    # band ("Aged 0 to 12") holds counts.
+    counts = [
+        c
+        for c in layout.columns_of(ColumnKind.VALUE)
+        if c.role is not Role.AGE or any(parse_age(h) for h in c.headers if h is not None)
+    ]
     if has_date and not any(c.role is Role.MEASURE for c in counts):
         return True
     # A list without dates: a year, an age and a category per row and nothing to add up.

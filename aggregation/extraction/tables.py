@@ -218,6 +218,15 @@ def _is_header_like(
         and all(parse_age(row[c]) or parse_period(row[c]) or parse_total(row[c]) for c in cols)
     ):
         return True
+    # Under a header row, a row that leaves the label column empty and names a value in every
+    # other cell ("0-12", "13-15", "Total" under each year's merged band): a second level of
+    # headings. Its cells are words, never figures, though "13-15" would read as a range.
+    if (
+        above is not None
+        and cols[0] > 0
+        and all(isinstance(row[c], str) and headings.label_like(row[c]) for c in cols)
+    ):
+        return True
     if any(parse_date(row[c]) is not None for c in cols):
         return False  # headings are never dates: this is a record
     values = [parse_value(v) for v in rest]
