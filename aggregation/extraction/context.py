@@ -16,6 +16,7 @@ from .labels import (
     parse_period,
     parse_total,
 )
+from .measures import MeasureReader
 from .result import Reason, Table
 from .values import DEFAULT_SUPPRESSION, CellValue, Suppression
 from .vocabulary import FORCE, PERIOD, DimensionKind, PeriodKind, Vocabulary
@@ -32,6 +33,8 @@ class LabelKind(StrEnum):
     # A subtotal of a group whose members fall in several values ("Other offences - total"):
     # a check on its members, never a figure of its own.
     SUBTOTAL = "subtotal"
+    # A row or column of another measure than the campaign's ("Victims" beside "Offences").
+    OTHER_MEASURE = "other_measure"
     UNKNOWN = "unknown"
 
 
@@ -81,6 +84,7 @@ class Context:
     # parts cannot be checked against a total.
     incomplete: set[tuple[int, str]] = field(default_factory=set)
     headers: HeaderReader = field(init=False)
+    measures: MeasureReader = field(init=False)
     categories: dict[str, CategoryMatcher] = field(init=False)
     forces: ForceMatcher = field(init=False)
     # Every dimension a row or column of labels may run along: the period, the campaign's own
@@ -96,6 +100,7 @@ class Context:
             for d in vocabulary.of_kind(DimensionKind.CATEGORY)
         }
         self.headers = HeaderReader(vocabulary, terms=self._is_term)
+        self.measures = MeasureReader(vocabulary.measure)
         self.forces = ForceMatcher(vocabulary.forces)
         own = tuple(d.name for d in vocabulary.dimensions if d.kind is not DimensionKind.FORCE)
         self.axes = (PERIOD, *own, FORCE)

@@ -16,6 +16,7 @@ from .grid import cell_ref, column_letter, range_ref
 from .headers import Role
 from .hierarchy import find_subtotals
 from .labels import clean, find_period
+from .measures import MeasureKind
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import FIGURE_KINDS, ValueKind, parse_value
@@ -65,9 +66,15 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     last_col = max(c.index for c in layout.columns)
     cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
 
+    if _counts_another_measure(layout, ctx, sheet, cells):
+        return
+    values, _other_columns = _measure_columns(layout, values, ctx, sheet)
+    if not values:
+        return
     row_axes = _row_axes(layout, label_columns, values, ctx)
     col_axes = _column_axes(layout, values, ctx)
-    axis_dims = [a.dimension for a in row_axes + col_axes]
+    axis_dims = [a.dimension for a in row_axes + col_axes if a.dimension != MEASURE]
+    _report_other_measure_rows(layout, row_axes, ctx, sheet)
     if len(set(axis_dims)) != len(axis_dims):
         ctx.reason(
             "unclear_layout",
@@ -100,6 +107,67 @@ def read_counts(layout: Layout, ctx: Context) -> None:
             )
 
 
+def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str) -> bool:
+    """A table whose title says it counts another measure ("Table 1 - Number of victims") is
+    not read: it is reported."""
+    title = _title(layout)
+    if ctx.measures.of_title(title) is not MeasureKind.OTHER:
+        return False
+    ctx.reason(
+        "other_measure",
+        f"This table counts another measure than the campaign's {ctx.measures.name} ('{title}'); "
+        "it was not read.",
+        sheet,
+        cells,
+        blocking=False,
+    )
+    return True
+
+
+def _measure_columns(
+    layout: Layout, values: list[Column], ctx: Context, sheet: str
+) -> tuple[list[Column], list[Column]]:
+    """The value columns of the campaign's measure, where a header level names measures
+    ("Offences" and "Victims" under each year); the other measures' columns are reported."""
+    for level in range(len(layout.header_rows)):
+        kinds = {c.index: ctx.measures.read(c.headers[level]) for c in values}
+        if MeasureKind.OTHER not in kinds.values():
+            continue
+        if ctx.resolve_axis([c.headers[level] for c in values], None) is not None:
+            continue  # the level names a dimension's values, whatever its words
+        other = [c for c in values if kinds[c.index] is MeasureKind.OTHER]
+        named = sorted({clean(c.headers[level]) for c in other})
+        kept = [c for c in values if kinds[c.index] is not MeasureKind.OTHER]
+        ctx.reason(
+            "other_measure",
+            f"Columns {', '.join(column_letter(c.index) for c in other)} count another measure "
+            f"({', '.join(named)}) than the campaign's {ctx.measures.name}; they were not read.",
+            sheet,
+            [cell_ref(layout.header_rows[level], c.index) for c in other],
+            blocking=not any(k is MeasureKind.OURS for k in kinds.values()),
+        )
+        return kept, other
+    return values, []
+
+
+def _report_other_measure_rows(
+    layout: Layout, row_axes: list[_Axis], ctx: Context, sheet: str
+) -> None:
+    for axis in row_axes:
+        if axis.dimension != MEASURE:
+            continue
+        rows = [r for r, p in axis.labels.items() if p.kind is LabelKind.OTHER_MEASURE]
+        named = sorted({clean(layout.sheet.value(r, axis.source)) for r in rows})
+        ctx.reason(
+            "other_measure",
+            f"{len(rows)} rows count another measure ({', '.join(named)}) than the campaign's "
+            f"{ctx.measures.name}; they were not read.",
+            sheet,
+            [cell_ref(r, axis.source) for r in rows],
+            blocking=all(p.kind is LabelKind.OTHER_MEASURE for p in axis.labels.values()),
+        )
+
+
 def _title(layout: Layout) -> str:
     return layout.titles[-1] if layout.titles else ""
 
@@ -113,7 +181,9 @@ def _row_axes(
         raw = _label_cells(layout, column, fill_down=not innermost)
         dimension = ctx.resolve_axis(list(raw.values()), _named_dimension(column))
         if dimension is None:
-            continue  # a column of codes or notes beside the labels
+            if _names_measures(raw, ctx):
+                found.append((MEASURE, column, raw))
+            continue  # else a column of codes or notes beside the labels
         if found and found[-1][0] == dimension and innermost:
             # Two columns of the same dimension: groups beside their members (a pivot table).
             # One axis, the member's label where there is one, else the group's ("Rape Total").
@@ -122,11 +192,33 @@ def _row_axes(
         found.append((dimension, column, raw))
     axes = []
     for position, (dimension, column, raw) in enumerate(found):
+        if dimension == MEASURE:
+            axes.append(_Axis(MEASURE, _measure_labels(raw, ctx), column.index))
+            continue
         labels = {r: ctx.parse_label(dimension, v) for r, v in raw.items()}
         if position == len(found) - 1 and dimension != PERIOD:
             _mark_subtotals(layout, column, raw, values, labels, ctx)
         axes.append(_Axis(dimension, labels, column.index))
     return axes
+
+
+# A row label column that names measures ("Crimes", "Victims" under each year): an axis that
+# says which rows to read, never a dimension of the figures.
+MEASURE = "measure"
+
+
+def _names_measures(raw: dict[int, object], ctx: Context) -> bool:
+    kinds = [ctx.measures.read(v) for v in raw.values() if clean(v)]
+    return MeasureKind.OTHER in kinds and all(k is not None for k in kinds)
+
+
+def _measure_labels(raw: dict[int, object], ctx: Context) -> dict[int, ParsedLabel]:
+    return {
+        r: ParsedLabel(LabelKind.OTHER_MEASURE)
+        if ctx.measures.read(v) is MeasureKind.OTHER
+        else ParsedLabel(LabelKind.VALUE)
+        for r, v in raw.items()
+    }
 
 
 def _mark_subtotals(
@@ -317,8 +409,15 @@ def _combine(
         parsed = axis.labels.get(index)
         if parsed is None:
             continue
-        if parsed.kind in (LabelKind.UNKNOWN, LabelKind.OTHER_PERIOD, LabelKind.SUBTOTAL):
+        if parsed.kind in (
+            LabelKind.UNKNOWN,
+            LabelKind.OTHER_PERIOD,
+            LabelKind.SUBTOTAL,
+            LabelKind.OTHER_MEASURE,
+        ):
             return dims, frozenset(), False
+        if axis.dimension == MEASURE:
+            continue
         if parsed.kind is LabelKind.TOTAL:
             over.add(axis.dimension)
             if parsed.value:

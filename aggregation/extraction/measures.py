@@ -1,0 +1,119 @@
+"""Which measure a heading, a label or a table's title names: the campaign's, or another.
+
+A force may count two things side by side (offences and victims, incidents and individuals,
+fatalities and incidents): as two columns under each year, two rows per year, two blocks under
+one header, or two tables. The measure is an axis of its own: only the campaign's measure is
+read, the others are reported, never filed under the same key (SPEC 8).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from .labels import clean
+from .vocabulary import Measure
+
+# Nouns forces count by. The campaign's own measure words are added to these.
+COUNTED_NOUNS = frozenset(
+    {
+        "offence",
+        "offences",
+        "crime",
+        "crimes",
+        "victim",
+        "victims",
+        "suspect",
+        "suspects",
+        "offender",
+        "offenders",
+        "perpetrator",
+        "perpetrators",
+        "individual",
+        "individuals",
+        "person",
+        "persons",
+        "people",
+        "incident",
+        "incidents",
+        "occurrence",
+        "occurrences",
+        "episode",
+        "episodes",
+        "report",
+        "reports",
+        "arrest",
+        "arrests",
+        "search",
+        "searches",
+        "use",
+        "uses",
+        "deployment",
+        "deployments",
+        "fatality",
+        "fatalities",
+        "death",
+        "deaths",
+        "case",
+        "cases",
+        "referral",
+        "referrals",
+        "call",
+        "calls",
+        "charge",
+        "charges",
+        "outcome",
+        "outcomes",
+    }
+)
+# "Number of victims", "No. of crimes", "Count of searches", "Total victims": the noun counted.
+_COUNTED = re.compile(r"\b(?:number|no\.?|count|total|sum)\s+(?:of\s+)?(?:the\s+)?([a-z]+)")
+
+
+_NUMBERING = re.compile(r"^(?:(?:table|question|q|figure)\s*[\d.]*[a-z]?\s*[-:.)]?\s*)+")
+
+
+class MeasureKind(StrEnum):
+    OURS = "ours"
+    OTHER = "other"
+
+
+class MeasureReader:
+    """Tells the campaign's measure from others in headings, labels and titles."""
+
+    def __init__(self, measure: Measure) -> None:
+        self.name = measure.name
+        self._ours = {w for w in (clean(w) for w in measure.words) if w}
+        self._nouns = COUNTED_NOUNS | {w for word in self._ours for w in word.split()}
+
+    def _kind(self, word: str) -> MeasureKind:
+        phrase_words = {w for phrase in self._ours for w in phrase.split()}
+        return MeasureKind.OURS if word in phrase_words else MeasureKind.OTHER
+
+    def read(self, value: object) -> MeasureKind | None:
+        """The measure a heading or label names ("Offences", "Number of victims"), or None
+        when it names none or several ("Count", "Offences and victims")."""
+        text = clean(value)
+        if not text:
+            return None
+        if text in self._ours:
+            return MeasureKind.OURS
+        counted = _COUNTED.search(text)
+        if counted and counted.group(1) in self._nouns:
+            return self._kind(counted.group(1))
+        words = [w for w in re.findall(r"[a-z]+", text) if w in self._nouns]
+        kinds = {self._kind(w) for w in words}
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def of_title(self, text: str) -> MeasureKind | None:
+        """The measure a table's title counts, where it says so: the noun after "Number of"
+        anywhere, or the title's first word ("Victims of ...", "Crimes recorded ..."), after
+        any "Table 2 -" or "Question 1:". "Age of victim" names no measure."""
+        cleaned = clean(text)
+        counted = _COUNTED.search(cleaned)
+        if counted and counted.group(1) in self._nouns:
+            return self._kind(counted.group(1))
+        words = re.findall(r"[a-z]+", _NUMBERING.sub("", cleaned))
+        if words and words[0] in self._nouns:
+            return self._kind(words[0])
+        return None
