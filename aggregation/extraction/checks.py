@@ -14,7 +14,7 @@ from .context import Context, Figure
 from .grid import Sheet, cell_ref, range_ref
 from .labels import parse_age
 from .values import BARE_SUPPRESSION_MARKERS, CellValue, ValueKind
-from .vocabulary import PERIOD
+from .vocabulary import FORCE, PERIOD
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,7 @@ def check_totals(ctx: Context) -> None:
     _settle_blanks(ctx, confirmed_blanks)
     _check_across_tables(ctx)
     _report_suppression(ctx)
+    _report_unavailable(ctx)
 
 
 def _check_table(table: int, figures: list[Figure], ctx: Context, confirmed: set[int]) -> None:
@@ -165,26 +166,65 @@ def _check_across_tables(ctx: Context) -> None:
                 )
 
 
+def _report_unavailable(ctx: Context) -> None:
+    """Cells the force gives as not available: where a stated total covers their period, the
+    figure is still known and the breakdown just lacks that part (said, not a doubt); where
+    none does, the period's figure cannot be known from the parts (a doubt)."""
+    if not ctx.unavailable:
+        return
+    stated = {
+        (f.dims.get(PERIOD), f.dims.get(FORCE))
+        for f in ctx.figures
+        if set(f.dims) <= {PERIOD, FORCE} and PERIOD in f.dims
+    }
+    covered = [f for f in ctx.unavailable if (f.dims.get(PERIOD), f.dims.get(FORCE)) in stated]
+    uncovered = [f for f in ctx.unavailable if f not in covered]
+    for cells, blocking in ((covered, False), (uncovered, True)):
+        if not cells:
+            continue
+        written = sorted({f.cell.raw for f in cells})
+        meaning = next((f.cell.note for f in cells if f.cell.note), "not available")
+        consequence = (
+            "the stated totals still count; those parts of the breakdown are missing"
+            if not blocking
+            else "no stated total covers their period, so its figure cannot be known"
+        )
+        ctx.reason(
+            "not_available",
+            f"{len(cells)} cells are given as not available ({', '.join(written)}: "
+            f"{meaning}): {consequence}.",
+            cells[0].sheet,
+            [_ref(f) for f in cells],
+            blocking=blocking,
+        )
+
+
 def _report_suppression(ctx: Context) -> None:
     suppressed = [f for f in ctx.figures if f.cell.kind is ValueKind.SUPPRESSED]
     if not suppressed:
         return
-    bare = [f for f in suppressed if f.cell.raw.lower() in BARE_SUPPRESSION_MARKERS]
     markers = sorted({f.cell.raw for f in suppressed})
-    if bare and not ctx.suppression.stated:
-        how = (
-            f"the file does not say what its marker hides, so it was read as "
-            f"{ctx.suppression.lower} to {ctx.suppression.upper} (the usual police threshold)"
+    explained = {
+        m: ctx.legend.markers[m.lower()] for m in markers if m.lower() in ctx.legend.markers
+    }
+    bare = [m for m in markers if m.lower() in BARE_SUPPRESSION_MARKERS and m not in explained]
+    parts = [
+        f"'{m}' is {marker.lower} to {marker.upper} as the file's legend says ('{marker.meaning}')"
+        for m, marker in explained.items()
+    ]
+    if bare:
+        parts.append(
+            f"{', '.join(repr(m) for m in bare)} "
+            f"{'is' if len(bare) == 1 else 'are'} not explained in the file, so read as "
+            f"{ctx.legend.lower} to {ctx.legend.upper} (the usual police threshold, SPEC 6)"
         )
-    elif bare:
-        bounds = f"{ctx.suppression.lower} to {ctx.suppression.upper}"
-        how = f"the file's notes say its marker hides {bounds}"
-    else:
-        how = "each read as the range it states"
+    if len(parts) < len(markers) - len(bare) + (1 if bare else 0) or not parts:
+        parts.append("each range as written")
     ctx.reason(
         "suppressed",
-        f"{len(suppressed)} small counts are suppressed ({', '.join(markers)}): {how}; "
-        "figures that include them are ranges.",
+        f"{len(suppressed)} small counts are suppressed ({', '.join(markers)}): "
+        + "; ".join(parts)
+        + "; figures that include them are ranges.",
         suppressed[0].sheet,
         [_ref(f) for f in suppressed],
         blocking=False,

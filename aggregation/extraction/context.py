@@ -1,5 +1,5 @@
 """State shared while one document is understood: the vocabulary's matchers, the file's
-suppression convention, the reasons found so far and the figures read so far."""
+legend (what its markers mean), the reasons found so far and the figures read so far."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .labels import (
 )
 from .measures import MeasureReader
 from .result import Reason, Table
-from .values import DEFAULT_SUPPRESSION, CellValue, Suppression
+from .values import DEFAULT_LEGEND, CellValue, Legend
 from .vocabulary import FORCE, PERIOD, DimensionKind, PeriodKind, Vocabulary
 
 _MAX_CELLS_IN_REASON = 25
@@ -76,10 +76,12 @@ class Figure:
 @dataclass(slots=True)
 class Context:
     vocabulary: Vocabulary
-    suppression: Suppression = DEFAULT_SUPPRESSION
+    legend: Legend = DEFAULT_LEGEND
     reasons: list[Reason] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    # Cells the force gives as not available ("..", "n/a", or as its legend says).
+    unavailable: list[Figure] = field(default_factory=list)
     # (table index, dimension) pairs whose breakdown is incomplete (an unknown label): their
     # parts cannot be checked against a total.
     incomplete: set[tuple[int, str]] = field(default_factory=set)

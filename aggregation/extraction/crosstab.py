@@ -57,8 +57,8 @@ class _Axis:
 def read_counts(layout: Layout, ctx: Context) -> None:
     """Add the figures of one table of counts to ``ctx`` (or reasons why it cannot be read)."""
     values = layout.columns_of(ColumnKind.VALUE)
-    if not values:
-        return
+    if not values or not _holds_figures(layout, values):
+        return  # a legend, a list of notes: words and markers, no count
     sheet = layout.sheet.name
     label_columns = layout.columns_of(ColumnKind.LABEL)
     table_index = len(ctx.tables)
@@ -105,6 +105,15 @@ def read_counts(layout: Layout, ctx: Context) -> None:
             _read_cell(
                 layout, r, column, {**row_dims, **col_dims}, row_over | col_over, table_index, ctx
             )
+
+
+def _holds_figures(layout: Layout, values: list[Column]) -> bool:
+    sheet = layout.sheet
+    return any(
+        parse_value(sheet.value(r, c.index)).kind in FIGURE_KINDS
+        for r in layout.body_rows
+        for c in values
+    )
 
 
 def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str) -> bool:
@@ -438,15 +447,19 @@ def _read_cell(
 ) -> None:
     sheet = layout.sheet.name
     raw = layout.sheet.value(r, column.index)
-    value = parse_value(raw, ctx.suppression)
+    value = parse_value(raw, ctx.legend)
     ref = cell_ref(r, column.index)
     if value.kind in FIGURE_KINDS:
         ctx.figures.append(Figure(dims, value, sheet, r, column.index, table, over))
     elif value.kind is ValueKind.BLANK:
         ctx.figures.append(Figure(dims, value, sheet, r, column.index, table, over, blank=True))
     else:
-        code, what = _PROBLEM_CODES[value.kind]
         for dimension in dims:
             ctx.incomplete.add((table, dimension))
         ctx.incomplete.add((table, ""))
+        if value.kind is ValueKind.NOT_AVAILABLE:
+            # Judged once every figure is read: it matters only where no total covers it.
+            ctx.unavailable.append(Figure(dims, value, sheet, r, column.index, table, over))
+            return
+        code, what = _PROBLEM_CODES[value.kind]
         ctx.reason(code, f"{ref} holds '{value.raw}': {what}.", sheet, ref)

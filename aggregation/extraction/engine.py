@@ -22,7 +22,7 @@ from .records import looks_like_records, read_records
 from .refusals import stated
 from .result import ExtractionResult, Observation, Reason, Verdict
 from .tables import SheetScan, scan_sheet
-from .values import suppression_from_notes
+from .values import read_legend
 from .vocabulary import PERIOD, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
         check_merged_cells(sheet, ctx)
     scans = [(sheet, scan_sheet(sheet, ctx.headers)) for sheet in visible]
     notes = [line for _, scan in scans for line in scan.prose]
-    ctx.suppression = suppression_from_notes(notes) or ctx.suppression
+    ctx.legend = read_legend(notes, _marker_rows(visible))
     for _sheet, scan in scans:
         for layout in scan.layouts:
             if looks_like_records(layout):
@@ -125,6 +125,18 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
         sheets=[s.name for s in workbook.sheets],
         rows_read=sum(s.n_rows for s in workbook.sheets),
     )
+
+
+def _marker_rows(sheets: list[Sheet]) -> list[tuple[object, object]]:
+    """Rows of two cells, a short marker beside words: where a legend may be a table ("#" |
+    "less than 5 (figure suppressed)" on a notes sheet). Bounded: legends are short."""
+    pairs = []
+    for sheet in sheets:
+        for row in sheet.rows[:2000]:
+            filled = [v for v in row if v is not None and v != ""]
+            if len(filled) == 2 and isinstance(filled[0], str) and len(filled[0].strip()) <= 3:
+                pairs.append((filled[0], filled[1]))
+    return pairs
 
 
 def _visible_sheets(workbook: Workbook, ctx: Context) -> list[Sheet]:

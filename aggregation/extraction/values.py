@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from .grid import ComputedFormula, ExcelError, FormulaWithoutValue
@@ -46,19 +46,37 @@ class CellValue:
 
 
 @dataclass(frozen=True, slots=True)
-class Suppression:
-    """Bounds for a bare suppression marker ("*", "x"), from the file's notes when it says so.
+class Marker:
+    """What a file's legend says one of its markers means ("* = fewer than five")."""
 
-    The default 1..4 follows the usual police practice of hiding counts under 5 while writing
-    true zeros as 0; the engine says so in a reason whenever it relies on the default.
-    """
+    kind: ValueKind  # SUPPRESSED (lower..upper), NOT_AVAILABLE, EXACT (zero) or REVISION
+    lower: int = 0
+    upper: int = 0
+    meaning: str = ""  # the legend's words
 
+    @property
+    def annotates(self) -> bool:
+        """A mark beside a figure that leaves it as it is: revised, provisional, estimated."""
+        return self.kind is ValueKind.REVISION
+
+
+@dataclass(frozen=True, slots=True)
+class Legend:
+    """The markers a file explains, and the bounds a bare suppression marker it does not
+    explain is read as (SPEC 6: the usual police practice hides counts under 5 and writes true
+    zeros as 0; the engine says so whenever it relies on this default)."""
+
+    markers: dict[str, Marker] = field(default_factory=dict)  # lower-case marker -> meaning
     lower: int = 1
     upper: int = 4
-    stated: bool = False  # True when the file's own notes gave the bounds
+    threshold_note: str = ""  # a note that states the bounds without naming its marker
+
+    @property
+    def stated(self) -> bool:
+        return bool(self.markers or self.threshold_note)
 
 
-DEFAULT_SUPPRESSION = Suppression()
+DEFAULT_LEGEND = Legend()
 
 BARE_SUPPRESSION_MARKERS = frozenset(
     {"*", "**", "***", "x", "xx", "c", "[c]", "[x]", "~", "s", "supp", "suppressed", "<*"}
@@ -101,7 +119,7 @@ _MAX_SUPPRESSED = 100  # "1-4" hides a small count; "2015-2016" is a period, not
 _PERCENT = re.compile(r"^-?\d+(?:\.\d+)?\s*%$")
 
 
-def parse_value(value: object, suppression: Suppression = DEFAULT_SUPPRESSION) -> CellValue:
+def parse_value(value: object, legend: Legend = DEFAULT_LEGEND) -> CellValue:
     """Classify one grid value; see the module docstring."""
     if value is None:
         return _BLANK
@@ -122,11 +140,11 @@ def parse_value(value: object, suppression: Suppression = DEFAULT_SUPPRESSION) -
     if isinstance(value, ComputedFormula):
         # A total saved without its value, computed by the reader from plain numbers beside it.
         note = f"computed from its parts: {value.formula} was saved without a value"
-        return replace(parse_value(value.value, suppression), note=note)
+        return replace(parse_value(value.value, legend), note=note)
     if isinstance(value, dt.date | dt.time):
         return CellValue(ValueKind.TEXT, raw=str(value))
     if isinstance(value, str):
-        return _parse_text(value, suppression)
+        return _parse_text(value, legend)
     return CellValue(ValueKind.TEXT, raw=str(value))
 
 
@@ -150,11 +168,15 @@ def _parse_float(value: float) -> CellValue:
     return CellValue(ValueKind.TEXT, raw=raw)
 
 
-def _parse_text(value: str, suppression: Suppression) -> CellValue:
+def _parse_text(value: str, legend: Legend) -> CellValue:
     raw = value.strip()
     token = raw.lower()
     if not token:
         return _BLANK
+    if legend.markers:
+        explained = _explained(raw, token, legend)
+        if explained is not None:
+            return explained
     if token in ZERO_TOKENS:
         return _exact(0, raw)
     match = _NUMBER.match(token)
@@ -162,7 +184,7 @@ def _parse_text(value: str, suppression: Suppression) -> CellValue:
         n = int(match.group("num").replace(",", ""))
         return _exact(n, raw, note=match.group("mark") or "")
     if token in BARE_SUPPRESSION_MARKERS:
-        return CellValue(ValueKind.SUPPRESSED, None, suppression.lower, suppression.upper, raw)
+        return CellValue(ValueKind.SUPPRESSED, None, legend.lower, legend.upper, raw)
     match = _LESS_THAN.match(token)
     if match:
         le = match.group("le")
@@ -185,26 +207,107 @@ def _parse_text(value: str, suppression: Suppression) -> CellValue:
     return CellValue(ValueKind.TEXT, raw=raw)
 
 
-# Notes such as "* denotes a figure between 1 and 4", "* = fewer than 5", "x: less than 3".
-_NOTE_BETWEEN = re.compile(r"between\s+(\d+)\s+(?:and|to|-)\s+(\d+)", re.IGNORECASE)
-_NOTE_RANGE = re.compile(r"(?<![\d/])(\d+)\s*(?:-|\u2013|to)\s*(\d+)(?![\d/])")
-_NOTE_LESS = re.compile(r"(?:<|less than|fewer than|under|below)\s*(\d+)", re.IGNORECASE)
-_NOTE_HINT = re.compile(r"suppress|denote|redact|small (?:number|count)|disclos|identif|\*|=")
-
-
-def suppression_from_notes(texts: list[str]) -> Suppression | None:
-    """The bounds a file states for its suppression marker, if any note states them."""
-    for text in texts:
-        if not _NOTE_HINT.search(text.lower()):
+def _explained(raw: str, token: str, legend: Legend) -> CellValue | None:
+    """A value the file's own legend explains: a marker alone, or a figure with a mark beside
+    it ("12~" where "~ = revised")."""
+    marker = legend.markers.get(token)
+    if marker is not None:
+        if marker.kind is ValueKind.SUPPRESSED:
+            return CellValue(ValueKind.SUPPRESSED, None, marker.lower, marker.upper, raw)
+        if marker.kind is ValueKind.EXACT:
+            return _exact(0, raw, note=marker.meaning)
+        if marker.kind is ValueKind.NOT_AVAILABLE:
+            return CellValue(ValueKind.NOT_AVAILABLE, raw=raw, note=marker.meaning)
+        return CellValue(ValueKind.REVISION, raw=raw, note=marker.meaning)
+    for mark, meaning in legend.markers.items():
+        if not meaning.annotates:
             continue
-        match = _NOTE_BETWEEN.search(text) or _NOTE_RANGE.search(text)
+        match = re.fullmatch(rf"(\d{{1,3}}(?:,\d{{3}})+|\d+)\s*{re.escape(mark)}", token)
+        match = match or re.fullmatch(rf"{re.escape(mark)}\s*(\d{{1,3}}(?:,\d{{3}})+|\d+)", token)
         if match:
-            lo, hi = int(match.group(1)), int(match.group(2))
-            if 0 <= lo < hi <= 20:
-                return Suppression(lower=lo, upper=hi, stated=True)
-        match = _NOTE_LESS.search(text)
-        if match:
-            top = int(match.group(1)) - 1
-            if 1 <= top <= 20:
-                return Suppression(lower=1, upper=top, stated=True)
+            return _exact(int(match.group(1).replace(",", "")), raw, note=meaning.meaning)
     return None
+
+
+# A legend line: a short marker, then what it means ("* = fewer than five", "x: not available",
+# "-  nil", "~ denotes a revised figure"); or a marker and its meaning in two cells.
+_LEGEND_LINE = re.compile(
+    r"^(?P<mark>[^\w\s]{1,3}|[a-z]{1,2}|\[[a-z]\]|n/a|\.\.)\s*"
+    r"(?:=|:|-|\u2013|\u2014|means|denotes|indicates|shows|is)?\s+(?P<meaning>\S.*)$",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "eleven": 11}
+_SUPPRESSED = re.compile(
+    r"fewer than|less than|under|below|between|suppress|redact|withheld|small (?:number|count)"
+    r"|disclos|identif|low number|<"
+)
+_BETWEEN = re.compile(
+    r"between\s+(\d+)\s+(?:and|to|-)\s+(\d+)|(?<![\d/])(\d+)\s*(?:-|\u2013|to)\s*(\d+)(?![\d/])"
+)
+_UNDER = re.compile(r"(?:<|less than|fewer than|under|below)\s*(\d+|[a-z]+)")
+_NOT_AVAILABLE = re.compile(
+    r"not (?:available|applicable|recorded|collected|provided|held|known)|unavailable|no data"
+    r"|n/a|missing|unknown"
+)
+_ZERO = re.compile(r"\bnil\b|\bzero\b|\bnone\b|\bno (?:offences|crimes|cases|records)\b")
+_BOUNDS_STATED = re.compile(r"\d|\b(?:two|three|four|five|six|ten|eleven)\b")
+_ANNOTATION = re.compile(r"revis|provisional|estimat|amended|updated|break in (?:the )?series")
+
+
+def _meaning(text: str) -> Marker | None:
+    """What a legend's words say a marker stands for, or None when they say nothing we use."""
+    lowered = text.lower()
+    if _SUPPRESSED.search(lowered):
+        if match := _BETWEEN.search(lowered):
+            lo, hi = (int(g) for g in match.groups() if g is not None)
+            if 0 <= lo < hi <= 100:
+                return Marker(ValueKind.SUPPRESSED, lo, hi, text)
+        if match := _UNDER.search(lowered):
+            word = match.group(1)
+            top = int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
+            if top is not None and 2 <= top <= 101:
+                return Marker(ValueKind.SUPPRESSED, 1, top - 1, text)
+        return Marker(ValueKind.SUPPRESSED, DEFAULT_LEGEND.lower, DEFAULT_LEGEND.upper, text)
+    if _NOT_AVAILABLE.search(lowered):
+        return Marker(ValueKind.NOT_AVAILABLE, meaning=text)
+    if _ZERO.search(lowered):
+        return Marker(ValueKind.EXACT, meaning=text)
+    if _ANNOTATION.search(lowered):
+        return Marker(ValueKind.REVISION, meaning=text)
+    return None
+
+
+def read_legend(lines: list[str], pairs: list[tuple[object, object]]) -> Legend:
+    """A file's legend from its note lines ("* = fewer than five") and from rows of a marker
+    cell beside a meaning cell (a "Symbols" table on a notes sheet). Markers whose meaning is
+    not recognised are left out: their cells then read as without a legend."""
+    markers: dict[str, Marker] = {}
+    found = [
+        (m.group("mark"), m.group("meaning"))
+        for line in lines
+        if (m := _LEGEND_LINE.match(line.strip()))
+    ]
+    found += [
+        (str(mark).strip(), str(meaning))
+        for mark, meaning in pairs
+        if isinstance(mark, str) and isinstance(meaning, str) and _is_marker(mark.strip())
+    ]
+    for mark, text in found:
+        meaning = _meaning(text)
+        if meaning is not None:
+            markers.setdefault(mark.lower(), meaning)
+    # "Figures under 5 are suppressed": bounds for the markers no line names.
+    for line in lines:
+        threshold = _meaning(line)
+        if (
+            threshold is not None
+            and threshold.kind is ValueKind.SUPPRESSED
+            and _BOUNDS_STATED.search(line.lower())
+            and not _LEGEND_LINE.match(line.strip())
+        ):
+            return Legend(markers, threshold.lower, threshold.upper, line.strip())
+    return Legend(markers)
+
+
+def _is_marker(text: str) -> bool:
+    return bool(text) and len(text) <= 3 and not text.isdigit() and " " not in text

@@ -20,10 +20,10 @@ from aggregation.extraction.labels import (
     parse_total,
 )
 from aggregation.extraction.values import (
-    Suppression,
+    Legend,
     ValueKind,
     parse_value,
-    suppression_from_notes,
+    read_legend,
 )
 from aggregation.extraction.vocabulary import ForceNames, KeywordRule, Term, Vocabulary
 
@@ -204,23 +204,59 @@ def test_formula_without_value_is_never_zero() -> None:
 
 
 @pytest.mark.parametrize(
-    ("notes", "bounds"),
+    ("notes", "marker", "bounds"),
     [
-        (["* denotes a figure between 1 and 4 which has been suppressed"], (1, 4)),
-        (["* = fewer than 5"], (1, 4)),
-        (["Figures suppressed where <3"], (1, 2)),
-        (["x: suppressed (1-9) to protect identities"], (1, 9)),
+        (["* denotes a figure between 1 and 4 which has been suppressed"], "*", (1, 4)),
+        (["* = fewer than 5"], "*", (1, 4)),
+        (["Figures suppressed where <3"], "*", (1, 2)),
+        (["Figures suppressed where <3"], "x", (1, 2)),
+        (["x: suppressed (1-9) to protect identities"], "x", (1, 9)),
+        (["*  fewer than 10 offences (between 1 and 9); figure suppressed"], "*", (1, 9)),
     ],
 )
-def test_suppression_threshold_from_notes(notes: list[str], bounds: tuple[int, int]) -> None:
-    found = suppression_from_notes(notes)
-    assert found is not None and (found.lower, found.upper) == bounds and found.stated
-    assert parse_value("*", found).upper == bounds[1]
+def test_suppression_threshold_from_notes(
+    notes: list[str], marker: str, bounds: tuple[int, int]
+) -> None:
+    found = read_legend(notes, [])
+    assert found.stated
+    assert (parse_value(marker, found).lower, parse_value(marker, found).upper) == bounds
+
+
+def test_a_legend_explains_only_the_markers_it_names() -> None:
+    found = read_legend(["x: suppressed (1-9) to protect identities"], [])
+    assert (parse_value("*", found).lower, parse_value("*", found).upper) == (1, 4)
 
 
 def test_notes_without_a_threshold_leave_the_default() -> None:
-    assert suppression_from_notes(["Data extracted on 01/07/2019"]) is None
-    assert Suppression().stated is False
+    found = read_legend(["Data extracted on 01/07/2019"], [])
+    assert not found.stated and (found.lower, found.upper) == (1, 4)
+    assert Legend().stated is False
+
+
+@pytest.mark.parametrize(
+    ("lines", "pairs", "cell", "reading"),
+    [
+        (["x = not available"], [], "x", ("not_available", None, None)),
+        (["~ = revised figure"], [], "12~", ("exact", 12, 12)),
+        (["-  nil"], [], "-", ("exact", 0, 0)),
+        (["p  provisional"], [], "44p", ("exact", 44, 44)),
+        ([], [("#", "less than 5 (figure suppressed)")], "#", ("suppressed", 1, 4)),
+        ([], [("R", "revised since previously published")], "17R", ("exact", 17, 17)),
+        (["* = fewer than five"], [], "*", ("suppressed", 1, 4)),
+        (["~ marks revised data"], [], "~", ("revision", None, None)),
+    ],
+)
+def test_markers_mean_what_the_files_own_legend_says(lines, pairs, cell, reading) -> None:
+    value = parse_value(cell, read_legend(lines, pairs))
+    kind, lower, upper = reading
+    assert value.kind == kind
+    if lower is not None:
+        assert (value.lower, value.upper) == (lower, upper)
+
+
+def test_without_a_legend_x_is_a_suppressed_small_count_by_default() -> None:
+    assert parse_value("x").kind == "suppressed"
+    assert parse_value("x", read_legend(["x = not available"], [])).kind == "not_available"
 
 
 @pytest.mark.parametrize(

@@ -158,8 +158,6 @@ def test_an_unknown_label_is_reported_with_its_cell_never_guessed() -> None:
     [
         (FormulaWithoutValue("SUM(B2:B3)"), "formula_without_value"),
         ("#REF!", "excel_error"),
-        ("..", "not_available"),
-        ("n/a", "not_available"),
     ],
 )
 def test_unknown_figures_are_reasons_never_zeros(token: object, code: str) -> None:
@@ -169,6 +167,22 @@ def test_unknown_figures_are_reasons_never_zeros(token: object, code: str) -> No
     assert result.verdict is Verdict.NEEDS_REVIEW
     assert code in _codes(result)
     assert not [o for o in result.observations if o.cell == "B2"]
+
+
+@pytest.mark.parametrize("token", ["..", "n/a"])
+def test_a_part_given_as_not_available_is_never_zero_and_a_doubt_only_without_a_total(
+    token: str,
+) -> None:
+    rows = [r[:] for r in BASE]
+    rows[1][1] = token
+    with_total = understand(_sheet(rows), VOCABULARY)
+    (reason,) = [r for r in with_total.reasons if r.code == "not_available"]
+    assert not reason.blocking and with_total.verdict is Verdict.PARSED
+    assert not [o for o in with_total.observations if o.cell == "B2"]
+    without_total = understand(_sheet([r[:] for r in rows[:3]]), VOCABULARY)
+    (reason,) = [r for r in without_total.reasons if r.code == "not_available"]
+    assert reason.blocking and without_total.verdict is Verdict.NEEDS_REVIEW
+    assert not [o for o in without_total.observations if o.cell == "B2"]
 
 
 def test_a_blank_cell_is_zero_only_when_its_total_confirms_it() -> None:
