@@ -15,6 +15,7 @@ from .context import PERIOD_KIND_NAMES, Context, Figure, LabelKind, ParsedLabel
 from .grid import cell_ref, column_letter, range_ref
 from .headers import Role
 from .labels import clean, find_period
+from .period_dates import read_period_dates
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import FIGURE_KINDS, ValueKind, parse_value
@@ -65,6 +66,11 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
 
     row_axes = _row_axes(layout, label_columns, ctx)
+    dated = read_period_dates(layout, ctx)  # a column of dates naming each row's period
+    if dated is not None:
+        if not dated.labels:
+            return  # no row is for a period of the campaign's kind: a reason says so
+        row_axes.insert(0, _Axis(PERIOD, dated.labels, dated.column))
     col_axes = _column_axes(layout, values, ctx)
     axis_dims = [a.dimension for a in row_axes + col_axes]
     if len(set(axis_dims)) != len(axis_dims):
@@ -86,7 +92,10 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     _report_ignored_columns(layout, ctx)
     _report_unknown_labels(layout, row_axes, col_axes, table_index, ctx)
 
+    skipped = dated.skipped if dated is not None else set()
     for r in _rows_with_figures(layout, values):
+        if r in skipped:
+            continue  # twelve months of another kind than the campaign's: a reason says so
         row_dims, row_over, ok = _combine(row_axes, r, context)
         if not ok:
             continue
