@@ -199,7 +199,6 @@ def _find_columns(layout: Layout, ctx: Context) -> _Columns:
         c
         for c in layout.columns
         if c.kind is not ColumnKind.DATE
-        and c not in categories.values()
         and (c.role in (Role.AGE, Role.BIRTH) or _VICTIM_HEADING.search(c.header_text))
     ]
     return _Columns(
@@ -229,7 +228,12 @@ def _recorded_date(dates: list[Column], layout: Layout, ctx: Context) -> Column 
 def _committed_date(dates: list[Column], recorded: Column | None) -> Column | None:
     """The date the offence was committed ("Committed Date Time", "Date of offence"); of a
     "from" and a "to", the earliest, when the victim was youngest."""
-    committed = [c for c in dates if c is not recorded and _COMMITTED.search(c.header_text)]
+    committed = [
+        c
+        for c in dates
+        if c is not recorded
+        and (_COMMITTED.search(c.header_text) or _EARLIEST.search(c.header_text))
+    ]
     return next((c for c in committed if _EARLIEST.search(c.header_text)), None) or next(
         iter(committed), None
     )

@@ -123,6 +123,17 @@ def test_a_date_of_birth_gives_the_exact_age_at_the_committed_date() -> None:
     assert "date of birth" in _reason(result, "age_at_date").message
 
 
+def test_of_a_committed_from_and_to_the_age_is_taken_at_the_earliest() -> None:
+    header = ["Ref", "Date Reported", "Committed To", "Committed From", "YOB", "Offence"]
+    # Born 1999: 16 or 17 on 1 January 2016, 18 or 19 on 1 January 2018.
+    rows = [
+        ["R", d, dt.date(2018, 1, 1), dt.date(2016, 1, 1), 1999, "Rape"] for d in _days(2018, 9)
+    ]
+    result = understand(_book(Sheet("S", [header, *rows])), VOCABULARY)
+    assert summarise(result)["2018-19"].total == Bounds(9, 9)
+    assert "committed date in column D" in _reason(result, "age_at_date").message
+
+
 def test_a_row_with_a_birth_but_no_committed_date_is_flagged_with_its_cell() -> None:
     rows = [_born(d, d, 2005) for d in _days(2017, 20)]
     rows.append(_born(dt.date(2017, 9, 1), None, 2005))
