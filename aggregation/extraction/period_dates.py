@@ -1,12 +1,13 @@
 """Dates that name periods: a column of dates in a table of counts, each the end of the period its
 row counts ("Period: 31/03/2018", "12 months ending 30/06/2018", the ONS open-data shape).
 
-A date there is not an event. Where the dates are month ends a year apart, or the heading says
-"12 months ending", each names the twelve months up to it: ending 31 March, the financial year
-that ends then (31/03/2018 = 2017-18, SPEC 4); ending 31 December, the calendar year; ending on
-any other day, a rolling year, which is a period of its own and never folded into another. Where
-the dates are month ends a month apart, or the first of each month, each names its month.
-Anything else (quarter ends with no "12 months" in the heading, days) names no period we can say.
+A date there is not an event. Where the heading says "12 months ending", or the dates are month
+ends under a heading that names years or a year apart, each names the twelve months up to it:
+ending 31 March, the financial year that ends then (31/03/2018 = 2017-18, SPEC 4); ending 31
+December, the calendar year; ending on any other day, a rolling year, a period of its own that is
+never folded into another. Where the dates are month ends a month apart (or under a heading that
+names months), or the first of each month, each names its month. Anything else (quarter ends with
+no "12 months" in the heading, days) names no period we can say.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from .vocabulary import PERIOD, PeriodKind
 _TWELVE_MONTHS = re.compile(
     r"\b(?:12|twelve)\s*months?\b|\byears?\s+(?:ending|ended|to)\b|\brolling\b|\bye\b"
 )
+_YEARS_HEADING = re.compile(r"\b(?:financial|fiscal|fy|annual|years?)\b")
+_MONTHS_HEADING = re.compile(r"\bmonths?\b")
 _SAMPLE = 400
-_YEAR_APART = 360  # days between consecutive dates of a yearly series (a month short of a year)
-_MONTH_APART = 31
+_YEAR_APART = 360  # least days between the dates of a yearly series
+_MONTH_APART = 31  # most days between the dates of a monthly series
 
 
 class _Mode(StrEnum):
@@ -76,6 +79,10 @@ def _mode(column: Column, dates: list[dt.date]) -> _Mode | None:
         return _Mode.MONTHS
     if not all(map(_month_end, dates)):
         return None
+    if _YEARS_HEADING.search(column.header_text):
+        return _Mode.YEARS  # "Financial year: 31/03/2019", one date or several
+    if _MONTHS_HEADING.search(column.header_text):
+        return _Mode.MONTHS
     distinct = sorted(set(dates))
     gaps = {(b - a).days for a, b in pairwise(distinct)}
     if gaps and min(gaps) >= _YEAR_APART:

@@ -170,7 +170,7 @@ def read_records(layout: Layout, ctx: Context) -> None:
     counted_from = range_ref(
         layout.body_rows[0], min(c.index for c in used), layout.last_row, max(c.index for c in used)
     )
-    tally = _Reader(layout, columns, ctx).tally()
+    tally = _Reader(layout, columns, source, ctx).tally()
     _report(tally, layout, columns, ctx, table, counted_from)
 
 
@@ -371,13 +371,13 @@ def _says_no_victim(value: object) -> bool:
 class _Reader:
     """Reads a record list block by block into one ``_Tally``."""
 
-    def __init__(self, layout: Layout, columns: _Columns, ctx: Context) -> None:
-        self.layout, self.columns, self.ctx = layout, columns, ctx
+    def __init__(self, layout: Layout, columns: _Columns, source: Column, ctx: Context) -> None:
+        self.layout, self.columns, self.source, self.ctx = layout, columns, source, ctx
         self.rows = layout.sheet.rows
         vocabulary = ctx.vocabulary
         self.max_age = vocabulary.scope.max_age
         self.kind = vocabulary.period_kind
-        self.use_flag = columns.flag is not None and vocabulary.scope.require_flag
+        self.use_flag = vocabulary.scope.require_flag
         self.dates = _Cached(parse_date)
         self.periods = _Cached(self._period_of)
         self.ages = _Cached(lambda v: _age_class(v, self.max_age))
@@ -410,11 +410,12 @@ class _Reader:
         def column(c: Column) -> list[object]:
             return _column(self.rows, block, c.index)
 
-        source = columns.date or columns.period
-        dates = self.dates(column(source)) if columns.date else None  # type: ignore[arg-type]
-        periods = self.periods(dates if dates is not None else column(source))  # type: ignore[arg-type]
+        dates = self.dates(column(columns.date)) if columns.date else None
+        periods = self.periods(dates if dates is not None else column(self.source))
         ages = self._ages(block, column, dates, periods, tally)
-        flags = self.flags(column(columns.flag)) if self.use_flag else [True] * len(block)  # type: ignore[arg-type]
+        flags = self.flags(column(columns.flag)) if columns.flag and self.use_flag else None
+        if flags is None:
+            flags = [True] * len(block)
         raw_labels = {name: column(c) for name, c in columns.categories.items()}
         terms = [self.terms[name](raw) for name, raw in raw_labels.items()]
         categories = list(zip(*terms, strict=True)) if terms else [()] * len(block)
@@ -424,12 +425,11 @@ class _Reader:
         ).items():
             _tally_group(tally, period, age, category, flag, n)  # type: ignore[arg-type]
         _locate_problems(tally, block, periods, flags, ages, terms, raw_labels)
-        if dates is not None:
-            known = [d for d in set(dates) if d is not None]
-            if known:
-                low, high = min(known), max(known)  # type: ignore[type-var]
-                tally.first_date = min(low, tally.first_date or low)  # type: ignore[type-var,arg-type]
-                tally.last_date = max(high, tally.last_date or high)  # type: ignore[type-var,arg-type]
+        known: list[dt.date] = [d for d in set(dates or ()) if isinstance(d, dt.date)]
+        if known:
+            low, high = min(known), max(known)
+            tally.first_date = min(low, tally.first_date or low)
+            tally.last_date = max(high, tally.last_date or high)
 
     def _ages(
         self,

@@ -274,6 +274,14 @@ def test_a_long_table_dated_by_financial_year_ends_is_summed_never_counted(
     assert set(summary) == set(FY)
 
 
+def test_one_year_end_date_under_a_heading_that_names_years_is_that_financial_year() -> None:
+    rows = [["Financial year end", "Offence", "Offences"]]
+    rows += [[dt.date(2019, 3, 31), "Rape", 12], [dt.date(2019, 3, 31), "Sexual grooming", 5]]
+    result = understand(_book(Sheet("Data", rows)), VOCABULARY)
+    assert summarise(result)["2018-19"].total == Bounds(17, 17)
+    assert [t.kind for t in result.tables] == [TableKind.LONG]
+
+
 def _rolling(ends: list[dt.date]) -> list[list[object]]:
     rows: list[list[object]] = [["12 months ending", "Offence", "Number of offences"]]
     for i, end in enumerate(ends):
