@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -292,14 +292,18 @@ class _Cached:
         return list(map(cache.__getitem__, values))
 
 
-def _column(rows: list[list[object]], block: list[int], col: int) -> list[object]:
-    """One column's values down a block of body rows (short rows read as empty)."""
+def _columns_of(rows: list[list[object]], block: list[int]) -> Callable[[Column], list[object]]:
+    """A reader of one column's values down a block of body rows (short rows read as empty)."""
     first, last = block[0], block[-1]
-    if last - first + 1 == len(block):  # one unbroken run of rows: slice, then pick in C
-        run = rows[first : last + 1]
-        if min(map(len, run)) > col:
-            return list(map(itemgetter(col), run))
-    return [rows[r][col] if col < len(rows[r]) else None for r in block]
+    run = rows[first : last + 1] if last - first + 1 == len(block) else None
+    shortest = min(map(len, run)) if run else 0
+
+    def column(c: Column) -> list[object]:
+        if run is not None and c.index < shortest:  # one unbroken run of rows: pick in C
+            return list(map(itemgetter(c.index), run))
+        return [rows[r][c.index] if c.index < len(rows[r]) else None for r in block]
+
+    return column
 
 
 def _parse_birth(value: object) -> dt.date | int | None:
@@ -406,10 +410,7 @@ class _Reader:
 
     def _read(self, block: list[int], tally: _Tally) -> None:
         columns = self.columns
-
-        def column(c: Column) -> list[object]:
-            return _column(self.rows, block, c.index)
-
+        column = _columns_of(self.rows, block)
         dates = self.dates(column(columns.date)) if columns.date else None
         periods = self.periods(dates if dates is not None else column(self.source))
         ages = self._ages(block, column, dates, periods, tally)
@@ -418,7 +419,7 @@ class _Reader:
             flags = [True] * len(block)
         raw_labels = {name: column(c) for name, c in columns.categories.items()}
         terms = [self.terms[name](raw) for name, raw in raw_labels.items()]
-        categories = list(zip(*terms, strict=True)) if terms else [()] * len(block)
+        categories = zip(*terms, strict=True) if terms else repeat((), len(block))
         self._mark_no_victim(block, column, ages)
         for (period, age, category, flag), n in Counter(
             zip(periods, ages, categories, flags, strict=True)
