@@ -17,6 +17,7 @@ from .headers import Role
 from .hierarchy import find_subtotals
 from .labels import clean, find_period
 from .measures import MeasureKind
+from .period_dates import read_period_dates
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import FIGURE_KINDS, ValueKind, parse_value
@@ -72,6 +73,11 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     if not values:
         return
     row_axes = _row_axes(layout, label_columns, values, ctx)
+    dated = read_period_dates(layout, ctx)  # a column of dates naming each row's period
+    if dated is not None:
+        if not dated.labels:
+            return  # no row is for a period of the campaign's kind: a reason says so
+        row_axes.insert(0, _Axis(PERIOD, dated.labels, dated.column))
     col_axes = _column_axes(layout, values, ctx)
     axis_dims = [a.dimension for a in row_axes + col_axes if a.dimension != MEASURE]
     _report_other_measure_rows(layout, row_axes, ctx, sheet)
@@ -94,7 +100,10 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     _report_ignored_columns(layout, ctx)
     _report_unknown_labels(layout, row_axes, col_axes, table_index, ctx)
 
+    skipped = dated.skipped if dated is not None else set()
     for r in _rows_with_figures(layout, values):
+        if r in skipped:
+            continue  # twelve months of another kind than the campaign's: a reason says so
         row_dims, row_over, ok = _combine(row_axes, r, context)
         if not ok:
             continue

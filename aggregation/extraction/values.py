@@ -19,6 +19,7 @@ from .grid import ComputedFormula, ExcelError, FormulaWithoutValue
 class ValueKind(StrEnum):
     EXACT = "exact"
     SUPPRESSED = "suppressed"  # a small count hidden by the force: a range, never zero
+    RANGE = "range"  # a count known within bounds (record-list rows that may be in scope)
     NOT_AVAILABLE = "not_available"  # "..", "n/a": no figure given
     ERROR = "error"  # "#REF!", "#N/A"
     NO_FORMULA_VALUE = "formula_without_value"
@@ -28,7 +29,7 @@ class ValueKind(StrEnum):
     TEXT = "text"  # anything else: labels, prose, dates
 
 
-FIGURE_KINDS = frozenset({ValueKind.EXACT, ValueKind.SUPPRESSED})
+FIGURE_KINDS = frozenset({ValueKind.EXACT, ValueKind.SUPPRESSED, ValueKind.RANGE})
 # Kinds that stand where a figure should be but give none: each becomes a blocking reason.
 UNKNOWN_FIGURE_KINDS = frozenset(
     {ValueKind.NOT_AVAILABLE, ValueKind.ERROR, ValueKind.NO_FORMULA_VALUE}
