@@ -67,7 +67,7 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     last_col = max(c.index for c in layout.columns)
     cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
 
-    if _counts_another_measure(layout, ctx, sheet, cells):
+    if _counts_another_measure(layout, ctx, sheet, cells) or _percentages(layout, ctx, cells):
         return
     values, _other_columns = _measure_columns(layout, values, ctx, sheet)
     if not values:
@@ -123,6 +123,32 @@ def _holds_figures(layout: Layout, values: list[Column]) -> bool:
         for r in layout.body_rows
         for c in values
     )
+
+
+def _percentages(layout: Layout, ctx: Context, cells: str) -> bool:
+    """A block of percentages (titled "Percentages", "% of total"), or of fractions (most of
+    its figures have decimals): shares, never counts. Reported, not read."""
+    title = _title(layout)
+    titled = ctx.headers.role(title) is Role.PERCENT
+    sheet = layout.sheet
+    numbers = [
+        v
+        for r in layout.body_rows
+        for c in layout.columns_of(ColumnKind.VALUE)
+        if isinstance(v := sheet.value(r, c.index), int | float) and not isinstance(v, bool)
+    ]
+    fractions = sum(isinstance(v, float) and not v.is_integer() for v in numbers)
+    if not titled and fractions * 2 <= len(numbers):
+        return False
+    ctx.reason(
+        "percentages",
+        f"This table gives shares, not counts ('{title or 'figures with decimals'}'); "
+        "it was not read.",
+        sheet.name,
+        cells,
+        blocking=False,
+    )
+    return True
 
 
 def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str) -> bool:
