@@ -268,24 +268,62 @@ def check_merged_cells(sheet: Sheet, ctx: Context) -> None:
 
 
 def check_age_scope(ctx: Context) -> None:
-    """A table counting ages the request did not ask about (adults, when it asked about
-    children): its totals may include them, so a researcher decides what counts."""
+    """Ages the request did not ask about (adults, when it asked about children, SPEC 4).
+
+    Their rows are left out, informationally. A total over age in the same table then counts
+    them too: it is left out as well when the parts show it includes them (all ages summed),
+    kept when it is the sum of the asked ages alone, and a doubt otherwise.
+    """
     max_age = ctx.vocabulary.scope.max_age
-    if max_age is None or ctx.age is None:
+    age_dim = ctx.age
+    if max_age is None or age_dim is None:
         return
-    outside: dict[tuple[str, int], list[str]] = defaultdict(list)
+
+    def outside(f: Figure) -> bool:
+        label = f.dims.get(age_dim)
+        age = parse_age(label) if label is not None and not f.cells else None
+        return age is not None and age.lower is not None and age.lower > max_age
+
+    adults = [f for f in ctx.figures if outside(f)]
+    if not adults:
+        return
+    tables = {(f.sheet, f.table) for f in adults}
+    dropped = {id(f) for f in adults}
+    doubts: dict[tuple[str, int], list[str]] = defaultdict(list)
+    parts: dict[tuple, list[Figure]] = defaultdict(list)
     for f in ctx.figures:
-        label = f.dims.get(ctx.age)
-        if label is None or f.cells:  # record lists already leave such rows out, with reasons
+        if (f.sheet, f.table) in tables and age_dim in f.dims:
+            rest = tuple(sorted((k, v) for k, v in f.dims.items() if k != age_dim))
+            parts[(f.sheet, f.table, rest)].append(f)
+    for f in ctx.figures:
+        if (f.sheet, f.table) not in tables or age_dim not in f.over or age_dim in f.dims:
             continue
-        age = parse_age(label)
-        if age is not None and age.lower is not None and age.lower > max_age:
-            outside[(f.sheet, f.table)].append(cell_ref(f.row, f.col))
-    for (sheet, _table), cells in outside.items():
+        rest = tuple(sorted(f.dims.items()))
+        members = parts.get((f.sheet, f.table, rest), [])
+        total = _Range(f.cell.lower, f.cell.upper)
+        asked = _sum([m for m in members if not outside(m)])
+        if members and total == _sum(members) and total != asked:
+            dropped.add(id(f))
+        elif not members or total != asked:
+            doubts[(f.sheet, f.table)].append(_ref(f))
+    ctx.figures = [f for f in ctx.figures if id(f) not in dropped]
+    by_table: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for f in adults:
+        by_table[(f.sheet, f.table)].append(_ref(f))
+    for (sheet, _table), cells in by_table.items():
         ctx.reason(
             "ages_out_of_scope",
-            f"The table counts victims older than {max_age}, outside the request; check whether "
-            "its totals include them before they count.",
+            f"Figures for ages over {max_age} are outside the request: they were not read, nor "
+            "any total the figures show includes them.",
             sheet,
-            cells,
+            ",".join(cells),
+            blocking=False,
+        )
+    for (sheet, _table), cells in doubts.items():
+        ctx.reason(
+            "total_includes_adults",
+            f"The table also counts ages over {max_age}; this total may include them, so it "
+            "cannot be taken as the request's figure.",
+            sheet,
+            ",".join(cells),
         )

@@ -85,6 +85,9 @@ class Context:
     # (table index, dimension) pairs whose breakdown is incomplete (an unknown label): their
     # parts cannot be checked against a total.
     incomplete: set[tuple[int, str]] = field(default_factory=set)
+    # Whether some table in the file is titled by the campaign's own measure: then a table
+    # titled by another noun ("Victims by age") counts that other thing.
+    ours_titled: bool = False
     headers: HeaderReader = field(init=False)
     measures: MeasureReader = field(init=False)
     categories: dict[str, CategoryMatcher] = field(init=False)
@@ -198,11 +201,15 @@ class Context:
             return ParsedLabel(LabelKind.VALUE, slug) if slug else ParsedLabel(LabelKind.UNKNOWN)
         return ParsedLabel(LabelKind.UNKNOWN)
 
-    def resolve_axis(self, labels: list[object], hint: str | None) -> str | None:
+    def resolve_axis(
+        self, labels: list[object], hint: str | None, *, foreign: bool = False
+    ) -> str | None:
         """Which dimension a row or column of labels runs along: the one that reads most of them.
 
         The heading's hint ("Victim age") breaks ties and names the axis when no label reads,
-        so that its labels are reported as unknown rather than ignored.
+        so that its labels are reported as unknown rather than ignored. Under a heading that
+        names a dimension the campaign does not ask about (``foreign``: "Gender" in an age
+        campaign) a few catch-all labels ("Not known", "Other") never make the axis one of ours.
         """
         present = [v for v in labels if clean(v)]
         if not present:
@@ -217,10 +224,16 @@ class Context:
             )
             if score > best_score or (score == best_score and score and dimension == hint):
                 best, best_score = dimension, score
+        # Under a foreign heading most labels must read: "Male, Female, Not recorded" is not an
+        # age axis for its one catch-all.
+        if foreign and best_score * 2 <= len(present):
+            best = None
         if best is None or best_score * 3 < len(present):
             # Too few labels read for the axis to be trusted: fall back on the heading, whose
             # unreadable labels then become reasons.
-            return hint if hint in self.axes else best
+            if hint in self.axes:
+                return hint
+            return None if foreign else best
         return best
 
 

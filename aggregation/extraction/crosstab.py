@@ -72,7 +72,16 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     values, _other_columns = _measure_columns(layout, values, ctx, sheet)
     if not values:
         return
-    row_axes = _row_axes(layout, label_columns, values, ctx)
+    # Columns under a heading the campaign does not ask about ("Gender of victim": Male,
+    # Female) beside its own: left out.
+    unasked = [c for c in values if _under_unasked_band(c, values, ctx)]
+    asked = [c for c in values if c not in unasked]
+    row_axes = _row_axes(layout, label_columns, asked or values, ctx)
+    if _split_by_unasked(layout, label_columns, row_axes, asked or values, ctx, cells):
+        return
+    if unasked and _report_unasked_columns(layout, unasked, row_axes, asked, ctx, cells):
+        return
+    values = asked
     dated = read_period_dates(layout, ctx)  # a column of dates naming each row's period
     if dated is not None:
         if not dated.labels:
@@ -97,6 +106,7 @@ def read_counts(layout: Layout, ctx: Context) -> None:
 
     kind = TableKind.LONG if len(row_axes) >= 2 and len(values) == 1 else TableKind.CROSSTAB
     ctx.tables.append(Table(sheet, cells, kind, _title(layout)))
+    _report_measure_in_doubt(layout, ctx, cells)
     _report_ignored_columns(layout, ctx)
     _report_unknown_labels(layout, row_axes, col_axes, table_index, ctx)
 
@@ -123,6 +133,85 @@ def _holds_figures(layout: Layout, values: list[Column]) -> bool:
         for r in layout.body_rows
         for c in values
     )
+
+
+def _split_by_unasked(
+    layout: Layout,
+    label_columns: list[Column],
+    row_axes: list[_Axis],
+    values: list[Column],
+    ctx: Context,
+    cells: str,
+) -> bool:
+    """Rows split by something the campaign does not ask about ("Gender": Male, Female, Not
+    known): each row is a part, so no row is a figure of the campaign's. Reported, not read; a
+    doubt when the rows are also split by the campaign's own dimensions (those figures would
+    need summing over the unasked one), informational when they are not."""
+    read = {axis.source for axis in row_axes}
+    with_figures = _rows_with_figures(layout, values)
+    for column in label_columns:
+        if column.role is not Role.OTHER or column.index in read:
+            continue
+        labels = {clean(layout.sheet.value(r, column.index)) for r in with_figures} - {""}
+        if len(labels) < 2:
+            continue
+        heading = next((h for h in column.headers if clean(h)), column_letter(column.index))
+        own = [a.dimension for a in row_axes if a.dimension not in (PERIOD, MEASURE)]
+        ctx.reason(
+            "breakdown_not_asked",
+            f"This table's rows are split by '{heading}', which the campaign does not ask about; "
+            + (
+                f"its figures by {', '.join(own)} would need summing over it, so it was not read."
+                if own
+                else "it was not read."
+            ),
+            layout.sheet.name,
+            cells,
+            blocking=bool(own),
+        )
+        return True
+    return False
+
+
+def _under_unasked_band(column: Column, values: list[Column], ctx: Context) -> bool:
+    """Whether a column sits under a band heading, shared with its neighbours, that names a
+    dimension the campaign does not ask about ("Gender of victim" over Male, Female)."""
+    for level, heading in enumerate(column.headers[:-1]):
+        if not clean(heading) or ctx.headers.role(heading) is not Role.OTHER:
+            continue
+        if sum(c.headers[level] == heading for c in values) >= 2:
+            return True
+    return False
+
+
+def _report_unasked_columns(
+    layout: Layout,
+    unasked: list[Column],
+    row_axes: list[_Axis],
+    asked: list[Column],
+    ctx: Context,
+    cells: str,
+) -> bool:
+    """Columns split by something the campaign does not ask about are reported; True when no
+    other column is left to read. A doubt when they split the campaign's own figures (rows
+    by age, columns by gender): those would need summing over it."""
+    heading = next((h for h in unasked[0].headers if clean(h)), "")
+    own = [a.dimension for a in row_axes if a.dimension not in (PERIOD, MEASURE)]
+    letters = ", ".join(column_letter(c.index) for c in unasked)
+    ctx.reason(
+        "breakdown_not_asked",
+        f"Columns {letters} are split by '{heading}', which the campaign does not ask about; "
+        "they were not read"
+        + (
+            f": the figures by {', '.join(own)} would need summing over it."
+            if own and not asked
+            else "."
+        ),
+        layout.sheet.name,
+        ",".join(cell_ref(layout.header_rows[0], c.index) for c in unasked),
+        blocking=bool(own) and not asked,
+    )
+    return not asked
 
 
 def _percentages(layout: Layout, ctx: Context, cells: str) -> bool:
@@ -153,10 +242,13 @@ def _percentages(layout: Layout, ctx: Context, cells: str) -> bool:
 
 def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str) -> bool:
     """A table whose title says it counts another measure ("Table 1 - Number of victims") is
-    not read: it is reported."""
+    not read: it is reported. So is one whose title only opens with another noun ("Victims
+    by age") where another table in the file is titled by the campaign's measure."""
     title = _title(layout)
     if ctx.measures.of_title(title) is not MeasureKind.OTHER:
         return False
+    if not ctx.measures.counted_in_title(title) and not ctx.ours_titled:
+        return False  # read, and the doubt reported (``_report_measure_in_doubt``)
     ctx.reason(
         "other_measure",
         f"This table counts another measure than the campaign's {ctx.measures.name} ('{title}'); "
@@ -166,6 +258,22 @@ def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str
         blocking=False,
     )
     return True
+
+
+def _report_measure_in_doubt(layout: Layout, ctx: Context, cells: str) -> None:
+    """A title opening with another noun ("Victims by age") with no table in the file titled by
+    the campaign's measure: it may name whose age the campaign's figures are by, or count
+    something else. Read, and the doubt is a researcher's to settle."""
+    title = _title(layout)
+    if ctx.measures.of_title(title) is MeasureKind.OTHER:
+        ctx.reason(
+            "measure_unclear",
+            f"This table's title ('{title}') names another measure than the campaign's "
+            f"{ctx.measures.name}; its figures were read as the campaign's: check they count "
+            "the same thing.",
+            layout.sheet.name,
+            cells,
+        )
 
 
 def _measure_columns(
@@ -223,7 +331,9 @@ def _row_axes(
     for position, column in enumerate(label_columns):
         innermost = position == len(label_columns) - 1
         raw = _label_cells(layout, column, fill_down=not innermost)
-        dimension = ctx.resolve_axis(list(raw.values()), _named_dimension(column))
+        dimension = ctx.resolve_axis(
+            list(raw.values()), _named_dimension(column), foreign=column.role is Role.OTHER
+        )
         if dimension is None:
             if _names_measures(raw, ctx):
                 found.append((MEASURE, column, raw))

@@ -184,6 +184,12 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         ("sexual", "activity", "child"),
         ("trust", "mental", "disorder", "exploitation", "prostitution", "pornography"),
     ),
+    KeywordRule(
+        OFFENCE,
+        SEXUAL_ACTIVITY,
+        ("sexual", "act", "child"),
+        ("trust", "mental", "disorder", "exploitation", "prostitution", "pornography"),
+    ),
     KeywordRule(OFFENCE, SEXUAL_ACTIVITY, ("child", "sex", "offence"), ("exploitation", "trust")),
     KeywordRule(OFFENCE, SEXUAL_ACTIVITY, ("familial",), ("trust",)),
     KeywordRule(OFFENCE, GROOMING, ("grooming",), ()),

@@ -18,6 +18,7 @@ from .context import Context, Figure
 from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
 from .interrupts import reraise_if_interrupt
+from .measures import MeasureKind
 from .records import looks_like_records, read_records
 from .refusals import stated
 from .result import ExtractionResult, Observation, Reason, Verdict
@@ -105,6 +106,12 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
     scans = [(sheet, scan_sheet(sheet, ctx.headers)) for sheet in visible]
     notes = [line for _, scan in scans for line in scan.prose]
     ctx.legend = read_legend(notes, _marker_rows(visible))
+    ctx.ours_titled = any(
+        ctx.measures.of_title(title) is MeasureKind.OURS
+        for _, scan in scans
+        for layout in scan.layouts
+        for title in layout.titles[-1:]
+    )
     for _sheet, scan in scans:
         for layout in scan.layouts:
             if looks_like_records(layout):

@@ -390,7 +390,7 @@ _AGE_AT_MOST = re.compile(
     r"|up to\s*(\d{1,3})|<=\s*(\d{1,3}))$"
 )
 _AGE_AT_LEAST = re.compile(
-    r"^(?:(\d{1,3})\s*(?:\+|plus|and over|and above|or over|or older|and older)|>=\s*(\d{1,3}))$"
+    r"^(?:(\d{1,3})\s*(?:\+|plus|(?:and|&|or)\s*(?:over|above|older))|>=\s*(\d{1,3}))$"
 )
 _AGE_OVER = re.compile(r"^(?:over|more than|older than|>)\s*(\d{1,3})$")
 _MAX_AGE = 120

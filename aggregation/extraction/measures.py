@@ -70,6 +70,13 @@ COUNTED_NOUNS = frozenset(
 _COUNTED = re.compile(r"\b(?:number|no\.?|count|total|sum)\s+(?:of\s+)?(?:the\s+)?([a-z]+)")
 
 
+# Words that make a heading name an attribute of the counted thing ("Age of victim", "Victim
+# gender", "Offence type"): a dimension, not a measure.
+_ATTRIBUTES = frozenset(
+    {"age", "ages", "gender", "sex", "ethnicity", "ethnic", "race", "nationality", "type", "types"}
+    | {"category", "categories", "location", "date", "year", "month", "group", "band"}
+)
+
 _NUMBERING = re.compile(r"^(?:(?:table|question|q|figure)\s*[\d.]*[a-z]?\s*[-:.)]?\s*)+")
 
 
@@ -92,7 +99,8 @@ class MeasureReader:
 
     def read(self, value: object) -> MeasureKind | None:
         """The measure a heading or label names ("Offences", "Number of victims"), or None
-        when it names none or several ("Count", "Offences and victims")."""
+        when it names none or several ("Count", "Offences and victims") or an attribute of
+        what is counted ("Age of victim")."""
         text = clean(value)
         if not text:
             return None
@@ -101,9 +109,18 @@ class MeasureReader:
         counted = _COUNTED.search(text)
         if counted and counted.group(1) in self._nouns:
             return self._kind(counted.group(1))
-        words = [w for w in re.findall(r"[a-z]+", text) if w in self._nouns]
+        all_words = re.findall(r"[a-z]+", text)
+        if _ATTRIBUTES.intersection(all_words):
+            return None
+        words = [w for w in all_words if w in self._nouns]
         kinds = {self._kind(w) for w in words}
         return kinds.pop() if len(kinds) == 1 else None
+
+    def counted_in_title(self, text: str) -> bool:
+        """Whether a title says outright what it counts ("Number of victims by age"), rather
+        than only opening with a noun ("Victims by age", which may name whose age it is)."""
+        counted = _COUNTED.search(clean(text))
+        return bool(counted and counted.group(1) in self._nouns)
 
     def of_title(self, text: str) -> MeasureKind | None:
         """The measure a table's title counts, where it says so: the noun after "Number of"

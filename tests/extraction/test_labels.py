@@ -139,6 +139,8 @@ def test_dates_are_day_first(value: object, expected: dt.date | None) -> None:
         ("16-17", "16-17"),
         ("14-15", "14-15"),
         ("16+", "16+"),
+        ("61 & over", "61+"),
+        ("18 or older", "18+"),
         ("Not recorded", "unknown"),
         ("Unknown", "unknown"),
         ("N/K", "unknown"),
@@ -285,6 +287,7 @@ OFFENCE_LABELS = [
     ("Sexual Assault On A Female Aged 13 And Over No Penetration", "Sexual assault"),
     ("Sexual activity involving a child under 13", "Sexual activity involving a child"),
     ("Sexual activity involving a child under 16", "Sexual activity involving a child"),
+    ("Sex Act w/ Child", "Sexual activity involving a child"),
     (
         "Causing or inciting a child to engage in sexual activity",
         "Sexual activity involving a child",

@@ -362,10 +362,95 @@ def test_a_value_under_a_merged_cell_is_flagged_with_its_cell() -> None:
     assert result.verdict is Verdict.NEEDS_REVIEW
 
 
-def test_a_table_counting_adults_is_flagged_not_parsed() -> None:
+def _ages_with_total(total: int) -> ExtractionResult:
     rows: list[list[object]] = [["Age", "2018-19"]]
-    rows += [[age, 2] for age in range(10, 26)] + [["Total", 32]]
-    result = understand(Workbook("xlsx", [Sheet("S", rows)]), default_vocabulary(("2018-19",)))
+    rows += [[age, 2] for age in range(10, 26)] + [["Total", total]]
+    return understand(Workbook("xlsx", [Sheet("S", rows)]), default_vocabulary(("2018-19",)))
+
+
+def _read(result: ExtractionResult) -> dict[tuple, int | None]:
+    return {tuple(sorted(o.dimensions.items())): o.value for o in result.observations}
+
+
+def test_it_leaves_out_adult_ages_and_a_total_that_counts_them() -> None:
+    result = _ages_with_total(32)  # 16 ages of 2: the total counts adults too
+    figures = _read(result)
+    assert {dict(k).get("age") for k in figures} == {str(a) for a in range(10, 18)}
     (reason,) = [r for r in result.reasons if r.code == "ages_out_of_scope"]
     assert reason.cells.startswith("B10")  # age 18 is the ninth age row
+    assert not reason.blocking
+    assert result.verdict is Verdict.PARSED
+
+
+def test_it_keeps_a_total_that_is_the_sum_of_the_asked_ages() -> None:
+    figures = _read(_ages_with_total(16))
+    assert figures[(("period", "2018-19"),)] == 16
+
+
+def test_it_flags_a_total_that_fits_neither_with_nor_without_the_adults() -> None:
+    result = _ages_with_total(20)
+    (reason,) = [r for r in result.reasons if r.code == "total_includes_adults"]
+    assert (reason.sheet, reason.cells) == ("S", "B18")
     assert result.verdict is Verdict.NEEDS_REVIEW
+
+
+def test_a_gender_table_beside_an_age_table_is_never_read_as_ages() -> None:
+    rows: list[list[object]] = [
+        ["Victims by age"],
+        ["Age", "2018/19"],
+        ["Under 10", 4],
+        ["10-17", 6],
+        ["Not known", 1],
+        [],
+        ["Victims by gender"],
+        ["Gender", "2018/19"],
+        ["Male", 3],
+        ["Female", 7],
+        ["Not known", 1],
+    ]
+    result = understand(Workbook("xlsx", [Sheet("S", rows)]), default_vocabulary(("2018-19",)))
+    figures = _read(result)
+    assert figures == {
+        (("age", "0-9"), ("period", "2018-19")): 4,
+        (("age", "10-17"), ("period", "2018-19")): 6,
+        (("age", "unknown"), ("period", "2018-19")): 1,
+    }
+    (split,) = [r for r in result.reasons if r.code == "breakdown_not_asked"]
+    assert (split.cells, split.blocking) == ("A8:B11", False)
+    # "Victims by age" may name whose age the offences are by: read, and a doubt to settle.
+    (doubt,) = [r for r in result.reasons if r.code == "measure_unclear"]
+    assert doubt.cells == "A2:B5"
+
+
+def test_columns_under_a_gender_band_are_left_out_of_the_ages() -> None:
+    rows: list[list[object]] = [
+        [None, "Age of victim", None, None, "Gender of victim", None],
+        ["Year", "Under 10", "10-17", "Unknown", "Male", "Unknown"],
+        ["2018/19", 4, 6, 1, 9, 2],
+    ]
+    result = understand(Workbook("xlsx", [Sheet("S", rows)]), default_vocabulary(("2018-19",)))
+    assert {dict(k)["age"]: v for k, v in _read(result).items()} == {
+        "0-9": 4,
+        "10-17": 6,
+        "unknown": 1,
+    }
+    (split,) = [r for r in result.reasons if r.code == "breakdown_not_asked"]
+    assert split.cells == "E1,F1"
+
+
+def test_a_title_naming_victims_beside_one_naming_offences_is_another_measure() -> None:
+    rows: list[list[object]] = [
+        ["Offences by age"],
+        ["Age", "2018/19"],
+        ["Under 10", 4],
+        [],
+        ["Victims by age"],
+        ["Age", "2018/19"],
+        ["Under 10", 3],
+    ]
+    result = understand(Workbook("xlsx", [Sheet("S", rows)]), default_vocabulary(("2018-19",)))
+    assert list(_read(result).values()) == [4]
+    (other,) = [r for r in result.reasons if r.code == "other_measure"]
+    assert other.cells == "A6:B7"
+
+
