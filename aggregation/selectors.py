@@ -85,7 +85,11 @@ def campaign_vocabulary(campaign: Campaign | None, force: Force | None = None) -
             v.Abbreviation(a.short, a.expansion) for a in campaign.abbreviations.all()
         ),
         forces=force_names(),
-        measure=v.Measure(campaign.measure, split_words(campaign.measure_words)),
+        measure=v.Measure(
+            campaign.measure,
+            split_words(campaign.measure_words),
+            split_words(campaign.measure_subjects),
+        ),
         scope=v.Scope(max_age=campaign.max_age, require_flag=campaign.require_flag),
     )
 

@@ -677,6 +677,7 @@ def campaign_apply_template(
     campaign.measure = spec.measure.name
     campaign.measure_description = spec.description
     campaign.measure_words = ", ".join(spec.measure.words)
+    campaign.measure_subjects = ", ".join(spec.measure.subjects)
     campaign.measure_unit = spec.unit
     campaign.period_kind = spec.period_kind
     campaign.periods = list(periods or campaign.periods or spec.periods)

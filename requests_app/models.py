@@ -199,6 +199,12 @@ class Campaign(models.Model):
         help_text="Heading words that name the measure in a file (e.g. searches, incidents), "
         "comma-separated: where a table counts two measures, these columns are read.",
     )
+    measure_subjects = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Whose the figures are (e.g. victims), comma-separated: a table titled "
+        "'Victims by age' is then read as the measure by victims' age, not as another measure.",
+    )
     measure_unit = models.CharField(max_length=20, default="count")
     period_kind = models.CharField(
         max_length=20, choices=PeriodKind.choices, default=PeriodKind.FINANCIAL_YEAR

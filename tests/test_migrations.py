@@ -91,3 +91,26 @@ def test_campaign_questions_keep_every_term_alias_rule_and_observation(back_to_l
     assert (total.lower, total.upper, total.period) == (30, 30, "2018-19")
     parts = {f.key: f.lower for f in DocumentFigure.objects.filter(kind="part", dimension="age")}
     assert parts == {"12": 10, "13": 20}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_campaigns_take_their_templates_subjects(back_to_latest):
+    old = _migrate([("requests_app", "0010_email_sending_and_replies")])
+    CampaignTemplate = old.get_model("aggregation", "CampaignTemplate")
+    Campaign = old.get_model("requests_app", "Campaign")
+    stored = CampaignTemplate.objects.get(slug="online-child-sexual-offences")
+    stored.definition = {k: v for k, v in stored.definition.items() if k != "measure_subjects"}
+    stored.save()
+    owner = old.get_model("auth", "User").objects.create(username="subjects")
+    Campaign.objects.create(
+        title="Online", slug="online-sub", owner=owner, request_text="?", template=stored
+    )
+    Campaign.objects.create(title="Bare", slug="bare-sub", owner=owner, request_text="?")
+
+    new = _migrate([("requests_app", "0011_campaign_measure_subjects")])
+    Campaign = new.get_model("requests_app", "Campaign")
+    CampaignTemplate = new.get_model("aggregation", "CampaignTemplate")
+    assert Campaign.objects.get(slug="online-sub").measure_subjects == "victims, victim"
+    assert Campaign.objects.get(slug="bare-sub").measure_subjects == ""
+    definition = CampaignTemplate.objects.get(slug="online-child-sexual-offences").definition
+    assert definition["measure_subjects"] == ["victims", "victim"]

@@ -68,6 +68,7 @@ class Template:
         return {
             **self.summary(),
             "measure_words": list(self.measure.words),
+            "measure_subjects": list(self.measure.subjects),
             "dimensions": [
                 {"name": d.name, "kind": str(d.kind), "title": d.title, "words": list(d.words)}
                 for d in self.dimensions
@@ -95,7 +96,11 @@ class Template:
         return cls(
             slug=data["slug"],
             title=data["title"],
-            measure=Measure(data["measure"], tuple(data["measure_words"])),
+            measure=Measure(
+                data["measure"],
+                tuple(data["measure_words"]),
+                tuple(data.get("measure_subjects", ())),
+            ),
             description=data["description"],
             period_kind=PeriodKind(data["period_kind"]),
             periods=tuple(data["periods"]),
@@ -152,7 +157,11 @@ def _rules(dimension: str, spec: list[tuple[str, tuple[str, ...], tuple[str, ...
 ONLINE_CHILD_SEXUAL_OFFENCES = Template(
     slug="online-child-sexual-offences",
     title="Online child sexual offences",
-    measure=Measure("online child sexual offences", ("offences", "offence", "crimes", "crime")),
+    measure=Measure(
+        "online child sexual offences",
+        ("offences", "offence", "crimes", "crime"),
+        subjects=("victims", "victim"),
+    ),
     description="Sexual offences against children recorded with an online (cyber) flag, victim "
     "under 18.",
     period_kind=PeriodKind.FINANCIAL_YEAR,
@@ -320,6 +329,7 @@ CHILD_STRIP_SEARCHES = Template(
     measure=Measure(
         "strip searches of children",
         ("searches", "search", "strip searches", "strip search", "more thorough searches"),
+        subjects=("children", "child", "persons", "people"),
     ),
     description="Strip searches (searches exposing intimate parts, PACE Code C Annex A) of "
     "children under 18 by police officers, in custody or in the field.",
@@ -407,7 +417,11 @@ TASER_TERMS = _terms(
 TASER_ON_CHILDREN = Template(
     slug="taser-use-on-children",
     title="Taser use on children",
-    measure=Measure("uses of Taser on children", ("uses", "use", "incidents", "deployments")),
+    measure=Measure(
+        "uses of Taser on children",
+        ("uses", "use", "incidents", "deployments"),
+        subjects=("children", "child", "persons", "people"),
+    ),
     description="Incidents in which an officer used a Taser (conducted energy device) on a child "
     "under 18, by the highest level of use.",
     period_kind=PeriodKind.CALENDAR_YEAR,
@@ -431,7 +445,11 @@ TASER_ON_CHILDREN = Template(
 CHILD_CRUELTY = Template(
     slug="child-cruelty-offences",
     title="Child cruelty and neglect offences by month",
-    measure=Measure("child cruelty and neglect offences", ("offences", "offence", "crimes")),
+    measure=Measure(
+        "child cruelty and neglect offences",
+        ("offences", "offence", "crimes"),
+        subjects=("victims", "victim", "children", "child"),
+    ),
     description="Offences of cruelty to or neglect of children (Children and Young Persons Act "
     "1933 s.1) recorded each month, by the child's age.",
     period_kind=PeriodKind.MONTH,

@@ -21,7 +21,7 @@ from .period_dates import read_period_dates
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import FIGURE_KINDS, ValueKind, parse_value
-from .vocabulary import FORCE, PERIOD
+from .vocabulary import FORCE, PERIOD, PeriodKind
 
 
 def _named_dimension(column: Column) -> str | None:
@@ -248,7 +248,7 @@ def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str
     if ctx.measures.of_title(title) is not MeasureKind.OTHER:
         return False
     if not ctx.measures.counted_in_title(title) and not ctx.ours_titled:
-        return False  # read, and the doubt reported (``_report_measure_in_doubt``)
+        return False  # read; a doubt unless it names whose the figures are
     ctx.reason(
         "other_measure",
         f"This table counts another measure than the campaign's {ctx.measures.name} ('{title}'); "
@@ -261,11 +261,12 @@ def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str
 
 
 def _report_measure_in_doubt(layout: Layout, ctx: Context, cells: str) -> None:
-    """A title opening with another noun ("Victims by age") with no table in the file titled by
-    the campaign's measure: it may name whose age the campaign's figures are by, or count
-    something else. Read, and the doubt is a researcher's to settle."""
+    """A title opening with another noun ("Incidents by age" in a campaign counting offences)
+    with no table in the file titled by the campaign's measure: read, and the doubt is a
+    researcher's to settle. One opening with whose the figures are ("Victims by age", the
+    campaign's ``Measure.subjects``) is no doubt."""
     title = _title(layout)
-    if ctx.measures.of_title(title) is MeasureKind.OTHER:
+    if ctx.measures.of_title(title) is MeasureKind.OTHER and not ctx.measures.names_subject(title):
         ctx.reason(
             "measure_unclear",
             f"This table's title ('{title}') names another measure than the campaign's "
@@ -466,10 +467,29 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
 
 
 def _has_other_periods(axes: list[_Axis], ctx: Context, sheet: str, cells: str) -> bool:
-    found = [p for a in axes for p in a.labels.values() if p.kind is LabelKind.OTHER_PERIOD]
-    if found:
+    """Whether the table counts by periods of another kind than the campaign's: then it is
+    flagged, never converted. Rolling years beside the campaign's own financial years ("Year
+    ending Jun 2015" ... "Year ending Mar 2016") are overlapping views of the same offences:
+    the financial years are read and the others reported (SPEC 4)."""
+    for axis in axes:
+        found = [p for p in axis.labels.values() if p.kind is LabelKind.OTHER_PERIOD]
+        if not found:
+            continue
+        ours = any(p.kind is LabelKind.VALUE for p in axis.labels.values())
+        if ours and all(p.period_kind is PeriodKind.ROLLING_YEAR for p in found):
+            ctx.reason(
+                "rolling_years",
+                f"This table also counts rolling years ({', '.join(sorted({p.value for p in found})[:6])}"
+                f"{', …' if len(found) > 6 else ''}); only the years ending in March are "
+                "financial years, and only those were read.",
+                sheet,
+                cells,
+                blocking=False,
+            )
+            continue
         ctx.other_periods(found, "This table counts", sheet, cells)
-    return bool(found)
+        return True
+    return False
 
 
 def _table_context(

@@ -286,8 +286,15 @@ def find_period(text: str) -> PeriodLabel | None:
     whole = parse_period(cleaned)
     if whole:
         return whole
-    if ending := _year_to(cleaned, within=True):
+    dates = [parse_date(m.group(0)) for m in _FIND_DATE.finditer(cleaned)]
+    if len(dates) == 2:
+        # Two dates name a span: the period they bound exactly, or none we name ("1 April 2016
+        # to 30 June 2016" is a quarter, never the calendar year 2016).
+        return _date_range(dates)
+    if ending := _year_to(cleaned, within=True):  # "financial year ending 31 March 2019"
         return ending
+    # Any other lone date ("extracted 05/06/2019", "as at 31 March 2019") names no period.
+    cleaned = _FIND_DATE.sub(" ", cleaned)
     for pattern in _FIND_FY:
         for match in pattern.finditer(cleaned):
             if found := _fy_from_pair(match):
@@ -306,6 +313,25 @@ def find_period(text: str) -> PeriodLabel | None:
     years = {m.group("y") for m in _FIND_CAL.finditer(cleaned)}
     if len(years) == 1 and not re.search(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}", cleaned):
         return _calendar(years.pop())
+    return None
+
+
+# "between 1 April 2016 and 31 March 2017", "01/04/2016 - 31/03/2017", "2016-04-01 to ...".
+_FIND_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{4}}"
+    r"|\d{4}-\d{2}-\d{2})\b"
+)
+
+
+def _date_range(dates: list[dt.date | None]) -> PeriodLabel | None:
+    """The period two dates in a title span, when they are exactly its first and last days."""
+    if len(dates) != 2 or dates[0] is None or dates[1] is None:
+        return None
+    first, last = dates
+    for kind in (PeriodKind.FINANCIAL_YEAR, PeriodKind.CALENDAR_YEAR, PeriodKind.MONTH):
+        canonical = period_of(first, kind)
+        if period_bounds(canonical, kind) == (first, last):
+            return PeriodLabel(kind, canonical)
     return None
 
 

@@ -92,6 +92,7 @@ class MeasureReader:
         self.name = measure.name
         self._ours = {w for w in (clean(w) for w in measure.words) if w}
         self._nouns = COUNTED_NOUNS | {w for word in self._ours for w in word.split()}
+        self._subjects = {clean(w) for w in measure.subjects} - self._ours
 
     def _kind(self, word: str) -> MeasureKind:
         phrase_words = {w for phrase in self._ours for w in phrase.split()}
@@ -115,6 +116,12 @@ class MeasureReader:
         words = [w for w in all_words if w in self._nouns]
         kinds = {self._kind(w) for w in words}
         return kinds.pop() if len(kinds) == 1 else None
+
+    def names_subject(self, text: str) -> bool:
+        """Whether a title opens with whose the campaign's figures are ("Victims by age",
+        "Table 1: Children searched, by ethnicity"): the campaign's ``Measure.subjects``."""
+        words = re.findall(r"[a-z]+", _NUMBERING.sub("", clean(text)))
+        return bool(words) and words[0] in self._subjects
 
     def counted_in_title(self, text: str) -> bool:
         """Whether a title says outright what it counts ("Number of victims by age"), rather

@@ -198,6 +198,13 @@ def _single_cell_ends_table(value: object, body: list[int], header: list[int]) -
     return not body and not header
 
 
+def _is_date(value: object) -> bool:
+    """A date in a cell, not a heading that spans dates ("1 Apr 2018 to 31 Mar 2019")."""
+    if parse_date(value) is None:
+        return False
+    return not isinstance(value, str) or parse_period(value) is None
+
+
 def _is_header_like(
     row: list[object], cols: list[int], above: tuple[int, object] | None, headings: HeaderReader
 ) -> bool:
@@ -227,8 +234,8 @@ def _is_header_like(
         and all(isinstance(row[c], str) and headings.label_like(row[c]) for c in cols)
     ):
         return True
-    if any(parse_date(row[c]) is not None for c in cols):
-        return False  # headings are never dates: this is a record
+    if any(_is_date(row[c]) for c in cols):
+        return False  # headings are never dates ("1 Apr 2018 to 31 Mar 2019" is a period)
     values = [parse_value(v) for v in rest]
     figures = [cv for cv in values if cv.kind in _FIGURE_LIKE]
     if not figures:

@@ -91,6 +91,9 @@ class Measure:
 
     name: str = "offences"
     words: tuple[str, ...] = ("offences", "offence", "crimes", "crime")
+    # Whose the figures are: a title opening with one of these ("Victims by age") says whose
+    # age the campaign's figures are by, not that it counts another measure.
+    subjects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

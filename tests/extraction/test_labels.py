@@ -93,6 +93,10 @@ def test_not_periods(label: str) -> None:
         ("FY 18-19", "2018-19"),
         ("Sheet 2017-18 data", "2017-18"),
         ("Apr 2016 - Mar 2017 online offences", "2016-17"),
+        ("Offences recorded between 1 April 2016 and 31 March 2017", "2016-17"),
+        ("Crimes 01/04/2018 - 31/03/2019", "2018-19"),
+        ("Offences 2018/19 (extracted 05/06/2019)", "2018-19"),
+        ("Online offences, financial year ending 31 March 2019", "2018-19"),
     ],
 )
 def test_find_period_in_titles_and_sheet_names(text: str, canonical: str) -> None:
@@ -102,6 +106,14 @@ def test_find_period_in_titles_and_sheet_names(text: str, canonical: str) -> Non
 
 def test_find_period_reports_a_calendar_year_title_as_calendar() -> None:
     assert find_period("Offences in 2018").kind is PeriodKind.CALENDAR_YEAR
+    assert find_period("From 1st January 2018 to 31st December 2018").canonical == "2018"
+
+
+@pytest.mark.parametrize(
+    "text", ["Recorded between 1 April 2016 and 30 June 2016", "Data as at 31 March 2019"]
+)
+def test_dates_that_bound_no_whole_period_name_none(text: str) -> None:
+    assert find_period(text) is None
 
 
 @pytest.mark.parametrize(

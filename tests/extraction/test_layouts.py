@@ -417,9 +417,16 @@ def test_a_gender_table_beside_an_age_table_is_never_read_as_ages() -> None:
     }
     (split,) = [r for r in result.reasons if r.code == "breakdown_not_asked"]
     assert (split.cells, split.blocking) == ("A8:B11", False)
-    # "Victims by age" may name whose age the offences are by: read, and a doubt to settle.
+    # "Victims by age" names whose age the offences are by (the campaign's subjects).
+    assert result.verdict is Verdict.PARSED
+
+
+def test_a_title_opening_with_another_noun_alone_is_read_as_a_doubt() -> None:
+    rows: list[list[object]] = [["Incidents by age"], ["Age", "2018/19"], ["Under 10", 4]]
+    result = understand(Workbook("xlsx", [Sheet("S", rows)]), default_vocabulary(("2018-19",)))
+    assert list(_read(result).values()) == [4]
     (doubt,) = [r for r in result.reasons if r.code == "measure_unclear"]
-    assert doubt.cells == "A2:B5"
+    assert (doubt.cells, doubt.blocking) == ("A2:B3", True)
 
 
 def test_columns_under_a_gender_band_are_left_out_of_the_ages() -> None:
