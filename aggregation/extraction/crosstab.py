@@ -477,10 +477,11 @@ def _has_other_periods(axes: list[_Axis], ctx: Context, sheet: str, cells: str) 
             continue
         ours = any(p.kind is LabelKind.VALUE for p in axis.labels.values())
         if ours and all(p.period_kind is PeriodKind.ROLLING_YEAR for p in found):
+            rolling = sorted({p.value for p in found})
             ctx.reason(
                 "rolling_years",
-                f"This table also counts rolling years ({', '.join(sorted({p.value for p in found})[:6])}"
-                f"{', …' if len(found) > 6 else ''}); only the years ending in March are "
+                f"This table also counts rolling years ({', '.join(rolling[:6])}"
+                f"{', …' if len(rolling) > 6 else ''}); only the years ending in March are "
                 "financial years, and only those were read.",
                 sheet,
                 cells,

@@ -459,5 +459,3 @@ def test_a_title_naming_victims_beside_one_naming_offences_is_another_measure() 
     assert list(_read(result).values()) == [4]
     (other,) = [r for r in result.reasons if r.code == "other_measure"]
     assert other.cells == "A6:B7"
-
-
