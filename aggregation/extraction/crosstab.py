@@ -9,12 +9,13 @@ over that label's dimension; ``checks`` later compares it with its parts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .context import PERIOD_KIND_NAMES, Context, Figure, LabelKind, ParsedLabel
 from .grid import cell_ref, column_letter, range_ref
 from .headers import Role
-from .hierarchy import find_subtotals
+from .hierarchy import Subtotal, find_subtotals
 from .labels import clean, find_period
 from .measures import MeasureKind
 from .period_dates import read_period_dates
@@ -384,9 +385,7 @@ def _mark_subtotals(
     labels: dict[int, ParsedLabel],
     ctx: Context,
 ) -> None:
-    """Rows the figures show to be subtotals of the rows they head or close (``hierarchy``):
-    derived over the dimension, with its value when every member has the same one; a subtotal
-    of members of several values is a check only, never a figure."""
+    """Rows the figures show to be subtotals of the rows they head or close (``hierarchy``)."""
     sheet = layout.sheet
     subtotals = find_subtotals(
         layout.body_rows,
@@ -394,31 +393,60 @@ def _mark_subtotals(
         indent=lambda r: sheet.indents.get((r, column.index), 0),
         values=lambda r: [sheet.value(r, c.index) for c in values],
     )
+    _apply_subtotals(subtotals, labels, ctx, sheet.name, lambda r: cell_ref(r, column.index), "row")
 
-    def value_of(row: int) -> set[str]:
-        if row in subtotals:
-            return set().union(*(value_of(m) for m in subtotals[row].members))
-        parsed = labels.get(row)
+
+def _mark_column_subtotals(
+    layout: Layout, level: int, raw: dict[int, object], labels: dict[int, ParsedLabel], ctx: Context
+) -> None:
+    """Columns the figures show to be subtotals of the columns before them ("South East total"
+    after the South East's forces): the same reading as rows, across."""
+    sheet = layout.sheet
+    subtotals = find_subtotals(
+        list(raw),
+        label=raw.get,
+        indent=lambda c: 0,
+        values=lambda c: [sheet.value(r, c) for r in layout.body_rows],
+    )
+    row = layout.header_rows[level]
+    _apply_subtotals(subtotals, labels, ctx, sheet.name, lambda c: cell_ref(row, c), "column")
+
+
+def _apply_subtotals(
+    subtotals: dict[int, Subtotal],
+    labels: dict[int, ParsedLabel],
+    ctx: Context,
+    sheet: str,
+    ref: Callable[[int], str],
+    noun: str,
+) -> None:
+    """Subtotals become derived over the dimension, with its value when every member has the
+    same one; a subtotal of members of several values is a check only, never a figure."""
+
+    def value_of(position: int) -> set[str]:
+        if position in subtotals:
+            return set().union(*(value_of(m) for m in subtotals[position].members))
+        parsed = labels.get(position)
         return {parsed.value} if parsed and parsed.kind is LabelKind.VALUE else {""}
 
     checks = []
-    for row, subtotal in subtotals.items():
+    for position, subtotal in subtotals.items():
         if subtotal.grand:
-            labels[row] = ParsedLabel(LabelKind.TOTAL)
+            labels[position] = ParsedLabel(LabelKind.TOTAL)
             continue
-        members = value_of(row)
+        members = value_of(position)
         if len(members) == 1 and "" not in members:
-            labels[row] = ParsedLabel(LabelKind.TOTAL, members.pop())
+            labels[position] = ParsedLabel(LabelKind.TOTAL, members.pop())
         else:
-            labels[row] = ParsedLabel(LabelKind.SUBTOTAL)
-            checks.append(cell_ref(row, column.index))
+            labels[position] = ParsedLabel(LabelKind.SUBTOTAL)
+            checks.append(ref(position))
     if checks:
         ctx.reason(
-            "subtotal_rows",
-            f"{len(checks)} {'rows sum' if len(checks) > 1 else 'row sums'} the rows of a group "
-            "that falls in several categories (a group subtotal): checked against its members, "
-            "not counted.",
-            sheet.name,
+            f"subtotal_{noun}s",
+            (f"{len(checks)} {noun}s sum" if len(checks) > 1 else f"1 {noun} sums")
+            + f" the {noun}s of a group that falls in several categories (a group subtotal): "
+            "checked against its members, not counted.",
+            sheet,
             checks,
             blocking=False,
         )
@@ -462,6 +490,8 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
         parsed = {c: ctx.parse_label(dimension, v) for c, v in raw.items()}
         if all(p.kind is LabelKind.UNKNOWN for p in parsed.values()) and hint is None:
             continue
+        if level == len(layout.header_rows) - 1 and dimension != PERIOD:
+            _mark_column_subtotals(layout, level, raw, parsed, ctx)
         axes.append(_Axis(dimension, parsed, level))
     return axes
 

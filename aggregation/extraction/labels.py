@@ -473,7 +473,7 @@ _TOTAL_WORDS = re.compile(
 _TOTAL_FILLER = re.compile(
     r"\b(?:all|of|offences?|crimes?|ages?|years?|victims?|recorded|number|no|figures?|categories|"
     r"types?|periods?|forces?|for|the|count|cases|incidents|online|cyber|flagged|children|child|"
-    r"under 18|u18|aged under 18|victim|in|with|an|a|flag)\b"
+    r"under 18|u18|aged under 18|victim|in|with|an|a|flag|both|regions?|areas?|combined|together)\b"
 )
 
 

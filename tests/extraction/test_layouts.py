@@ -459,3 +459,50 @@ def test_a_title_naming_victims_beside_one_naming_offences_is_another_measure() 
     assert list(_read(result).values()) == [4]
     (other,) = [r for r in result.reasons if r.code == "other_measure"]
     assert other.cells == "A6:B7"
+
+
+def _regional(rows: list[list[object]]) -> ExtractionResult:
+    from aggregation.extraction.vocabulary import ForceNames
+
+    forces = [ForceNames(n.lower(), (n,)) for n in ("Kent", "Surrey", "Dorset", "Wiltshire")]
+    vocabulary = default_vocabulary(("2018-19",), forces)
+    return understand(Workbook("xlsx", [Sheet("S", rows)]), vocabulary)
+
+
+def test_a_region_total_column_is_a_check_on_its_forces_not_a_force() -> None:
+    result = _regional(
+        [
+            ["Year", "South East", None, None, "South West", None, None],
+            [None, "Kent", "Surrey", "South East total", "Dorset", "Wiltshire", "South West total"],
+            ["2018/19", 5, 7, 12, 3, 4, 7],
+        ]
+    )
+    assert result.verdict is Verdict.PARSED
+    assert {dict(k)["force"]: v for k, v in _read(result).items()} == {
+        "kent": 5,
+        "surrey": 7,
+        "dorset": 3,
+        "wiltshire": 4,
+    }
+    (checked,) = [r for r in result.reasons if r.code == "subtotal_columns"]
+    assert checked.cells == "D2,G2"
+
+
+def test_a_region_total_that_does_not_add_up_is_never_read_as_a_force() -> None:
+    result = _regional([["Year", "Kent", "Surrey", "South East total"], ["2018/19", 5, 7, 13]])
+    assert {dict(k).get("force") for k in _read(result)} == {"kent", "surrey"}
+    (unknown,) = [r for r in result.reasons if r.code == "unknown_label"]
+    assert unknown.cells == "D1" and result.verdict is Verdict.NEEDS_REVIEW
+
+
+def test_a_total_qualified_in_brackets_is_the_grand_total() -> None:
+    result = _regional(
+        [
+            ["Force", "2018/19"],
+            ["Kent", 5],
+            ["Surrey", 7],
+            ["Total (both regions)", 12],
+        ]
+    )
+    assert result.verdict is Verdict.PARSED
+    assert _read(result)[(("period", "2018-19"),)] == 12
