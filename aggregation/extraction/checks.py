@@ -267,6 +267,28 @@ def check_merged_cells(sheet: Sheet, ctx: Context) -> None:
         )
 
 
+def drop_totals_over_forces(ctx: Context) -> None:
+    """A total over several forces (a national table's grand total) is no force's figure: once
+    checked against the forces' rows (``check_totals``) it is left out, so that it is never
+    taken for the figure of the force that sent the file (SPEC 8)."""
+    over = [f for f in ctx.figures if FORCE in f.over]
+    if not over:
+        return
+    ctx.figures = [f for f in ctx.figures if FORCE not in f.over]
+    by_sheet: dict[str, list[str]] = defaultdict(list)
+    for f in over:
+        by_sheet[f.sheet].append(_ref(f))
+    for sheet, cells in by_sheet.items():
+        ctx.reason(
+            "total_over_forces",
+            "A total over several forces is no force's figure: it was checked against the "
+            "forces' figures and not kept.",
+            sheet,
+            ",".join(cells),
+            blocking=False,
+        )
+
+
 def check_age_scope(ctx: Context) -> None:
     """Ages the request did not ask about (adults, when it asked about children, SPEC 4).
 

@@ -88,6 +88,8 @@ class Context:
     # Whether some table in the file is titled by the campaign's own measure: then a table
     # titled by another noun ("Victims by age") counts that other thing.
     ours_titled: bool = False
+    # The workbook's sheet names, cleaned: a table listing them is a contents page.
+    sheet_names: frozenset[str] = frozenset()
     headers: HeaderReader = field(init=False)
     measures: MeasureReader = field(init=False)
     categories: dict[str, CategoryMatcher] = field(init=False)

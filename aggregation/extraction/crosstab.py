@@ -16,7 +16,7 @@ from .context import PERIOD_KIND_NAMES, Context, Figure, LabelKind, ParsedLabel
 from .grid import cell_ref, column_letter, range_ref
 from .headers import Role
 from .hierarchy import Subtotal, find_subtotals
-from .labels import clean, find_period
+from .labels import clean, find_period, parse_period
 from .measures import MeasureKind
 from .period_dates import read_period_dates
 from .result import Table, TableKind
@@ -68,7 +68,11 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     last_col = max(c.index for c in layout.columns)
     cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
 
-    if _counts_another_measure(layout, ctx, sheet, cells) or _percentages(layout, ctx, cells):
+    if (
+        _lists_sheets(layout, label_columns, ctx, cells)
+        or _counts_another_measure(layout, ctx, sheet, cells)
+        or _percentages(layout, ctx, cells)
+    ):
         return
     values, _other_columns = _measure_columns(layout, values, ctx, sheet)
     if not values:
@@ -134,6 +138,29 @@ def _holds_figures(layout: Layout, values: list[Column]) -> bool:
         for r in layout.body_rows
         for c in values
     )
+
+
+def _lists_sheets(layout: Layout, label_columns: list[Column], ctx: Context, cells: str) -> bool:
+    """A contents page: its labels are the workbook's other sheets ("Table 1", "Notes"), and
+    its numbers are row counts or page numbers, never figures. A summary whose rows name
+    sheets ("Rape" beside a sheet "Rape") but whose columns are periods is figures."""
+    others = ctx.sheet_names - {clean(layout.sheet.name)}
+    headings = [h for c in layout.columns_of(ColumnKind.VALUE) for h in c.headers]
+    if not others or any(parse_period(h) for h in headings if h is not None):
+        return False
+    for column in label_columns:
+        labels = [clean(layout.sheet.value(r, column.index)) for r in layout.body_rows]
+        labels = [label for label in labels if label]
+        if labels and sum(label in others for label in labels) * 2 >= len(labels):
+            ctx.reason(
+                "contents",
+                "This table lists the workbook's sheets (a contents page); it was not read.",
+                layout.sheet.name,
+                cells,
+                blocking=False,
+            )
+            return True
+    return False
 
 
 def _split_by_unasked(

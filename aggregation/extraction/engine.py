@@ -13,11 +13,12 @@ import os
 import re
 from collections.abc import Callable
 
-from .checks import check_age_scope, check_merged_cells, check_totals
+from .checks import check_age_scope, check_merged_cells, check_totals, drop_totals_over_forces
 from .context import Context, Figure
 from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
 from .interrupts import reraise_if_interrupt
+from .labels import clean
 from .measures import MeasureKind
 from .records import looks_like_records, read_records
 from .refusals import stated
@@ -99,7 +100,7 @@ def _failed(code: str, message: str) -> ExtractionResult:
 
 def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
     """Find every table on every visible sheet, read its figures, check them, judge."""
-    ctx = Context(vocabulary)
+    ctx = Context(vocabulary, sheet_names=frozenset(clean(s.name) for s in workbook.sheets))
     visible = _visible_sheets(workbook, ctx)
     for sheet in visible:
         check_merged_cells(sheet, ctx)
@@ -119,6 +120,7 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
             else:
                 read_counts(layout, ctx)
     check_totals(ctx)
+    drop_totals_over_forces(ctx)
     check_age_scope(ctx)
     found = {f.dims[PERIOD] for f in ctx.figures if PERIOD in f.dims}
     ctx.reasons += period_reasons(found, ctx.vocabulary.periods)

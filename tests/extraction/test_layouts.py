@@ -495,7 +495,7 @@ def test_a_region_total_that_does_not_add_up_is_never_read_as_a_force() -> None:
     assert unknown.cells == "D1" and result.verdict is Verdict.NEEDS_REVIEW
 
 
-def test_a_total_qualified_in_brackets_is_the_grand_total() -> None:
+def test_a_total_over_forces_qualified_in_brackets_is_checked_then_left_out() -> None:
     result = _regional(
         [
             ["Force", "2018/19"],
@@ -504,5 +504,32 @@ def test_a_total_qualified_in_brackets_is_the_grand_total() -> None:
             ["Total (both regions)", 12],
         ]
     )
+    # Checked against the forces, then left out: no force's figure.
     assert result.verdict is Verdict.PARSED
-    assert _read(result)[(("period", "2018-19"),)] == 12
+    assert (("period", "2018-19"),) not in _read(result)
+    (checked,) = [r for r in result.reasons if r.code == "total_over_forces"]
+    assert checked.cells == "B4"
+
+
+def test_a_contents_page_listing_the_sheets_is_not_read() -> None:
+    contents = Sheet("Contents", [["Sheet", "Rows"], ["Table 1", 8], ["Notes", 4]])
+    table = Sheet("Table 1", [["Offence", "2018/19"], ["Rape", 5], ["Sexual grooming", 3]])
+    notes = Sheet("Notes", [["1. Provisional figures."]])
+    result = understand(
+        Workbook("xlsx", [contents, table, notes]), default_vocabulary(("2018-19",))
+    )
+    assert result.verdict is Verdict.PARSED
+    assert {o.sheet for o in result.observations} == {"Table 1"}
+    (reason,) = [r for r in result.reasons if r.code == "contents"]
+    assert (reason.sheet, reason.blocking) == ("Contents", False)
+
+
+def test_a_summary_whose_rows_name_other_sheets_is_still_read() -> None:
+    summary = Sheet("Summary", [["Offence", "2018/19"], ["Rape", 5], ["Sexual grooming", 3]])
+    rape = Sheet("Rape", [["Age", "2018/19"], ["13", 5]])
+    grooming = Sheet("Sexual grooming", [["Age", "2018/19"], ["14", 3]])
+    result = understand(
+        Workbook("xlsx", [summary, rape, grooming]), default_vocabulary(("2018-19",))
+    )
+    assert "Summary" in {o.sheet for o in result.observations}
+    assert "contents" not in {r.code for r in result.reasons}
