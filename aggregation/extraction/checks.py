@@ -59,6 +59,7 @@ def check_totals(ctx: Context) -> None:
         _check_table(table, figures, ctx, confirmed_blanks)
     _settle_blanks(ctx, confirmed_blanks)
     _check_across_tables(ctx)
+    _check_repeated_figures(ctx)
     _report_suppression(ctx)
     _report_unavailable(ctx)
 
@@ -164,6 +165,49 @@ def _check_across_tables(ctx: Context) -> None:
                     other.sheet,
                     f"{_ref(first)},{_ref(other)}",
                 )
+
+
+def _check_repeated_figures(ctx: Context) -> None:
+    """The same figure in two tables (a summary repeating a detail table, or a table per sheet
+    for different groups: "Custody" and "Road traffic"): where they agree, the later is a
+    repeat and left out; where they differ, which counts is a researcher's call, never a sum."""
+    first: dict[tuple, Figure] = {}
+    repeats: list[Figure] = []
+    clashes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for figure in ctx.figures:
+        if figure.derived or not set(figure.dims) - {PERIOD, FORCE}:
+            continue  # totals: compared in ``_check_across_tables``
+        key = tuple(sorted(figure.dims.items()))
+        seen = first.setdefault(key, figure)
+        if seen is figure or seen.table == figure.table:
+            continue
+        if (seen.cell.lower, seen.cell.upper) == (figure.cell.lower, figure.cell.upper):
+            repeats.append(figure)
+        else:
+            where = (seen.sheet, figure.sheet)
+            if not clashes[where]:
+                clashes[where].append(f"{seen.sheet}!{_ref(seen)}")
+            clashes[where].append(_ref(figure))
+    if repeats:
+        dropped = {id(f) for f in repeats}
+        ctx.figures = [f for f in ctx.figures if id(f) not in dropped]
+        ctx.reason(
+            "repeated_figures",
+            f"{len(repeats)} figures repeat the same figures of an earlier table; they were "
+            "counted once.",
+            repeats[0].sheet,
+            ",".join(_ref(f) for f in repeats),
+            blocking=False,
+        )
+    for (earlier, sheet), cells in clashes.items():
+        ctx.reason(
+            "tables_disagree",
+            f"Tables on {earlier} and {sheet} give different figures for the same breakdown "
+            f"(first at {cells[0]}); they may count different groups, or one may be revised: "
+            "which counts is for a researcher.",
+            sheet,
+            ",".join(cells[1:]),
+        )
 
 
 def _report_unavailable(ctx: Context) -> None:

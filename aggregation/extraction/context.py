@@ -16,14 +16,15 @@ from .labels import (
     parse_period,
     parse_total,
 )
-from .measures import MeasureReader
+from .measures import COUNTED_NOUNS, MeasureReader
 from .result import Reason, Table
 from .values import DEFAULT_LEGEND, CellValue, Legend
 from .vocabulary import FORCE, PERIOD, DimensionKind, PeriodKind, Vocabulary
 
 _MAX_CELLS_IN_REASON = 25
 # Words that may follow "Total" without naming a group: "Total sexual offences".
-_GENERIC_GROUP_WORDS = frozenset({"sexual", "offences", "offence", "crime", "crimes", "overall"})
+# A total over these names no group: "Total offences", "Total fatalities", "Overall".
+_GENERIC_GROUP_WORDS = frozenset({"sexual", "overall"}) | COUNTED_NOUNS
 
 
 class LabelKind(StrEnum):

@@ -16,7 +16,7 @@ from .context import PERIOD_KIND_NAMES, Context, Figure, LabelKind, ParsedLabel
 from .grid import cell_ref, column_letter, range_ref
 from .headers import Role
 from .hierarchy import Subtotal, find_subtotals
-from .labels import clean, find_period, parse_period
+from .labels import clean, find_period, parse_period, parse_total
 from .measures import MeasureKind
 from .period_dates import read_period_dates
 from .result import Table, TableKind
@@ -71,9 +71,11 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     if (
         _lists_sheets(layout, label_columns, ctx, cells)
         or _counts_another_measure(layout, ctx, sheet, cells)
+        or _totals_another_measure(layout, label_columns, ctx, cells)
         or _percentages(layout, ctx, cells)
     ):
         return
+    values = _drop_percent_columns(layout, values, ctx)
     values, _other_columns = _measure_columns(layout, values, ctx, sheet)
     if not values:
         return
@@ -288,6 +290,34 @@ def _counts_another_measure(layout: Layout, ctx: Context, sheet: str, cells: str
     return True
 
 
+def _totals_another_measure(
+    layout: Layout, label_columns: list[Column], ctx: Context, cells: str
+) -> bool:
+    """A table whose total is named by another measure ("Total fatalities" as a row or column
+    in an age table) counts that measure throughout: reported, not read."""
+    sheet = layout.sheet
+    named = [(c.headers[-1], layout.header_rows[-1], c.index) for c in layout.columns if c.headers]
+    named += [
+        (sheet.value(r, c.index), r, c.index) for c in label_columns for r in layout.body_rows
+    ]
+    for text, row, col in named:
+        if (
+            isinstance(text, str)
+            and parse_total(text) is not None
+            and ctx.measures.read(text) is MeasureKind.OTHER
+        ):
+            ctx.reason(
+                "other_measure",
+                f"This table's total is of another measure ('{clean(text)}') than the "
+                f"campaign's {ctx.measures.name}; the table at {cells} was not read.",
+                sheet.name,
+                cell_ref(row, col),
+                blocking=False,
+            )
+            return True
+    return False
+
+
 def _report_measure_in_doubt(layout: Layout, ctx: Context, cells: str) -> None:
     """A title opening with another noun ("Incidents by age" in a campaign counting offences)
     with no table in the file titled by the campaign's measure: read, and the doubt is a
@@ -303,6 +333,27 @@ def _report_measure_in_doubt(layout: Layout, ctx: Context, cells: str) -> None:
             layout.sheet.name,
             cells,
         )
+
+
+def _drop_percent_columns(layout: Layout, values: list[Column], ctx: Context) -> list[Column]:
+    """Columns headed as shares ("%", or under a "Percentages" band beside "Numbers"): never
+    counts, reported and left out."""
+    shares = [
+        c
+        for c in values
+        if any(clean(h) and ctx.headers.role(h) is Role.PERCENT for h in c.headers)
+    ]
+    if not shares:
+        return values
+    ctx.reason(
+        "percentages",
+        f"Columns {', '.join(column_letter(c.index) for c in shares)} give shares, not counts; "
+        "they were not read.",
+        layout.sheet.name,
+        [cell_ref(layout.header_rows[0], c.index) for c in shares],
+        blocking=False,
+    )
+    return [c for c in values if c not in shares]
 
 
 def _measure_columns(
@@ -357,6 +408,9 @@ def _row_axes(
     layout: Layout, label_columns: list[Column], values: list[Column], ctx: Context
 ) -> list[_Axis]:
     found: list[tuple[str, Column, dict[int, object]]] = []
+    # Rows labelled only in the group column of a merged pair, and that column.
+    outer_rows: set[int] = set()
+    outer_col = 0
     for position, column in enumerate(label_columns):
         innermost = position == len(label_columns) - 1
         raw = _label_cells(layout, column, fill_down=not innermost)
@@ -370,7 +424,10 @@ def _row_axes(
         if found and found[-1][0] == dimension and innermost:
             # Two columns of the same dimension: groups beside their members (a pivot table).
             # One axis, the member's label where there is one, else the group's ("Rape Total").
-            outer = _label_cells(layout, found.pop()[1], fill_down=False)
+            group_column = found.pop()[1]
+            outer_col = group_column.index
+            outer = _label_cells(layout, group_column, fill_down=False)
+            outer_rows = {r for r, v in raw.items() if not clean(v) and clean(outer.get(r))}
             raw = {r: v if clean(v) else outer.get(r) for r, v in raw.items()}
         found.append((dimension, column, raw))
     axes = []
@@ -380,7 +437,8 @@ def _row_axes(
             continue
         labels = {r: ctx.parse_label(dimension, v) for r, v in raw.items()}
         if position == len(found) - 1 and dimension != PERIOD:
-            _mark_subtotals(layout, column, raw, values, labels, ctx)
+            where = {r: outer_col for r in outer_rows}
+            _mark_subtotals(layout, column, raw, values, labels, ctx, where)
         axes.append(_Axis(dimension, labels, column.index))
     return axes
 
@@ -411,16 +469,28 @@ def _mark_subtotals(
     values: list[Column],
     labels: dict[int, ParsedLabel],
     ctx: Context,
+    outer_rows: dict[int, int],
 ) -> None:
-    """Rows the figures show to be subtotals of the rows they head or close (``hierarchy``)."""
+    """Rows the figures show to be subtotals of the rows they head or close (``hierarchy``).
+    A row labelled only in the group column beside the members' ("England and Wales" in
+    column A over forces in column B) sits a level above them, as if outdented."""
     sheet = layout.sheet
     subtotals = find_subtotals(
         layout.body_rows,
         label=raw.get,
-        indent=lambda r: sheet.indents.get((r, column.index), 0),
+        indent=lambda r: (
+            0 if r in outer_rows else sheet.indents.get((r, column.index), 0) + bool(outer_rows)
+        ),
         values=lambda r: [sheet.value(r, c.index) for c in values],
     )
-    _apply_subtotals(subtotals, labels, ctx, sheet.name, lambda r: cell_ref(r, column.index), "row")
+    _apply_subtotals(
+        subtotals,
+        labels,
+        ctx,
+        sheet.name,
+        lambda r: cell_ref(r, outer_rows.get(r, column.index)),
+        "row",
+    )
 
 
 def _mark_column_subtotals(

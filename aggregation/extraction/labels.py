@@ -432,6 +432,10 @@ def _age(lower: int, upper: int | None) -> AgeLabel | None:
     return AgeLabel(f"{lower}-{upper}", lower, upper)
 
 
+_CHILD_WORDS = frozenset({"children", "child", "juveniles", "juvenile", "minors", "under 18s"})
+_ADULT_WORDS = frozenset({"adults", "adult"})
+
+
 def parse_age(value: object) -> AgeLabel | None:
     """An age label: "13", "13 years", "Age 13", "0-10", "Under 11", "10 and under", "Unknown"."""
     if isinstance(value, bool) or value is None:
@@ -445,6 +449,10 @@ def parse_age(value: object) -> AgeLabel | None:
         return None
     if text in _UNKNOWN_AGE_WORDS:
         return AgeLabel(UNKNOWN_AGE, None, None)
+    if text in _CHILD_WORDS:  # a child is anyone under 18 (Children Act 1989 s.105)
+        return _age(0, 17)
+    if text in _ADULT_WORDS:
+        return _age(18, None)
     text = _AGE_SUFFIX.sub("", _AGE_PREFIX.sub("", text)).strip()
     if text in _UNKNOWN_AGE_WORDS:
         return AgeLabel(UNKNOWN_AGE, None, None)
@@ -619,6 +627,9 @@ _FORCE_FILLER = re.compile(
 )
 
 
+_FOOTNOTE_MARKS = re.compile(r"(?:\s+\d{1,2}(?:\s*[, ]\s*\d{1,2})*|\s*[*†‡]+)$")
+
+
 def _force_key(text: str) -> str:
     return _SPACES.sub(" ", _FORCE_FILLER.sub(" ", clean(text).replace("&", " and "))).strip()
 
@@ -637,4 +648,9 @@ class ForceMatcher:
         return not self._names
 
     def match(self, value: object) -> str | None:
-        return self._names.get(_force_key(str(value))) if value is not None else None
+        """The force a label names, footnote marks after the name allowed ("Durham 1",
+        "Scotland 1,3", "Kent*")."""
+        if value is None:
+            return None
+        key = _force_key(str(value))
+        return self._names.get(key) or self._names.get(_FOOTNOTE_MARKS.sub("", key))

@@ -8,6 +8,7 @@ record list costs no more here than a ten-row table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -17,6 +18,7 @@ from .labels import clean, parse_age, parse_date, parse_period, parse_total
 from .values import FIGURE_KINDS, UNKNOWN_FIGURE_KINDS, ValueKind, parse_value
 
 _FIGURE_LIKE = FIGURE_KINDS | UNKNOWN_FIGURE_KINDS
+_MARKED_NUMBER = re.compile(r"^\s*\d[\d,]*\s*[^\w\s]{1,2}\s*$")
 _MAX_HEADER_ROWS = 4
 _SAMPLE_ROWS = 400  # body rows inspected to classify a column
 _PROSE_WORDS = 7  # a single cell with this many words is prose, not a label
@@ -280,6 +282,13 @@ def _classify_columns(layout: Layout, filled: _Filled, headings: HeaderReader) -
         dimension = heading.dimension if heading else None
         layout.columns.append(Column(c, kind, headers, role, dimension))
     _fill_spanning_headers(layout)
+    for column in layout.columns:
+        # Under a band of shares ("Percentages" over "Incidents | Children"): shares, whatever
+        # the lower headings name.
+        if column.index > 0 and any(
+            (h := headings.read(v)) and h.role is Role.PERCENT for v in column.headers[:-1]
+        ):
+            column.role, column.kind = Role.PERCENT, ColumnKind.PERCENT
 
 
 def _merge_lookup(sheet: Sheet, header_rows: list[int]) -> dict[tuple[int, int], tuple[int, int]]:
@@ -338,7 +347,11 @@ def _column_kind(
         return ColumnKind.PERCENT
     if all(k is ValueKind.REVISION for k in kinds):
         return ColumnKind.REVISION
-    figures = sum(k in _FIGURE_LIKE for k in kinds)
+    # "17~", "6^": a figure with a mark the file's legend explains (read later, with it).
+    figures = sum(
+        k in _FIGURE_LIKE or (k is ValueKind.TEXT and bool(_MARKED_NUMBER.match(str(v))))
+        for k, v in zip(kinds, present, strict=True)
+    )
     if figures >= 0.6 * n:
         if not seen_value and _numbers_are_labels(present, headers, role):
             return ColumnKind.LABEL

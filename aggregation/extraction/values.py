@@ -252,7 +252,7 @@ _NOT_AVAILABLE = re.compile(
 )
 _ZERO = re.compile(r"\bnil\b|\bzero\b|\bnone\b|\bno (?:offences|crimes|cases|records)\b")
 _BOUNDS_STATED = re.compile(r"\d|\b(?:two|three|four|five|six|ten|eleven)\b")
-_ANNOTATION = re.compile(r"revis|provisional|estimat|amended|updated|break in (?:the )?series")
+_ANNOTATION = re.compile(r"revis|provisional|estimat|amend|update|break in (?:the )?series")
 
 
 def _meaning(text: str) -> Marker | None:

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from aggregation.extraction.engine import extract
 from aggregation.extraction.summary import summarise
-from aggregation.selectors import campaign_vocabulary
+from aggregation.models import CampaignTemplate
+from aggregation.selectors import campaign_vocabulary, force_names, template_of
 from requests_app.models import Campaign
 
 
@@ -16,18 +17,43 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--campaign", help="Use this campaign's periods and vocabulary.")
         parser.add_argument(
+            "--template",
+            help="Read as a new campaign from this template would (manage.py templates lists "
+            "them), asking the template's periods.",
+        )
+        parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print the whole result as JSON."
         )
 
-    def handle(self, *args, file: Path, campaign: str | None, as_json: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        file: Path,
+        campaign: str | None,
+        template: str | None,
+        as_json: bool,
+        **options,
+    ) -> None:
         if not file.is_file():
             raise CommandError(f"file: {file} does not exist or is not a file")
-        chosen = None
-        if campaign:
-            chosen = Campaign.objects.filter(slug=campaign).first()
-            if chosen is None:
-                raise CommandError(f"--campaign: no campaign with slug {campaign!r}")
-        result = extract(file, campaign_vocabulary(chosen))
+        if campaign and template:
+            raise CommandError("--campaign and --template: give one, not both")
+        if template:
+            try:
+                vocabulary = template_of(template).vocabulary(forces=force_names())
+            except CampaignTemplate.DoesNotExist:
+                known = ", ".join(CampaignTemplate.objects.values_list("slug", flat=True))
+                raise CommandError(
+                    f"--template: no template {template!r}; known: {known}"
+                ) from None
+        else:
+            chosen = None
+            if campaign:
+                chosen = Campaign.objects.filter(slug=campaign).first()
+                if chosen is None:
+                    raise CommandError(f"--campaign: no campaign with slug {campaign!r}")
+            vocabulary = campaign_vocabulary(chosen)
+        result = extract(file, vocabulary)
         if as_json:
             self.stdout.write(json.dumps(result.to_dict(), indent=2, default=str))
             return
