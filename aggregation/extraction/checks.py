@@ -168,46 +168,49 @@ def _check_across_tables(ctx: Context) -> None:
 
 
 def _check_repeated_figures(ctx: Context) -> None:
-    """The same figure in two tables (a summary repeating a detail table, or a table per sheet
-    for different groups: "Custody" and "Road traffic"): where they agree, the later is a
-    repeat and left out; where they differ, which counts is a researcher's call, never a sum."""
+    """The same keys in two tables: a summary repeating a detail table, or a table per sheet
+    for different groups ("Custody", "Road traffic"). Judged table against table: where every
+    shared figure agrees, the later table repeats the earlier and its copies are left out;
+    where any differs, which counts is a researcher's call, never a sum."""
     first: dict[tuple, Figure] = {}
-    repeats: list[Figure] = []
-    clashes: dict[tuple[str, str], list[str]] = defaultdict(list)
+    pairs: dict[tuple[int, int], list[tuple[Figure, Figure]]] = defaultdict(list)
     for figure in ctx.figures:
         if figure.derived or not set(figure.dims) - {PERIOD, FORCE}:
             continue  # totals: compared in ``_check_across_tables``
-        key = tuple(sorted(figure.dims.items()))
-        seen = first.setdefault(key, figure)
-        if seen is figure or seen.table == figure.table:
+        seen = first.setdefault(tuple(sorted(figure.dims.items())), figure)
+        if seen.table != figure.table:
+            pairs[(seen.table, figure.table)].append((seen, figure))
+    repeats: set[int] = set()
+    for shared in pairs.values():
+        if all((a.cell.lower, a.cell.upper) == (b.cell.lower, b.cell.upper) for a, b in shared):
+            repeats.update(id(b) for _, b in shared)
+            later = [b for _, b in shared]
+            ctx.reason(
+                "repeated_figures",
+                f"{len(later)} figures repeat those of the table at {shared[0][0].sheet}!"
+                f"{_ref(shared[0][0])}; they were counted once.",
+                later[0].sheet,
+                ",".join(_ref(b) for b in later),
+                blocking=False,
+            )
             continue
-        if (seen.cell.lower, seen.cell.upper) == (figure.cell.lower, figure.cell.upper):
-            repeats.append(figure)
-        else:
-            where = (seen.sheet, figure.sheet)
-            if not clashes[where]:
-                clashes[where].append(f"{seen.sheet}!{_ref(seen)}")
-            clashes[where].append(_ref(figure))
-    if repeats:
-        dropped = {id(f) for f in repeats}
-        ctx.figures = [f for f in ctx.figures if id(f) not in dropped]
-        ctx.reason(
-            "repeated_figures",
-            f"{len(repeats)} figures repeat the same figures of an earlier table; they were "
-            "counted once.",
-            repeats[0].sheet,
-            ",".join(_ref(f) for f in repeats),
-            blocking=False,
-        )
-    for (earlier, sheet), cells in clashes.items():
+        differ = [
+            (a, b)
+            for a, b in shared
+            if (a.cell.lower, a.cell.upper) != (b.cell.lower, b.cell.upper)
+        ]
+        a, b = differ[0]
         ctx.reason(
             "tables_disagree",
-            f"Tables on {earlier} and {sheet} give different figures for the same breakdown "
-            f"(first at {cells[0]}); they may count different groups, or one may be revised: "
-            "which counts is for a researcher.",
-            sheet,
-            ",".join(cells[1:]),
+            f"Tables on {a.sheet} and {b.sheet} give different figures for the same breakdown "
+            f"({a.sheet}!{_ref(a)} gives {a.cell.raw or a.cell.value}, {b.sheet}!{_ref(b)} "
+            f"{b.cell.raw or b.cell.value}); they may count different groups, or one may be "
+            "revised: which counts is for a researcher.",
+            b.sheet,
+            ",".join(_ref(y) for _, y in differ),
         )
+    if repeats:
+        ctx.figures = [f for f in ctx.figures if id(f) not in repeats]
 
 
 def _report_unavailable(ctx: Context) -> None:

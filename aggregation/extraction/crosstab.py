@@ -173,32 +173,55 @@ def _split_by_unasked(
     ctx: Context,
     cells: str,
 ) -> bool:
-    """Rows split by something the campaign does not ask about ("Gender": Male, Female, Not
-    known): each row is a part, so no row is a figure of the campaign's. Reported, not read; a
-    doubt when the rows are also split by the campaign's own dimensions (those figures would
-    need summing over the unasked one), informational when they are not."""
+    """Rows split by labels of no dimension of the campaign's, so that rows share a key: each
+    row is a part, and no row is a figure of the campaign's. Reported, not read.
+
+    Under a heading naming a dimension the campaign does not ask about ("Gender": Male, Female)
+    that is informational, unless the rows are also split by the campaign's own dimensions
+    (those figures would need summing over it). Under any other heading the labels may be the
+    campaign's own in spellings it does not know ("Pursuit-related", "Other"): a doubt.
+    """
     read = {axis.source for axis in row_axes}
+    sheet = layout.sheet
     with_figures = _rows_with_figures(layout, values)
     for column in label_columns:
-        if column.role is not Role.OTHER or column.index in read:
+        if column.index in read:
             continue
-        labels = {clean(layout.sheet.value(r, column.index)) for r in with_figures} - {""}
-        if len(labels) < 2:
-            continue
+        by_key: dict[tuple, set[str]] = {}
+        for r in with_figures:
+            label = clean(sheet.value(r, column.index))
+            if label and parse_total(label) is None:
+                key = tuple(a.labels[r].value if r in a.labels else "" for a in row_axes)
+                by_key.setdefault(key, set()).add(label)
+        if not any(len(labels) > 1 for labels in by_key.values()):
+            continue  # a column of codes or notes beside rows the axes already tell apart
         heading = next((h for h in column.headers if clean(h)), column_letter(column.index))
         own = [a.dimension for a in row_axes if a.dimension not in (PERIOD, MEASURE)]
-        ctx.reason(
-            "breakdown_not_asked",
-            f"This table's rows are split by '{heading}', which the campaign does not ask about; "
-            + (
-                f"its figures by {', '.join(own)} would need summing over it, so it was not read."
-                if own
-                else "it was not read."
-            ),
-            layout.sheet.name,
-            cells,
-            blocking=bool(own),
-        )
+        if column.role is Role.OTHER:
+            ctx.reason(
+                "breakdown_not_asked",
+                f"This table's rows are split by '{heading}', which the campaign does not ask "
+                "about; "
+                + (
+                    f"its figures by {', '.join(own)} would need summing over it, so it was "
+                    "not read."
+                    if own
+                    else "it was not read."
+                ),
+                sheet.name,
+                cells,
+                blocking=bool(own),
+            )
+        else:
+            examples = sorted({label for labels in by_key.values() for label in labels})[:4]
+            ctx.reason(
+                "unknown_breakdown",
+                f"This table's rows are split by labels in column {column_letter(column.index)} "
+                f"({', '.join(repr(e) for e in examples)}) that match no dimension of the "
+                "campaign's; it was not read.",
+                sheet.name,
+                cells,
+            )
         return True
     return False
 
