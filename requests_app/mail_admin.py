@@ -38,11 +38,14 @@ def send_result_message(result: mail.SendResult) -> tuple[str, int]:
 
 def campaign_send_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int):
     """GET: the letter as each force will read it, whom it goes to and whom it skips.
-    POST (change permission): send it."""
-    # Another campaign's id answers 404, like one that does not exist (requests_app.access).
-    campaign = get_object_or_404(model_admin.get_queryset(request).select_related("owner"), pk=pk)
-    if not model_admin.has_view_permission(request, campaign):
+    POST (change permission): send it.
+
+    As on the admin's own pages: 403 without the permission at all, then 404 for a campaign
+    the user does not belong to, like one that does not exist (requests_app.access).
+    """
+    if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    campaign = get_object_or_404(model_admin.get_queryset(request).select_related("owner"), pk=pk)
     if request.method == "POST":
         if not model_admin.has_change_permission(request, campaign):
             raise PermissionDenied
