@@ -64,8 +64,6 @@ VERDICT_STATUS = {
 IN_FLIGHT = (DocumentStatus.QUEUED, DocumentStatus.PARSING)
 # A researcher's verdict: no parse runs on these until the researcher asks for a new reading.
 DECIDED = (DocumentStatus.APPROVED, DocumentStatus.NO_DATA)
-# Rows between two progress writes: often enough to see movement, rare enough to cost nothing.
-PROGRESS_EVERY_SECONDS = 1.0
 
 
 def _refuse(field: str, message: str) -> ValidationError:
@@ -227,15 +225,17 @@ def _letter_result(file_format: str) -> ExtractionResult:
 
 
 class ProgressWriter:
-    """Rows read so far, written to the document now and then for the admin and the API."""
+    """Rows read so far, written to the document every ``PARSE_PROGRESS_MS`` (a second by
+    default: often enough to see movement, rare enough to cost nothing) for the admin and API."""
 
     def __init__(self, document_id: int) -> None:
         self.document_id, self.rows, self._last = document_id, 0, time.monotonic()
+        self.every = settings.PARSE_PROGRESS_MS / 1000
 
     def __call__(self, rows: int) -> None:
         self.rows = rows
         now = time.monotonic()
-        if now - self._last >= PROGRESS_EVERY_SECONDS:
+        if now - self._last >= self.every:
             Document.objects.filter(pk=self.document_id).update(rows_read=rows)
             self._last = now
 

@@ -183,6 +183,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = envint("UPLOAD_MAX_FILES", 20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("REQUEST_MAX_KB", 1024) * 1024
 PARSE_TIME_LIMIT_SECONDS = envint("PARSE_TIME_LIMIT_SECONDS", 120)
 PARSE_MAX_ATTEMPTS = envint("PARSE_MAX_ATTEMPTS", 3)
+# How often a parse writes the rows it has read so far, for the admin and the API.
+PARSE_PROGRESS_MS = envint("PARSE_PROGRESS_MS", 1000)
 # Record lists (one row per crime, about child victims): their original files are deleted this
 # many days after their figures were settled (approved, or parsed with nothing to review); the
 # figures and the sheet and cell of each stay. Unset: originals are kept.

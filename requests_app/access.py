@@ -17,7 +17,7 @@ Each campaign-owned model declares the path from its rows to their campaign, and
         objects = CampaignScopedQuerySet.as_manager()
 
 Its querysets then have ``visible_to(user)`` and ``editable_by(user)``; the admin mixin
-(``requests_app.admin.CampaignScopedAdmin``), the API mixin
+(``requests_app.admin_base.CampaignScopedAdmin``), the API mixin
 (``requests_app.api.CampaignScopedViewSetMixin``) and the helpers below all use them. Where the
 path passes through a nullable foreign key (a reply no rule matched to a request), rows that reach
 no campaign are the shared intake: members of the researcher group read and change them (a
@@ -69,7 +69,7 @@ def campaign_path(model: type[models.Model]) -> tuple[str, bool]:
     """(lookup, shared) for a campaign-owned model: ``("request__campaign", False)``.
 
     ``shared`` is true when a nullable foreign key lies on the path, so that rows reaching no
-    campaign exist (the shared template). Raises TypeError for a model that declares no path,
+    campaign exist (unmatched replies). Raises TypeError for a model that declares no path,
     and ValueError for a path that does not end at Campaign.
     """
     lookup = getattr(model, "campaign_lookup", None)
@@ -108,11 +108,13 @@ class CampaignScopedQuerySet(models.QuerySet):
     """Rows of a campaign-owned model, narrowed to what one user may see or change."""
 
     def visible_to(self, user: Any) -> CampaignScopedQuerySet:
-        """The rows of campaigns the user belongs to (any role), and the shared template."""
+        """The rows of campaigns the user belongs to (any role), and for members of the
+        researcher group the rows reaching no campaign."""
         return self._scoped(user, write=False)
 
     def editable_by(self, user: Any) -> CampaignScopedQuerySet:
-        """The rows of campaigns where the user is owner or researcher (and in the group)."""
+        """The rows of campaigns where the user is owner or researcher (and in the group), and
+        the rows reaching no campaign."""
         return self._scoped(user, write=True)
 
     def _scoped(self, user: Any, *, write: bool) -> CampaignScopedQuerySet:

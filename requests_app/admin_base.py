@@ -25,8 +25,8 @@ def _may(request: HttpRequest, obj, *, write: bool) -> bool:
 def _scoped_choices(db_field, request: HttpRequest, kwargs: dict) -> dict:
     """A choice of campaign-owned rows offers only those the user may change.
 
-    A nullable link that makes a row shared (a term with no campaign is the template) must be
-    filled in by anyone but a superuser: only superusers change the template.
+    A nullable link on the path to the campaign (a reply's request) must be filled in by anyone
+    but a superuser: only a superuser leaves a row reaching no campaign.
     """
     related = db_field.related_model
     if related is None or not access.is_campaign_owned(related) or "queryset" in kwargs:

@@ -201,7 +201,7 @@ class ReplyViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def file(self, request: Request, pk: str | None = None) -> Response:
         """File an unmatched reply on a request: its timeline entry, documents and offer."""
-        params = ReplyFileSerializer(data=request.data)
+        params = ReplyFileSerializer(data=request.data, context=self.get_serializer_context())
         params.is_valid(raise_exception=True)
         reply = replies.reply_file(
             reply=self.get_object(), request=params.validated_data["request"], by=request.user

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -37,10 +38,14 @@ def send_result_message(result: mail.SendResult) -> tuple[str, int]:
 
 def campaign_send_view(model_admin: admin.ModelAdmin, request: HttpRequest, pk: int):
     """GET: the letter as each force will read it, whom it goes to and whom it skips.
-    POST (change permission): send it."""
-    campaign = get_object_or_404(Campaign.objects.select_related("owner"), pk=pk)
-    if not model_admin.has_view_permission(request, campaign):
+    POST (change permission): send it.
+
+    As on the admin's own pages: 403 without the permission at all, then 404 for a campaign
+    the user does not belong to, like one that does not exist (requests_app.access).
+    """
+    if not model_admin.has_view_permission(request):
         raise PermissionDenied
+    campaign = get_object_or_404(model_admin.get_queryset(request).select_related("owner"), pk=pk)
     if request.method == "POST":
         if not model_admin.has_change_permission(request, campaign):
             raise PermissionDenied
@@ -204,7 +209,7 @@ class ReplyAdmin(CampaignScopedAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def action_view(self, request: HttpRequest, pk: int, action: str):
-        reply = get_object_or_404(Reply.objects.select_related("request"), pk=pk)
+        reply = get_object_or_404(self.get_queryset(request).select_related("request"), pk=pk)
         back = HttpResponseRedirect(reverse("admin:requests_app_reply_change", args=[pk]))
         if request.method != "POST" or not self.has_change_permission(request, reply):
             self.message_user(request, "Not allowed.", messages.ERROR)
@@ -266,9 +271,10 @@ class UnmatchedReplyAdmin(ReplyAdmin):
     def get_urls(self):
         return super(ReplyAdmin, self).get_urls()
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(request__isnull=True)
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        # One page per reply: the reply's own, where it is filed.
-        return HttpResponseRedirect(reverse("admin:requests_app_reply_change", args=[object_id]))
+        # One page per reply: the reply's own, where it is filed. A reply the user may not see
+        # (or one filed since) answers 404 here, like every other page.
+        reply = self.get_object(request, unquote(object_id))
+        if reply is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return HttpResponseRedirect(reverse("admin:requests_app_reply_change", args=[reply.pk]))

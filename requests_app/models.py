@@ -728,8 +728,16 @@ class Reply(models.Model):
         return f"{text}: {self.get_offer_state_display().lower()}"
 
 
+class UnmatchedReplyManager(models.Manager.from_queryset(CampaignScopedQuerySet)):
+    def get_queryset(self) -> CampaignScopedQuerySet:
+        return super().get_queryset().filter(request__isnull=True)
+
+
 class UnmatchedReply(Reply):
-    """Replies no rule could match to a request, waiting for a researcher to file them."""
+    """Replies no rule could match to a request, waiting for a researcher to file them: only
+    those, so that a reply filed since is no longer one (its page is the reply's own)."""
+
+    objects = UnmatchedReplyManager()
 
     class Meta:
         proxy = True

@@ -1,7 +1,9 @@
 """Who may see what: the role matrix over every endpoint of the API, the admin and the dashboard.
 
 Two campaigns, alpha and beta, each sent to Kent and Essex with a parsed response, a review
-decision, figures, and a vocabulary term of its own with an alias and a keyword rule. The people:
+decision, figures, and a vocabulary term of its own with an alias and a keyword rule; each emailed
+its request to Kent, and Kent's reply was matched to it. One more reply matched no request: it
+belongs to no campaign, and waits for a researcher to file it. The people:
 
     owner        Olive, researcher group, owns alpha
     researcher   Rex, researcher group, alpha's researcher
@@ -11,8 +13,10 @@ decision, figures, and a vocabulary term of its own with an alias and a keyword 
     superuser    Sue, member of nothing
     anonymous
 
-All but the anonymous visitor are staff. Every endpoint is listed from the running project (the
-URL resolver, the admin registry), so a new one fails here until someone states who may use it.
+All but the anonymous visitor are staff. The unmatched reply is seen and filed by the members of
+the researcher group (and superusers), not by readers (see requests_app.access). Every endpoint
+is listed from the running project (the URL resolver, the admin registry), so a new one fails
+here until someone states who may use it.
 Each status is exact; each list holds exactly what the user may see, worked out here from the
 campaigns each person belongs to, never through the code under test.
 """
@@ -23,8 +27,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib.auth.models import Group, User
+from django.contrib.messages import get_messages
 from django.db import models, transaction
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
@@ -41,7 +47,7 @@ from aggregation.models import (
     Term,
 )
 from aggregation.rollups import campaign_rollup
-from requests_app import access, services
+from requests_app import access, mail, replies, services
 from requests_app.access import CampaignScopedQuerySet, Role
 from requests_app.admin_base import CampaignScopedAdmin
 from requests_app.api import CampaignScopedViewSetMixin
@@ -51,7 +57,10 @@ from requests_app.models import (
     Document,
     FOIRequest,
     Force,
+    OutgoingEmail,
+    Reply,
     RequestEvent,
+    UnmatchedReply,
 )
 from tests.endpoints import (
     API_WRITES,
@@ -109,6 +118,8 @@ class Side:
     alias: Alias
     rule: KeywordRule
     abbreviation: Abbreviation
+    email: OutgoingEmail  # the request letter, emailed to Kent
+    reply: Reply  # Kent's acknowledgement, matched by its reply address, its event on offer
 
     def of(self, model: type[models.Model]) -> models.Model:
         rows = {type(v): v for v in vars(self).values()}
@@ -125,6 +136,12 @@ class World:
     users: dict[str, User | None]
     alpha: Side
     beta: Side
+    unmatched: Reply  # reaches no campaign
+
+    @property
+    def markers(self) -> list[str]:
+        """Text that shows a page holds the unmatched reply."""
+        return [self.unmatched.subject]
 
     # What the API's write payloads use (tests.endpoints.API_WRITES): alpha's.
     @property
@@ -138,6 +155,11 @@ class World:
     def side(self, slug: str) -> Side:
         return {"alpha": self.alpha, "beta": self.beta}[slug]
 
+    def row(self, model: type[models.Model]) -> models.Model:
+        """The row of the model whose pages are tried: alpha's, or the one reaching no
+        campaign where the model holds only such rows (unmatched replies)."""
+        return self.unmatched if model is UnmatchedReply else self.alpha.of(model)
+
 
 def person(username: str, group: str | None = None, *, superuser: bool = False) -> User:
     user = User.objects.create_user(
@@ -150,12 +172,30 @@ def person(username: str, group: str | None = None, *, superuser: bool = False) 
     return user
 
 
+def received(*, sender: str, to: str, subject: str, text: str, message_id: str) -> Reply:
+    headers = f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+    headers += f"Date: Wed, 06 Mar 2024 10:30:00 +0000\r\nMessage-ID: {message_id}\r\n"
+    return replies.reply_receive(raw=f"{headers}\r\n{text}\r\n".encode(), source="test")[0]
+
+
 def build(slug: str, owner: User) -> Side:
+    """A campaign emailed to Kent (whose address is confirmed) and recorded as sent to Essex
+    on 1 March 2024, then Kent's answers: an acknowledgement by email, a spreadsheet."""
     campaign = make_campaign(owner, slug=slug, forces=["kent", "essex"], periods=PERIODS)
+    with time_machine.travel(date(2024, 3, 1), tick=False):
+        mail.campaign_send(campaign=campaign, by=owner)
     services.campaign_record_sent(campaign=campaign, by=owner, on=date(2024, 3, 1))
     # A target not sent yet, so that sending again has something to do.
     campaign.target_forces.add(Force.objects.get(slug="surrey"))
     request = campaign.requests.get(force__slug="kent")
+    reply = received(
+        sender="foi@kent.police.uk",
+        to=mail.reply_address(request.reply_token),
+        subject=f"RE: Freedom of Information request: {campaign.title}",
+        text="We have received your request.",
+        message_id=f"<{slug}-ack@kent.police.uk>",
+    )
+    assert reply.request == request and reply.offer_state == "open"
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures(slug, PERIODS))
     document, _ = document_services.document_upload(
         request=request, name=f"{slug}-kent.xlsx", content=content, by=owner
@@ -169,7 +209,7 @@ def build(slug: str, owner: User) -> Side:
     return Side(
         campaign=campaign,
         request=request,
-        event=request.events.get(),
+        event=request.events.get(kind="sent"),
         document=document,
         observation=document.observations.first(),
         review=document.reviews.get(),
@@ -178,6 +218,8 @@ def build(slug: str, owner: User) -> Side:
         alias=Alias.objects.create(term=term, alias=f"{slug} spelling"),
         rule=KeywordRule.objects.create(term=term, all_of=f"{slug}, breach"),
         abbreviation=campaign.abbreviations.first(),
+        email=request.emails.get(status="sent"),
+        reply=reply,
     )
 
 
@@ -192,10 +234,20 @@ def world(db) -> World:
         "superuser": person("sue", superuser=True),
         "anonymous": None,
     }
+    mail.force_confirm_email(force=Force.objects.get(slug="kent"), by=None)
     alpha = build("alpha", users["owner"])
     add_member(alpha.campaign, users["researcher"], Role.RESEARCHER)
     add_member(alpha.campaign, users["reader"], Role.READER)
-    return World(users=users, alpha=alpha, beta=build("beta", users["other"]))
+    beta = build("beta", users["other"])
+    unmatched = received(
+        sender="someone@example.org",
+        to="foi@localhost",
+        subject="Misdirected: about another matter",
+        text="Please see the attached.",
+        message_id="<lost@example.org>",
+    )
+    assert unmatched.request is None
+    return World(users=users, alpha=alpha, beta=beta, unmatched=unmatched)
 
 
 def campaign_of(obj: models.Model) -> Campaign | None:
@@ -210,21 +262,24 @@ def campaign_of(obj: models.Model) -> Campaign | None:
     return current
 
 
-def expected_rows(model: type[models.Model], persona: str) -> set[int]:
-    """The rows of a campaign-owned model the persona may see: their campaigns', and the
-    shared template (rows reaching no campaign) for anyone signed in."""
+def sees(persona: str, obj: models.Model) -> bool:
+    """Whether the persona may see the row: one of their campaigns', or one reaching no
+    campaign (an unmatched reply) when they are in the researcher group."""
     if persona == "anonymous":
-        return set()
-    rows = set()
-    for obj in model._default_manager.all():
-        campaign = campaign_of(obj)
-        if campaign is None or campaign.slug in SEES[persona]:
-            rows.add(obj.pk)
-    return rows
+        return False
+    campaign = campaign_of(obj)
+    if campaign is None:
+        return persona in IN_RESEARCHER_GROUP
+    return campaign.slug in SEES[persona]
 
 
-def attempt(call) -> tuple[int, bool]:
-    """Make a request inside a savepoint: its status, and whether it wrote anything.
+def expected_rows(model: type[models.Model], persona: str) -> set[int]:
+    """The rows of a campaign-owned model the persona may see."""
+    return {obj.pk for obj in model._default_manager.all() if sees(persona, obj)}
+
+
+def attempted(call):
+    """Make a request inside a savepoint: the response, and whether it wrote anything.
 
     Everything is rolled back afterwards, so one world serves every request of a test.
     """
@@ -233,13 +288,22 @@ def attempt(call) -> tuple[int, bool]:
         response = call()
         wrote = snapshot() != before
         transaction.set_rollback(True)
+    return response, wrote
+
+
+def attempt(call) -> tuple[int, bool]:
+    """The status of a request made with ``attempted``, and whether it wrote anything."""
+    response, wrote = attempted(call)
     return response.status_code, wrote
 
 
 def not_leaking(persona: str, world: World, body: str) -> list[str]:
-    """Markers of campaigns the persona may not see that appear in a page."""
+    """Markers of campaigns (and of the unmatched reply) the persona may not see in a page."""
     hidden = {"alpha", "beta"} - SEES[persona]
-    return [m for slug in hidden for m in world.side(slug).markers if m in body]
+    markers = [m for slug in hidden for m in world.side(slug).markers]
+    if not sees(persona, world.unmatched):
+        markers += world.markers
+    return [m for m in markers if m in body]
 
 
 # The mechanism is declared once per model and used everywhere.
@@ -271,7 +335,8 @@ def test_every_model_that_belongs_to_a_campaign_declares_its_path_and_is_scoped(
     assert {m.__name__ for m in owned} >= {
         "Campaign", "CampaignMember", "FOIRequest", "RequestEvent", "Document",
         "DocumentDownload", "Observation", "ReviewAction", "CampaignRollup", "Term", "Alias",
-        "KeywordRule", "Dimension", "Abbreviation", "DocumentFigure",
+        "KeywordRule", "Dimension", "Abbreviation", "DocumentFigure", "OutgoingEmail", "Reply",
+        "UnmatchedReply",
     }  # fmt: skip
     for model in owned:
         assert access.is_campaign_owned(model), f"{model.__name__}: declare campaign_lookup"
@@ -280,11 +345,18 @@ def test_every_model_that_belongs_to_a_campaign_declares_its_path_and_is_scoped(
     assert not access.is_campaign_owned(Force)
 
 
-def test_no_campaign_owned_row_is_shared_between_campaigns():
-    # Each campaign holds its own copy of its template's vocabulary.
+def test_no_campaign_owned_row_is_shared_between_campaigns(world):
+    # Each campaign holds its own copy of its template's vocabulary. Only a reply may reach no
+    # campaign: one no rule matched to a request arrives unfiled (the mailbox is the product's,
+    # not a campaign's), and UnmatchedReply is the proxy listing just those. Nothing else has a
+    # nullable link on its way to its campaign.
     owned = [m for m in project_models() if access.is_campaign_owned(m)]
     shared = {m.__name__ for m in owned if access.campaign_path(m)[1]}
-    assert shared == set()
+    assert shared == {"Reply", "UnmatchedReply"}
+    assert UnmatchedReply._meta.proxy and UnmatchedReply._meta.concrete_model is Reply
+    unfiled = {r.pk for r in Reply.objects.all() if campaign_of(r) is None}
+    assert unfiled == set(UnmatchedReply.objects.values_list("pk", flat=True))
+    assert unfiled == {world.unmatched.pk}
 
 
 def test_every_admin_of_a_campaign_owned_model_is_scoped():
@@ -315,6 +387,8 @@ SAFE = ("GET", "HEAD")
 def api_url(route: Route, w: World) -> str:
     a = w.alpha
     values = {
+        ("reply", "pk"): a.reply.pk,
+        ("reply-file", "pk"): w.unmatched.pk,  # only an unmatched reply is filed
         ("force", "slug"): "kent",
         ("campaign", "slug"): a.campaign.slug,
         ("rollup", "slug"): a.campaign.slug,
@@ -324,7 +398,8 @@ def api_url(route: Route, w: World) -> str:
         ("document", "request_id"): a.request.pk,
     }
     basename = route.name.split("-")[0]
-    return reverse(route.name, kwargs={p: values[basename, p] for p in route.params})
+    kwargs = {p: values.get((route.name, p), values.get((basename, p))) for p in route.params}
+    return reverse(route.name, kwargs=kwargs)
 
 
 def expected_api_read(route: Route, persona: str) -> int:
@@ -341,8 +416,9 @@ def expected_api_write(route: Route, persona: str) -> int:
     if route.name == "campaign-list":
         return 201  # the researcher group creates campaigns, and owns them
     if "alpha" not in SEES[persona]:
-        # An id in the body reads as one that does not exist; in the path, as a 404.
-        return 400 if route.name == "requestevent-list" else 404
+        # An id in the body reads as one that does not exist; in the path, as a 404. (Filing:
+        # the unmatched reply in the path is every researcher's; alpha's request in the body.)
+        return 400 if route.name in ("requestevent-list", "reply-file") else 404
     (done,) = {status for (name, _), (_, status) in API_WRITES.items() if name == route.name}
     return done
 
@@ -381,6 +457,7 @@ API_LISTS = {
     "foirequest-list": ("id", lambda p, w: expected_rows(FOIRequest, p)),
     "requestevent-list": ("id", lambda p, w: expected_rows(RequestEvent, p)),
     "document-list": ("id", lambda p, w: expected_rows(Document, p)),
+    "reply-list": ("id", lambda p, w: expected_rows(Reply, p)),
     "rollup-list": ("campaign", lambda p, w: {s for s in SEES[p]}),
     "force-list": ("slug", lambda p, w: set(Force.objects.values_list("slug", flat=True))),
 }
@@ -485,34 +562,45 @@ SCOPED_ADMINS = sorted(
 # What each admin allows at all, before any campaign is considered.
 ADDABLE = {"campaign", "term", "alias", "keywordrule", "abbreviation"}  # the rest: services
 CHANGEABLE = {"campaign", "foirequest", "document", "term", "alias", "keywordrule"}
-CHANGEABLE |= {"dimension", "abbreviation"}
+CHANGEABLE |= {"dimension", "abbreviation", "reply"}
+# Every field shown read-only (a reply changes only through its buttons): saving changes nothing.
+NOTHING_TO_EDIT = {"reply"}
+# The one page of an unmatched reply is the reply's own: it redirects there.
+REDIRECTS_TO_REPLY = {"unmatchedreply"}
 RESEARCHERS_DELETE = {"term", "alias", "keywordrule", "abbreviation"}  # vocabulary fixes
-# The record of what happened, and a campaign's dimensions (its question is its template's).
-NOBODY_DELETES = {"requestevent", "reviewaction", "dimension"}
+# The record of what happened (events, decisions, emails either way), and a campaign's
+# dimensions (its question is its template's).
+NOBODY_DELETES = {"requestevent", "reviewaction", "dimension", "outgoingemail", "reply"}
+NOBODY_DELETES |= {"unmatchedreply"}
 
 
 def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
-def expected_admin(persona: str, model, page: str) -> int:
-    """The status of an admin page about alpha's row of the model (or the model's list)."""
+def expected_admin(persona: str, model, page: str, row: models.Model) -> int:
+    """The status of an admin page about a row of the model (or the model's list)."""
     name = model._meta.model_name
     if persona == "anonymous":
         return 302
-    sees = "alpha" in SEES[persona]
+    sees_row = sees(persona, row)
     group_writes = persona in IN_RESEARCHER_GROUP  # Django permissions come with the group
     match page:
         case "changelist":
             return 200
         case "add":
             return 200 if name in ADDABLE and group_writes else 403
+        case "change" | "change-post" if name in REDIRECTS_TO_REPLY:
+            return 302 if sees_row else 404
         case "change" | "history" | "version":
-            return 200 if sees else 404
+            return 200 if sees_row else 404
         case "change-post":
             if name not in CHANGEABLE or not group_writes:
                 return 403
-            return 200 if sees else 404  # 200: the empty form shown again with its errors
+            if not sees_row:
+                return 404
+            # The empty form shown again with its errors, or saved when it has nothing to edit.
+            return 302 if name in NOTHING_TO_EDIT else 200
         case "delete":
             if name in NOBODY_DELETES:
                 return 403
@@ -520,7 +608,7 @@ def expected_admin(persona: str, model, page: str) -> int:
                 return 403
             if not group_writes:
                 return 403
-            return 200 if sees else 404
+            return 200 if sees_row else 404
     raise AssertionError(page)
 
 
@@ -530,7 +618,8 @@ def test_admin_pages_answer_each_role_exactly_and_show_only_their_campaigns(pers
     got, expected, lists, leaks = {}, {}, {}, {}
     for model, model_admin in SCOPED_ADMINS:
         name = model._meta.model_name
-        obj = world.alpha.of(model)
+        obj = world.row(model)
+        reply_page = admin_url(Reply, "change", obj.pk)
         pages = {
             "changelist": admin_url(model, "changelist"),
             "add": admin_url(model, "add"),
@@ -545,8 +634,9 @@ def test_admin_pages_answer_each_role_exactly_and_show_only_their_campaigns(pers
             response = client.get(url)
             got[name, page] = response.status_code
             if response.status_code == 302:
-                assert response["Location"].startswith("/admin/login/"), url
-            expected[name, page] = expected_admin(persona, model, page)
+                redirect = "/admin/login/" if persona == "anonymous" else reply_page
+                assert response["Location"].startswith(redirect), url
+            expected[name, page] = expected_admin(persona, model, page, obj)
             if response.status_code == 200:
                 found = not_leaking(persona, world, response.content.decode())
                 if found:
@@ -555,7 +645,7 @@ def test_admin_pages_answer_each_role_exactly_and_show_only_their_campaigns(pers
                 lists[name] = set(response.context["cl"].queryset.values_list("pk", flat=True))
         status, wrote = attempt(lambda url=pages["change"]: client.post(url, {}))
         got[name, "change-post"] = (status, wrote)
-        expected[name, "change-post"] = (expected_admin(persona, model, "change-post"), False)
+        expected[name, "change-post"] = (expected_admin(persona, model, "change-post", obj), False)
     assert got == expected
     assert leaks == {}
     if persona != "anonymous":
@@ -565,8 +655,10 @@ def test_admin_pages_answer_each_role_exactly_and_show_only_their_campaigns(pers
 def test_a_page_of_another_campaigns_row_answers_404_like_a_row_that_does_not_exist(world):
     client = signed_in(world.users["owner"])
     for model, _ in SCOPED_ADMINS:
+        # Unmatched replies belong to no campaign: beta's reply is tried where they are listed.
+        row = world.beta.of(model._meta.concrete_model)
         for view in ("change", "history", "delete"):
-            theirs = client.get(admin_url(model, view, world.beta.of(model).pk))
+            theirs = client.get(admin_url(model, view, row.pk))
             missing = client.get(admin_url(model, view, 999999))
             assert (theirs.status_code, missing.status_code) in {(404, 404), (403, 403)}, (
                 model,
@@ -576,6 +668,7 @@ def test_a_page_of_another_campaigns_row_answers_404_like_a_row_that_does_not_ex
 
 def test_every_custom_admin_view_is_in_the_matrix():
     assert custom_admin_views() == {"document_review", *CUSTOM_VIEWS}
+    assert {view for view, *_ in WRITING_VIEWS.values()} <= set(CUSTOM_VIEWS)
 
 
 CUSTOM_VIEWS = {
@@ -584,6 +677,14 @@ CUSTOM_VIEWS = {
     "dashboard-sources": lambda w: reverse("dashboard-sources", args=["alpha"]),
     "dashboard-export-xlsx": lambda w: reverse("dashboard-export-xlsx", args=["alpha"]),
     "dashboard-export-csv": lambda w: reverse("dashboard-export-csv", args=["alpha"]),
+    "campaign_send": lambda w: reverse("admin:campaign_send", args=[w.alpha.campaign.pk]),
+    "reply_action": lambda w: reverse("admin:reply_action", args=[w.alpha.reply.pk, "record"]),
+    "reply_fetch": lambda w: reverse("admin:reply_fetch"),
+}
+# Views that act only on POST: a GET goes back to the page it came from, having done nothing.
+GOES_BACK = {
+    "reply_action": lambda w: admin_url(Reply, "change", w.alpha.reply.pk),
+    "reply_fetch": lambda w: admin_url(Reply, "changelist"),
 }
 
 
@@ -592,6 +693,10 @@ def expected_custom(persona: str, view: str) -> int:
         return 302
     if view == "document_file":
         return 200 if "alpha" in WRITES[persona] else 404  # readers too get 404
+    if view == "reply_fetch":
+        return 302  # the mailbox is the product's, in no campaign
+    if view in GOES_BACK:
+        return 302 if "alpha" in SEES[persona] else 404
     return 200 if "alpha" in SEES[persona] else 404
 
 
@@ -599,18 +704,23 @@ def expected_custom(persona: str, view: str) -> int:
 def test_the_dashboard_file_and_review_views_answer_each_role_exactly(persona, world):
     user = world.users[persona]
     client = signed_in(user)
-    got = {}
+    got, wrote = {}, {}
     for view, url in CUSTOM_VIEWS.items():
-        response = client.get(url(world))
+        if view == "document_file":  # the download it records is checked below
+            response = client.get(url(world))
+        else:
+            response, wrote[view] = attempted(lambda url=url: client.get(url(world)))
         got[view] = response.status_code
         if response.status_code == 302:
-            assert "/admin/login/" in response["Location"]
+            back = GOES_BACK[view](world) if persona != "anonymous" else "/admin/login/"
+            assert response["Location"].startswith(back), view
         if view == "dashboard-sources" and response.status_code == 200:
             file_links = response.content.decode().count("/file/")
             assert (file_links > 0) == ("alpha" in WRITES[persona])
         if view in {"dashboard", "dashboard-sources"} and response.status_code == 200:
             assert not_leaking(persona, world, response.content.decode()) == []
     assert got == {view: expected_custom(persona, view) for view in CUSTOM_VIEWS}
+    assert not any(wrote.values()), wrote  # a GET changes nothing
     downloads = world.alpha.document.downloads.values_list("by__username", flat=True)
     assert list(downloads) == ([user.username] if "alpha" in WRITES[persona] else [])
 
@@ -622,14 +732,93 @@ def test_the_dashboard_file_and_review_views_answer_each_role_exactly(persona, w
     assert wrote == ("alpha" in WRITES[persona])
 
 
-# The project's own admin actions, on alpha's rows: they run only for alpha's writers.
+# The custom admin views that write, each posted to once: its view, URL and data.
+WRITING_VIEWS = {
+    "send alpha": (
+        "campaign_send",
+        lambda w: reverse("admin:campaign_send", args=[w.alpha.campaign.pk]),
+        lambda w: {},
+    ),
+    "record alpha's offer": (
+        "reply_action",
+        lambda w: reverse("admin:reply_action", args=[w.alpha.reply.pk, "record"]),
+        lambda w: {},
+    ),
+    "file the unmatched reply on alpha's request": (
+        "reply_action",
+        lambda w: reverse("admin:reply_action", args=[w.unmatched.pk, "file"]),
+        lambda w: {"request": w.alpha.request.pk},
+    ),
+    "fetch replies": ("reply_fetch", lambda w: reverse("admin:reply_fetch"), None),
+}
+
+
+def expected_post(persona: str, case: str, world: World) -> tuple[int, bool, str]:
+    """(status, whether it wrote, part of the message shown on the page it goes back to)."""
+    if persona == "anonymous":
+        return 302, False, ""
+    writes = "alpha" in WRITES[persona]
+    match case:
+        case "send alpha":
+            if "alpha" not in SEES[persona]:
+                return 404, False, ""
+            # Surrey is added to alpha but its address is not confirmed: its request is made.
+            return (302, True, "queued to be emailed") if writes else (403, False, "")
+        case "record alpha's offer":
+            if "alpha" not in SEES[persona]:
+                return 404, False, ""
+            return (
+                (302, True, "Recorded on the timeline") if writes else (302, False, "Not allowed")
+            )
+        case "file the unmatched reply on alpha's request":
+            if not sees(persona, world.unmatched):
+                return 404, False, ""  # the reader
+            # A researcher of no campaign of alpha's sees the reply, and alpha's request is no
+            # choice of theirs.
+            return (302, True, "Filed on") if writes else (302, False, "Select a valid choice")
+        case "fetch replies":
+            # Every researcher may fetch the shared mailbox; here none is set up.
+            if persona in IN_RESEARCHER_GROUP:
+                return 302, False, "Could not fetch replies"
+            return 302, False, "Not allowed"
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_writing_admin_views_answer_each_role_exactly(persona, world, settings):
+    settings.IMAP_URL = ""
+    client = signed_in(world.users[persona])
+    got, expected = {}, {}
+    for case, (_, url, data) in WRITING_VIEWS.items():
+        response, wrote = attempted(
+            lambda url=url, data=data: client.post(url(world), data(world) if data else {})
+        )
+        shown = " ".join(str(m) for m in get_messages(response.wsgi_request))
+        status, should_write, message = expected_post(persona, case, world)
+        got[case] = (response.status_code, wrote, message in shown)
+        expected[case] = (status, should_write, True)
+        if persona == "anonymous":
+            assert response["Location"].startswith("/admin/login/"), case
+    assert got == expected
+
+
+# The project's own admin actions, on alpha's rows: they run only for alpha's writers; on
+# forces (reference data), for every member of the researcher group.
 ADMIN_ACTIONS = {
     ("requests_app.campaign", "send_campaigns"): lambda w: w.alpha.campaign.pk,
     ("requests_app.foirequest", "acknowledge_today"): lambda w: w.alpha.request.pk,
     ("requests_app.foirequest", "resend_today"): lambda w: w.alpha.request.pk,
     ("requests_app.document", "reparse"): lambda w: w.alpha.document.pk,
     ("requests_app.document", "approve"): lambda w: w.alpha.document.pk,
+    # An address not confirmed yet (alpha's new target, not sent).
+    ("requests_app.force", "confirm_foi_email"): lambda w: Force.objects.get(slug="surrey").pk,
 }
+
+
+def action_writes(model_label: str, persona: str) -> bool:
+    if access.is_campaign_owned(apps.get_model(model_label)):
+        return "alpha" in WRITES[persona]
+    return persona in IN_RESEARCHER_GROUP  # reference data: the group's permission decides
 
 
 def test_every_admin_action_is_in_the_matrix():
@@ -655,7 +844,7 @@ def test_admin_actions_run_only_on_rows_the_user_may_change(persona, world):
             transaction.set_rollback(True)
         # Staff without the change permission are offered no action: the list is shown again.
         assert response.status_code == (200 if persona == "reader" else 302), action
-    assert wrote == {action: "alpha" in WRITES[persona] for _, action in ADMIN_ACTIONS}
+    assert wrote == {action: action_writes(model, persona) for model, action in ADMIN_ACTIONS}
 
 
 def test_an_admin_action_skips_selected_rows_the_user_may_only_read(world):
@@ -686,6 +875,16 @@ AUTOCOMPLETE = {
 def test_every_autocomplete_target_is_in_the_matrix():
     searchable = {m for m, a in SCOPED_ADMINS if a.search_fields}
     never_pointed_to = {Observation, Alias, Dimension, Abbreviation}
+    emails = {OutgoingEmail, Reply, UnmatchedReply}
+    never_pointed_to |= emails
+    # No field points to an email either way, so the autocomplete view never lists them.
+    pointed_to = {
+        f.related_model
+        for m in project_models()
+        for f in m._meta.get_fields()
+        if f.concrete and f.is_relation and f.model is m
+    }
+    assert not emails & pointed_to
     assert searchable == set(AUTOCOMPLETE) | never_pointed_to
 
 
@@ -832,3 +1031,35 @@ def test_a_term_added_by_a_researcher_belongs_to_a_dimension_of_their_campaigns(
     alpha_terms = set(Term.objects.filter(dimension__campaign=world.alpha.campaign))
     assert world.alpha.term in alpha_terms and world.beta.term not in alpha_terms
     assert set(alias_form.fields["term"].queryset) == alpha_terms
+
+
+# Email: a reply matched to a request is its campaign's; an unmatched one is every researcher's
+# to file, on a request of their own campaigns.
+
+
+def test_an_unmatched_reply_is_filed_by_a_researcher_on_their_own_campaigns_only(world):
+    other = token_client(world.users["other"])
+    url = f"/api/replies/{world.unmatched.pk}/file/"
+    on_alpha = other.post(url, {"request": world.alpha.request.pk}, format="json")
+    assert on_alpha.status_code == 400 and "request" in on_alpha.json()
+    # In the admin, the choice offers only the requests of campaigns they may change.
+    page = signed_in(world.users["other"]).get(admin_url(Reply, "change", world.unmatched.pk))
+    choices = set(page.context["file_form"].fields["request"].queryset)
+    assert choices == set(world.beta.campaign.requests.all())
+    on_beta = other.post(url, {"request": world.beta.request.pk}, format="json")
+    assert on_beta.status_code == 200 and on_beta.json()["request"] == world.beta.request.pk
+    # Filed, it is beta's: alpha's people no longer see it, and it is unmatched no more.
+    assert (
+        token_client(world.users["owner"]).get(f"/api/replies/{world.unmatched.pk}/").status_code
+        == 404
+    )
+    assert not UnmatchedReply.objects.filter(pk=world.unmatched.pk).exists()
+
+
+def test_a_reader_neither_sees_nor_files_an_unmatched_reply(world):
+    client = token_client(world.users["reader"])
+    assert client.get(f"/api/replies/{world.unmatched.pk}/").status_code == 404
+    assert ids(client.get("/api/replies/")) == {world.alpha.reply.pk}
+    page = signed_in(world.users["reader"]).get(admin_url(UnmatchedReply, "changelist"))
+    assert page.status_code == 200 and page.context["cl"].result_count == 0
+    assert world.unmatched.subject not in page.content.decode()

@@ -277,7 +277,7 @@ def test_a_researchers_day_from_campaign_to_exported_workbook(page, live_server,
         float(trend_bars.nth(i).locator("rect").first.get_attribute("height")) for i in (0, 1)
     ]
     assert 0 < heights[0] < heights[1], heights  # the figure rose
-    for chart in ("forces", "ages", "offences"):
+    for chart in ("forces", "age", "offence"):  # every force, then each dimension by name
         assert page.locator(f"#chart-{chart} svg.chart a rect").count() > 0, chart
     step.shot("dashboard")
 
@@ -300,7 +300,7 @@ def test_a_researchers_day_from_campaign_to_exported_workbook(page, live_server,
         (row[0], row[1]): row[2]
         for row in workbook["By force"].iter_rows(min_row=2, values_only=True)
     }
-    assert by_force[("essex", last)] == sum(essex_ages[last].values())
+    assert by_force[("Essex Police", last)] == sum(essex_ages[last].values())  # named in full
 
     # The final state, behind the pages.
     statuses = dict(
@@ -317,14 +317,17 @@ def test_a_researchers_day_from_campaign_to_exported_workbook(page, live_server,
 def test_every_admin_page_and_the_dashboard_work_under_the_csp(page, live_server, csp_violations):
     """Every list, add, change and history page of every model in the admin, the dashboard and
     its sources, with their widgets used (the two-list force chooser, the autocomplete, the
-    sidebar, the theme switch, the date drill-down), under the Content-Security-Policy: each page
-    carries it and the browser blocks nothing. Data is seeded through the services."""
+    sidebar, the theme switch, the date drill-down, the letter's preview), under the
+    Content-Security-Policy: each page carries it and the browser blocks nothing. Data is seeded
+    through the services: a campaign with a parsed response, one emailed to Kent with Kent's
+    reply, and a reply that matched nothing."""
     from django.contrib import admin
     from django.contrib.auth.models import User
     from django.urls import reverse
 
     from aggregation import services as document_services
-    from requests_app import services
+    from requests_app import mail, replies, services
+    from requests_app.models import Force
     from tests.factories import make_campaign
 
     rita = User.objects.create_superuser("rita", "rita@example.org", PASSWORD)
@@ -337,6 +340,13 @@ def test_every_admin_page_and_the_dashboard_work_under_the_csp(page, live_server
         content=demo.ages_by_year_xlsx("Kent Police", demo.figures("kent", PERIODS)),
         by=rita,
     )
+    mail.force_confirm_email(force=Force.objects.get(slug="kent"), by=rita)
+    mailed = make_campaign(rita, slug="mailed", forces=["kent", "essex"])
+    mail.campaign_send(campaign=mailed, by=rita)
+    token = mailed.requests.get(force__slug="kent").reply_token
+    for to, text in ((mail.reply_address(token), "We have received your request."), ("x@y", "?")):
+        raw = f"From: foi@kent.police.uk\r\nTo: {to}\r\nSubject: Your request\r\n\r\n{text}\r\n"
+        replies.reply_receive(raw=raw.encode(), source="test")
     base = live_server.url
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", "rita")
@@ -379,6 +389,9 @@ def test_every_admin_page_and_the_dashboard_work_under_the_csp(page, live_server
         page.locator("#dashboard p").nth(1).evaluate("e => getComputedStyle(e).fontSize")
     )  # the dashboard's stylesheet applies, from the site itself
     visit(reverse("dashboard-sources", args=[campaign.slug]))
+    visit(reverse("admin:campaign_send", args=[mailed.pk]))
+    page.select_option("#preview-force-select", label="Essex Police")
+    page.locator("#letter-body", has_text="Dear Essex Police").wait_for()
     assert csp_violations == []
 
 

@@ -367,29 +367,12 @@ def test_a_file_that_is_no_spreadsheet_is_refused_at_upload_with_its_reason(
     assert not Document.objects.exists()  # nothing kept, so nothing queued
 
 
-def _pdf_response() -> bytes:
-    rows = [["Age of victim", "2018/19"], ["Under 13", "4"], ["13-15", "6"], ["Total", "10"]]
-    return h.pdf([h.pdf_table_page(["Kent Police", "Offences recorded 2018/19"], rows)])
-
-
-def _word_response() -> bytes:
-    def build(document) -> None:
-        document.add_paragraph("Offences recorded 2018/19")
-        table = document.add_table(rows=4, cols=2)
-        rows = [["Age of victim", "2018/19"], ["Under 13", "4"], ["13-15", "6"], ["Total", "10"]]
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                table.cell(r, c).text = text
-
-    return h.docx(build)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "build", "file_format", "sheet"),
     [
-        ("response.pdf", _pdf_response, "pdf", "Page 1 table 1"),
-        ("response.docx", _word_response, "docx", "Table 1"),
+        ("response.pdf", h.pdf_answer, "pdf", "Page 1 table 1"),
+        ("response.docx", h.docx_answer, "docx", "Table 1"),
     ],
 )
 def test_a_pdf_or_word_response_is_accepted_at_upload_and_read_to_figures(

@@ -187,14 +187,13 @@ def test_dismissing_an_offer_records_nothing(emailed, researcher):
 
 def test_attachments_of_every_accepted_kind_become_documents_read_as_uploads(emailed):
     kent = emailed["kent"]
-    docx = hostile.zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"})
     files = [
         ("kent.xlsx", kent_xlsx(), XLSX),
         ("kent.csv", demo.offences_long_csv("kent", PERIODS), ("text", "csv")),
         ("kent.ods", hostile.ods(ODS_TABLE), ("application", "octet-stream")),
         ("kent.xls", hostile.xls([("Response", XLS_CELLS)]), ("application", "vnd.ms-excel")),
-        ("letter.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\n%%EOF\n", ("application", "pdf")),
-        ("letter.docx", docx, ("application", "octet-stream")),
+        ("answer.pdf", hostile.pdf_answer(), ("application", "pdf")),
+        ("answer.docx", hostile.docx_answer(), ("application", "octet-stream")),
         ("letter.doc", hostile.ole({"WordDocument": b"\0" * 4096}), ("application", "msword")),
         ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, ("image", "png")),
     ]  # fmt: skip
@@ -207,17 +206,24 @@ def test_attachments_of_every_accepted_kind_become_documents_read_as_uploads(ema
         "kent.csv": "csv",
         "kent.ods": "ods",
         "kent.xls": "xls",
-        "letter.pdf": "pdf",
-        "letter.docx": "docx",
+        "answer.pdf": "pdf",
+        "answer.docx": "docx",
         "letter.doc": "doc",
     }
-    assert documents["kent.xlsx"].status == DocumentStatus.PARSED
-    assert documents["kent.csv"].status == DocumentStatus.PARSED
+    for name in ("kent.xlsx", "kent.csv", "answer.pdf", "answer.docx"):
+        assert documents[name].status == DocumentStatus.PARSED, documents[name].status_reason
     for name in ("kent.ods", "kent.xls"):  # read by the engine, whatever its verdict
         assert documents[name].status not in (DocumentStatus.QUEUED, DocumentStatus.FAILED)
-    for name in ("letter.pdf", "letter.docx", "letter.doc"):
-        assert documents[name].status == DocumentStatus.NEEDS_REVIEW
-        assert "figures are read only from spreadsheets" in documents[name].status_reason
+    # A PDF or Word answer is read to figures like a spreadsheet.
+    for name in ("answer.pdf", "answer.docx"):
+        figures = {
+            (o.period, o.dimensions.get("age")): o.value for o in documents[name].observations.all()
+        }
+        assert figures[("2018-19", "0-12")] == 4 and figures[("2018-19", "13-15")] == 6, name
+    # Only a legacy Word document stays a letter for a researcher to read.
+    assert documents["letter.doc"].status == DocumentStatus.NEEDS_REVIEW
+    reason = documents["letter.doc"].status_reason
+    assert "figures are read from spreadsheets, PDF and .docx files only" in reason
     assert outcome["kent.xlsx"]["document"] == documents["kent.xlsx"].pk
     assert outcome["logo.png"]["outcome"] == "refused"
     assert "logo.png: The file is binary data of an unknown kind" in outcome["logo.png"]["reason"]

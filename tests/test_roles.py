@@ -86,6 +86,7 @@ class World:
     owner: User
     sent: object
     unsent: object
+    replied: object  # sent to Essex, whose reply is filed on it
     request: object
     event: object
     document: Document
@@ -120,6 +121,7 @@ def world(researcher, reader) -> World:
         owner=researcher,
         sent=sent,
         unsent=unsent,
+        replied=replied,
         request=request,
         event=request.events.get(),
         document=document,
@@ -255,7 +257,7 @@ def staff(username: str, group: str) -> User:
 
 
 def member_of(world: World, user: User, role: Role) -> User:
-    for campaign in (world.sent, world.unsent):
+    for campaign in (world.sent, world.unsent, world.replied):
         add_member(campaign, user, role)
     return user
 

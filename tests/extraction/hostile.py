@@ -462,6 +462,28 @@ def docx(build: Callable[[object], None]) -> bytes:
     return buffer.getvalue()
 
 
+# A force's answer in a PDF or a Word file: offences by age of victim in 2018/19, with its total.
+AGES_2018_19 = [["Age of victim", "2018/19"], ["Under 13", "4"], ["13-15", "6"], ["Total", "10"]]
+
+
+def pdf_answer(rows: list[list[str]] = AGES_2018_19) -> bytes:
+    """One page: the force's name and a title above a ruled table of ``rows``."""
+    return pdf([pdf_table_page(["Kent Police", "Offences recorded 2018/19"], rows)])
+
+
+def docx_answer(rows: list[list[str]] = AGES_2018_19) -> bytes:
+    """A title paragraph, then a Word table of ``rows``."""
+
+    def build(document) -> None:
+        document.add_paragraph("Offences recorded 2018/19")
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.cell(r, c).text = text
+
+    return docx(build)
+
+
 def replace_part(data: bytes, part: str, content: bytes) -> bytes:
     parts = unzip(data)
     parts[part] = content
