@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .context import Context, Figure
+from .context import IGNORED_PREFIX, Context, Figure
 from .grid import Sheet, cell_ref, range_ref
 from .labels import parse_age
 from .values import BARE_SUPPRESSION_MARKERS, CellValue, ValueKind
@@ -336,63 +336,79 @@ def drop_totals_over_forces(ctx: Context) -> None:
         )
 
 
-def check_age_scope(ctx: Context) -> None:
-    """Ages the request did not ask about (adults, when it asked about children, SPEC 4).
+def check_scope(ctx: Context) -> None:
+    """Figures outside the request are left out: ages it did not ask about (adults, when it
+    asked about children, SPEC 4) and labels a researcher mapped to "not part of this request".
 
-    Their rows are left out, informationally. A total over age in the same table then counts
-    them too: it is left out as well when the parts show it includes them (all ages summed),
-    kept when it is the sum of the asked ages alone, and a doubt otherwise.
+    A total over the same dimension in the same table then counts them too: it is left out as
+    well when the parts show it includes them (all parts summed), kept when it is the sum of
+    the asked parts alone, and a doubt otherwise.
     """
-    max_age = ctx.vocabulary.scope.max_age
-    age_dim = ctx.age
-    if max_age is None or age_dim is None:
-        return
+    max_age, age_dim = ctx.vocabulary.scope.max_age, ctx.age
 
-    def outside(f: Figure) -> bool:
-        label = f.dims.get(age_dim)
-        age = parse_age(label) if label is not None and not f.cells else None
-        return age is not None and age.lower is not None and age.lower > max_age
+    def adult(f: Figure) -> bool:
+        label = f.dims.get(age_dim) if age_dim and max_age is not None and not f.cells else None
+        age = parse_age(label) if label is not None else None
+        return age is not None and age.lower is not None and age.lower > max_age  # type: ignore[operator]
 
-    adults = [f for f in ctx.figures if outside(f)]
-    if not adults:
+    adults = [f for f in ctx.figures if adult(f)]
+    ignored = [f for f in ctx.figures if f.excluded]
+    if not adults and not ignored:
         return
-    tables = {(f.sheet, f.table) for f in adults}
-    dropped = {id(f) for f in adults}
-    doubts: dict[tuple[str, int], list[str]] = defaultdict(list)
-    parts: dict[tuple, list[Figure]] = defaultdict(list)
-    for f in ctx.figures:
-        if (f.sheet, f.table) in tables and age_dim in f.dims:
-            rest = tuple(sorted((k, v) for k, v in f.dims.items() if k != age_dim))
-            parts[(f.sheet, f.table, rest)].append(f)
-    for f in ctx.figures:
-        if (f.sheet, f.table) not in tables or age_dim not in f.over or age_dim in f.dims:
-            continue
-        rest = tuple(sorted(f.dims.items()))
-        members = parts.get((f.sheet, f.table, rest), [])
-        total = _Range(f.cell.lower, f.cell.upper)
-        asked = _sum([m for m in members if not outside(m)])
-        if members and total == _sum(members) and total != asked:
-            dropped.add(id(f))
-        elif not members or total != asked:
-            doubts[(f.sheet, f.table)].append(_ref(f))
+    outside = {id(f) for f in adults} | {id(f) for f in ignored}
+    dropped = set(outside)
+    doubts: dict[str, list[str]] = defaultdict(list)
+    dimensions = {d for f in ignored for d, v in f.dims.items() if v.startswith(IGNORED_PREFIX)}
+    if adults:
+        dimensions.add(age_dim)  # type: ignore[arg-type]
+    for dimension in dimensions:
+        tables = {(f.sheet, f.table) for f in ctx.figures if id(f) in outside}
+        parts: dict[tuple, list[Figure]] = defaultdict(list)
+        for f in ctx.figures:
+            if (f.sheet, f.table) in tables and dimension in f.dims and not f.derived:
+                rest = tuple(sorted((k, v) for k, v in f.dims.items() if k != dimension))
+                parts[(f.sheet, f.table, rest)].append(f)
+        for f in ctx.figures:
+            if (f.sheet, f.table) not in tables or dimension not in f.over:
+                continue
+            if dimension in f.dims:
+                continue  # a group subtotal: its parts carry the question
+            members = parts.get((f.sheet, f.table, tuple(sorted(f.dims.items()))), [])
+            asked = _sum([m for m in members if id(m) not in outside])
+            total = _Range(f.cell.lower, f.cell.upper)
+            if members and total == _sum(members) and total != asked:
+                dropped.add(id(f))
+            elif not members or total != asked:
+                doubts[f.sheet].append(_ref(f))
     ctx.figures = [f for f in ctx.figures if id(f) not in dropped]
-    by_table: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for f in adults:
-        by_table[(f.sheet, f.table)].append(_ref(f))
-    for (sheet, _table), cells in by_table.items():
+    _report_outside(ctx, adults, "ages_out_of_scope", f"Figures for ages over {max_age} are")
+    _report_outside(
+        ctx,
+        ignored,
+        "ignored_labels",
+        'Figures under labels mapped to "not part of this request" are',
+    )
+    for sheet, cells in doubts.items():
         ctx.reason(
-            "ages_out_of_scope",
-            f"Figures for ages over {max_age} are outside the request: they were not read, nor "
-            "any total the figures show includes them.",
+            "total_includes_excluded",
+            "The table also counts figures outside the request (adults, or labels mapped as "
+            "not part of it); this total may include them, so it cannot be taken as the "
+            "request's figure.",
+            sheet,
+            ",".join(cells),
+        )
+
+
+def _report_outside(ctx: Context, figures: list[Figure], code: str, what: str) -> None:
+    by_sheet: dict[str, list[str]] = defaultdict(list)
+    for f in figures:
+        by_sheet[f.sheet].append(_ref(f))
+    for sheet, cells in by_sheet.items():
+        ctx.reason(
+            code,
+            f"{what} outside the request: they were not read, nor any total the figures show "
+            "includes them.",
             sheet,
             ",".join(cells),
             blocking=False,
-        )
-    for (sheet, _table), cells in doubts.items():
-        ctx.reason(
-            "total_includes_adults",
-            f"The table also counts ages over {max_age}; this total may include them, so it "
-            "cannot be taken as the request's figure.",
-            sheet,
-            ",".join(cells),
         )

@@ -19,7 +19,16 @@ from .labels import (
 from .measures import COUNTED_NOUNS, MeasureReader
 from .result import Reason, Table
 from .values import DEFAULT_LEGEND, CellValue, Legend
-from .vocabulary import FORCE, PERIOD, DimensionKind, PeriodKind, Vocabulary
+from .vocabulary import (
+    FORCE,
+    PERIOD,
+    DimensionKind,
+    Hint,
+    HintKind,
+    LabelMap,
+    PeriodKind,
+    Vocabulary,
+)
 
 _MAX_CELLS_IN_REASON = 25
 # Words that may follow "Total" without naming a group: "Total sexual offences".
@@ -36,7 +45,15 @@ class LabelKind(StrEnum):
     SUBTOTAL = "subtotal"
     # A row or column of another measure than the campaign's ("Victims" beside "Offences").
     OTHER_MEASURE = "other_measure"
+    # A label a researcher mapped to "not part of this request": its figures are read aside
+    # (``Figure.excluded``), so that a total including them is recognised, then left out.
+    IGNORED = "ignored"
+    NOT_DATA = "not_data"  # a row or column a researcher says holds no figures at all
     UNKNOWN = "unknown"
+
+
+# The value an ignored label's figures carry, so that they stay apart and are recognised.
+IGNORED_PREFIX = "\x00ignored:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +90,47 @@ class Figure:
     def derived(self) -> bool:
         return bool(self.over)
 
+    @property
+    def excluded(self) -> bool:
+        """Under a label a researcher mapped to "not part of this request"."""
+        return any(v.startswith(IGNORED_PREFIX) for v in self.dims.values())
+
+
+class Hints:
+    """A researcher's corrections of one document's reading, looked up by sheet and row or
+    column (``vocabulary.Hint``)."""
+
+    def __init__(self, hints: tuple[Hint, ...] | list[Hint]) -> None:
+        self.rows: dict[tuple[str, int], HintKind] = {}
+        self.columns: dict[tuple[str, int], HintKind] = {}
+        self.periods: list[Hint] = []
+        for hint in hints:
+            if hint.kind is HintKind.PERIOD:
+                self.periods.append(hint)
+            elif hint.column is not None:
+                self.columns[(hint.sheet, hint.column)] = hint.kind
+            elif hint.row is not None:
+                self.rows[(hint.sheet, hint.row)] = hint.kind
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.columns or self.periods)
+
+    def period(self, sheet: str, first_row: int, last_row: int) -> str:
+        """The period a researcher gave the table spanning these rows, or ""."""
+        for hint in self.periods:
+            if hint.sheet == sheet and (hint.row is None or first_row <= hint.row <= last_row):
+                return hint.period
+        return ""
+
+
+# A researcher's hint as the label it stands for.
+HINTED_LABELS = {
+    HintKind.TOTAL: ParsedLabel(LabelKind.TOTAL),
+    HintKind.SUBTOTAL: ParsedLabel(LabelKind.SUBTOTAL),
+    HintKind.NOT_DATA: ParsedLabel(LabelKind.NOT_DATA),
+    HintKind.OTHER_MEASURE: ParsedLabel(LabelKind.OTHER_MEASURE),
+}
+
 
 @dataclass(slots=True)
 class Context:
@@ -91,6 +149,7 @@ class Context:
     ours_titled: bool = False
     # The workbook's sheet names, cleaned: a table listing them is a contents page.
     sheet_names: frozenset[str] = frozenset()
+    hints: Hints = field(default_factory=lambda: Hints(()))
     headers: HeaderReader = field(init=False)
     measures: MeasureReader = field(init=False)
     categories: dict[str, CategoryMatcher] = field(init=False)
@@ -100,9 +159,11 @@ class Context:
     axes: tuple[str, ...] = field(init=False)
     _kinds: dict[str, DimensionKind] = field(init=False)
     _label_cache: dict[tuple[str, object], ParsedLabel] = field(init=False)
+    _mapped: dict[tuple[str, str], LabelMap] = field(init=False)
 
     def __post_init__(self) -> None:
         vocabulary = self.vocabulary
+        self._mapped = {(m.dimension, clean(m.label)): m for m in vocabulary.mappings}
         self.categories = {
             d.name: CategoryMatcher(vocabulary, d.name)
             for d in vocabulary.of_kind(DimensionKind.CATEGORY)
@@ -165,6 +226,11 @@ class Context:
         return parsed
 
     def _parse_label(self, dimension: str, value: object) -> ParsedLabel:
+        mapped = self._mapped.get((dimension, clean(value))) if self._mapped else None
+        if mapped is not None:  # a researcher's reading comes first
+            if mapped.ignores:
+                return ParsedLabel(LabelKind.IGNORED, f"{IGNORED_PREFIX}{clean(value)}")
+            return ParsedLabel(LabelKind.VALUE, mapped.value)
         direct = self._parse_value_label(dimension, value)
         if direct.kind is not LabelKind.UNKNOWN:
             return direct

@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .context import PERIOD_KIND_NAMES, Context, Figure, LabelKind, ParsedLabel
+from .context import (
+    HINTED_LABELS,
+    PERIOD_KIND_NAMES,
+    Context,
+    Figure,
+    LabelKind,
+    ParsedLabel,
+)
 from .grid import cell_ref, column_letter, range_ref
 from .headers import Role
 from .hierarchy import Subtotal, find_subtotals
@@ -22,7 +29,7 @@ from .period_dates import read_period_dates
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import FIGURE_KINDS, ValueKind, parse_value
-from .vocabulary import FORCE, PERIOD, PeriodKind
+from .vocabulary import FORCE, PERIOD, HintKind, PeriodKind
 
 
 def _named_dimension(column: Column) -> str | None:
@@ -76,6 +83,7 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     ):
         return
     values = _drop_percent_columns(layout, values, ctx)
+    values = [c for c in values if ctx.hints.columns.get((sheet, c.index)) not in _NOT_READ]
     values, _other_columns = _measure_columns(layout, values, ctx, sheet)
     if not values:
         return
@@ -121,6 +129,8 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     for r in _rows_with_figures(layout, values):
         if r in skipped:
             continue  # twelve months of another kind than the campaign's: a reason says so
+        if ctx.hints.rows.get((sheet, r)) in _NOT_READ:
+            continue  # a researcher says this row holds no figure of the campaign's
         row_dims, row_over, ok = _combine(row_axes, r, context)
         if not ok:
             continue
@@ -358,6 +368,10 @@ def _report_measure_in_doubt(layout: Layout, ctx: Context, cells: str) -> None:
         )
 
 
+# Rows and columns a researcher says are no figures of the campaign's.
+_NOT_READ = (HintKind.NOT_DATA, HintKind.OTHER_MEASURE)
+
+
 def _drop_percent_columns(layout: Layout, values: list[Column], ctx: Context) -> list[Column]:
     """Columns headed as shares ("%", or under a "Percentages" band beside "Numbers"): never
     counts, reported and left out."""
@@ -462,6 +476,11 @@ def _row_axes(
         if position == len(found) - 1 and dimension != PERIOD:
             where = {r: outer_col for r in outer_rows}
             _mark_subtotals(layout, column, raw, values, labels, ctx, where)
+        if position == len(found) - 1 and ctx.hints:
+            for r in labels:
+                hinted = ctx.hints.rows.get((layout.sheet.name, r))
+                if hinted in HINTED_LABELS:
+                    labels[r] = HINTED_LABELS[hinted]
         axes.append(_Axis(dimension, labels, column.index))
     return axes
 
@@ -612,6 +631,11 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
             continue
         if level == len(layout.header_rows) - 1 and dimension != PERIOD:
             _mark_column_subtotals(layout, level, raw, parsed, ctx)
+        if level == len(layout.header_rows) - 1 and ctx.hints:
+            for c in parsed:
+                hinted = ctx.hints.columns.get((layout.sheet.name, c))
+                if hinted in HINTED_LABELS:
+                    parsed[c] = HINTED_LABELS[hinted]
         axes.append(_Axis(dimension, parsed, level))
     return axes
 
@@ -649,6 +673,8 @@ def _table_context(
     """Dimensions the whole table shares, from its title or sheet name ("2018-19" per sheet)."""
     if PERIOD in axis_dims:
         return {}
+    if given := ctx.hints.period(sheet, layout.first_row, layout.last_row):
+        return {PERIOD: given}  # a researcher read it from the title
     for text in [*reversed(layout.titles), layout.sheet.name]:
         period = find_period(text)
         if period is None:
@@ -739,6 +765,7 @@ def _combine(
             LabelKind.OTHER_PERIOD,
             LabelKind.SUBTOTAL,
             LabelKind.OTHER_MEASURE,
+            LabelKind.NOT_DATA,
         ):
             return dims, frozenset(), False
         if axis.dimension == MEASURE:

@@ -13,8 +13,8 @@ import os
 import re
 from collections.abc import Callable
 
-from .checks import check_age_scope, check_merged_cells, check_totals, drop_totals_over_forces
-from .context import Context, Figure
+from .checks import check_merged_cells, check_scope, check_totals, drop_totals_over_forces
+from .context import Context, Figure, Hints
 from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
 from .interrupts import reraise_if_interrupt
@@ -23,9 +23,9 @@ from .measures import MeasureKind
 from .records import looks_like_records, read_records
 from .refusals import stated
 from .result import ExtractionResult, Observation, Reason, Verdict
-from .tables import SheetScan, scan_sheet
+from .tables import ColumnKind, SheetScan, scan_sheet
 from .values import read_legend
-from .vocabulary import PERIOD, Vocabulary
+from .vocabulary import PERIOD, Hint, HintKind, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,16 @@ _REFUSALS: tuple[tuple[str, re.Pattern[str], str], ...] = (
 
 
 def extract(
-    source: Source, vocabulary: Vocabulary, *, progress: Callable[[int], None] | None = None
+    source: Source,
+    vocabulary: Vocabulary,
+    *,
+    progress: Callable[[int], None] | None = None,
+    hints: tuple[Hint, ...] | list[Hint] = (),
 ) -> ExtractionResult:
     """Read and understand one file. Bad input ends as a verdict, never an exception.
 
-    ``progress`` is handed to the reader, which reports rows read so far.
+    ``progress`` is handed to the reader, which reports rows read so far; ``hints`` are a
+    researcher's corrections of this file's reading (``vocabulary.Hint``).
     """
     try:
         from .reading import UnreadableFile, read_workbook
@@ -80,7 +85,7 @@ def extract(
         log.exception("unexpected error reading a file")
         return _failed("read_error", f"The file could not be read ({type(exc).__name__}: {exc}).")
     try:
-        result = understand(workbook, vocabulary)
+        result = understand(workbook, vocabulary, hints)
     except Exception as exc:
         reraise_if_interrupt(exc)
         log.exception("unexpected error understanding a file")
@@ -98,9 +103,15 @@ def _failed(code: str, message: str) -> ExtractionResult:
     return ExtractionResult(Verdict.FAILED, [Reason(code, message)])
 
 
-def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
+def understand(
+    workbook: Workbook, vocabulary: Vocabulary, hints: tuple[Hint, ...] | list[Hint] = ()
+) -> ExtractionResult:
     """Find every table on every visible sheet, read its figures, check them, judge."""
-    ctx = Context(vocabulary, sheet_names=frozenset(clean(s.name) for s in workbook.sheets))
+    ctx = Context(
+        vocabulary,
+        sheet_names=frozenset(clean(s.name) for s in workbook.sheets),
+        hints=Hints(hints),
+    )
     visible = _visible_sheets(workbook, ctx)
     for sheet in visible:
         check_merged_cells(sheet, ctx)
@@ -113,15 +124,18 @@ def understand(workbook: Workbook, vocabulary: Vocabulary) -> ExtractionResult:
         for layout in scan.layouts
         for title in layout.titles[-1:]
     )
-    for _sheet, scan in scans:
+    for sheet, scan in scans:
         for layout in scan.layouts:
+            for column in layout.columns:
+                if ctx.hints.columns.get((sheet.name, column.index)) is HintKind.LABELS:
+                    column.kind = ColumnKind.LABEL  # a researcher says the labels are here
             if looks_like_records(layout):
                 read_records(layout, ctx)
             else:
                 read_counts(layout, ctx)
     check_totals(ctx)
     drop_totals_over_forces(ctx)
-    check_age_scope(ctx)
+    check_scope(ctx)
     found = {f.dims[PERIOD] for f in ctx.figures if PERIOD in f.dims}
     ctx.reasons += period_reasons(found, ctx.vocabulary.periods)
     verdict = _verdict(ctx, visible, scans)

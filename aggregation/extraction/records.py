@@ -25,7 +25,7 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import NamedTuple
 
-from .context import Context, Figure, LabelKind
+from .context import IGNORED_PREFIX, Context, Figure, LabelKind
 from .grid import column_letter, range_ref
 from .headers import Role
 from .labels import (
@@ -267,6 +267,7 @@ class _Tally:
     adults: Counter[str] = field(default_factory=Counter)
     flag_not_set: Counter[str] = field(default_factory=Counter)
     no_victim: Counter[str] = field(default_factory=Counter)
+    ignored: Counter[str] = field(default_factory=Counter)  # labels mapped as not asked
     unreadable_periods: list[int] = field(default_factory=list)
     unclear_flags: list[int] = field(default_factory=list)
     unknown_labels: dict[tuple[str, str], int] = field(default_factory=dict)  # -> first row
@@ -396,10 +397,16 @@ class _Reader:
         self.flags = _Cached(_flag)
         self.no_victim = _Cached(_says_no_victim)
         self.terms = {
-            name: _Cached(lambda v, m=ctx.categories[name]: m.match(v).term or "" if v else "")
-            for name in columns.categories
+            name: _Cached(lambda v, name=name: self._term(name, v)) for name in columns.categories
         }
         self.merged = _merged_over(layout, columns.age.index if columns.age else -1)
+
+    def _term(self, dimension: str, value: object) -> str:
+        """The term a row's label maps to, "" when none; a researcher's mapping first."""
+        if not value:
+            return ""
+        parsed = self.ctx.parse_label(dimension, value)
+        return parsed.value if parsed.kind in (LabelKind.VALUE, LabelKind.IGNORED) else ""
 
     def _period_of(self, value: object) -> str | None:
         if self.columns.date is not None:
@@ -510,6 +517,8 @@ def _tally_group(
         return  # unreadable date or unclear flag: located and reported by ``_locate_problems``
     if not flag:
         tally.flag_not_set[period] += n
+    elif any(c.startswith(IGNORED_PREFIX) for c in category):
+        tally.ignored[period] += n
     elif isinstance(age, _Maybe):
         tally.maybe[(period, age.age, category)] += n
     elif age == _ADULT:
@@ -720,8 +729,14 @@ def _report_exclusions(
         parts.append(f"{sum(tally.flag_not_set.values())} without the flag the request asks for")
     if tally.no_victim:
         parts.append(f"{sum(tally.no_victim.values())} with no individual victim (e.g. Regina)")
+    if tally.ignored:
+        parts.append(
+            f"{sum(tally.ignored.values())} under labels mapped as not part of the request"
+        )
     if parts:
-        per_period = _per_period(tally.adults + tally.flag_not_set + tally.no_victim)
+        per_period = _per_period(
+            tally.adults + tally.flag_not_set + tally.no_victim + tally.ignored
+        )
         ctx.reason(
             "out_of_scope_rows",
             "Rows outside the request were not counted: " + "; ".join(parts) + f" ({per_period}).",

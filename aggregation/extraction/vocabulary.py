@@ -97,6 +97,44 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class LabelMap:
+    """A researcher's reading of a label the engine could not place: ``dimension``'s canonical
+    ``value`` ("2017-18", "13", a term's name, a force's slug), or, with no value, not part of
+    this request (its figures are left out, and any total shown to include them)."""
+
+    dimension: str  # "period", "force", or one of the campaign's dimensions
+    label: str  # as written in the file; matched case- and space-insensitively
+    value: str = ""  # "" : ignore
+
+    @property
+    def ignores(self) -> bool:
+        return not self.value
+
+
+class HintKind(StrEnum):
+    """A researcher's correction of how one document reads (kept, re-applied on every read)."""
+
+    TOTAL = "total"  # this row or column is a total of the others
+    SUBTOTAL = "subtotal"  # a subtotal of some of them: a check, never a figure
+    NOT_DATA = "not_data"  # not figures at all (a note, a rank, a reference)
+    OTHER_MEASURE = "other_measure"  # counts another measure than the campaign's
+    LABELS = "labels"  # this column holds the row labels
+    PERIOD = "period"  # this table's figures are all for one period (named in its title)
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """One correction, on one sheet: a row (``row``), a column (``column``), or the table that
+    holds ``row`` (for ``PERIOD``, with ``period`` canonical). Rows and columns count from 0."""
+
+    sheet: str
+    kind: HintKind
+    row: int | None = None
+    column: int | None = None
+    period: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Scope:
     """Which records count, for record lists (one row per crime)."""
 
@@ -114,6 +152,7 @@ class Vocabulary:
     rules: tuple[KeywordRule, ...] = ()
     abbreviations: tuple[Abbreviation, ...] = ()
     forces: tuple[ForceNames, ...] = ()
+    mappings: tuple[LabelMap, ...] = ()
     measure: Measure = field(default_factory=Measure)
     scope: Scope = field(default_factory=Scope)
 

@@ -389,7 +389,7 @@ def test_it_keeps_a_total_that_is_the_sum_of_the_asked_ages() -> None:
 
 def test_it_flags_a_total_that_fits_neither_with_nor_without_the_adults() -> None:
     result = _ages_with_total(20)
-    (reason,) = [r for r in result.reasons if r.code == "total_includes_adults"]
+    (reason,) = [r for r in result.reasons if r.code == "total_includes_excluded"]
     assert (reason.sheet, reason.cells) == ("S", "B18")
     assert result.verdict is Verdict.NEEDS_REVIEW
 
