@@ -12,16 +12,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aggregation import services
-from aggregation.models import Observation, ReviewAction
+from aggregation.models import Observation, ReadingHint, ReviewAction
 from aggregation.rollups import campaign_rollup
+from aggregation.selectors import campaign_document_statuses, campaign_doubts
 from aggregation.serializers import (
+    CampaignMapLabelSerializer,
     DocumentSerializer,
     ExcludeTablesSerializer,
     MapLabelSerializer,
     NoteSerializer,
     ObservationSerializer,
+    ReadingHintSerializer,
     ReadingSerializer,
+    RemoveCorrectionSerializer,
+    RereadSerializer,
     ReviewActionSerializer,
+    ReviewSerializer,
     RollupSerializer,
     UploadSerializer,
 )
@@ -93,6 +99,34 @@ class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet)
         services.document_map_label(document=document, by=request.user, **params.validated_data)
         return self._done(document)
 
+    @extend_schema(methods=["get"], responses=ReadingHintSerializer(many=True), request=None)
+    @extend_schema(methods=["post"], request=ReadingHintSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def corrections(self, request: Request, pk: str | None = None) -> Response:
+        """A researcher's corrections of this document's reading (this row is a total, this
+        column holds the labels...), kept and applied on every read; POST adds one and reads
+        the document again."""
+        document = self.get_object()
+        if request.method == "GET":
+            hints = ReadingHint.objects.filter(document=document)
+            return Response(ReadingHintSerializer(hints, many=True).data)
+        params = ReadingHintSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        services.document_correct(document=document, by=request.user, **params.validated_data)
+        return self._done(document)
+
+    @extend_schema(request=RemoveCorrectionSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"], url_path="remove-correction")
+    def remove_correction(self, request: Request, pk: str | None = None) -> Response:
+        document = self.get_object()
+        params = RemoveCorrectionSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        hint = get_object_or_404(
+            ReadingHint.objects.filter(document=document), pk=params.validated_data["hint"]
+        )
+        services.document_remove_correction(hint=hint, by=request.user)
+        return self._done(document)
+
     @extend_schema(request=ExcludeTablesSerializer, responses=DocumentSerializer)
     @action(detail=True, methods=["post"], url_path="exclude-tables")
     def exclude_tables(self, request: Request, pk: str | None = None) -> Response:
@@ -158,6 +192,47 @@ class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet)
         document = self.get_object()
         services.document_accept_as_response(document=document, by=request.user)
         return self._done(document)
+
+
+class ReviewViewSet(CampaignScopedViewSetMixin, viewsets.GenericViewSet):
+    """A campaign's open doubts, grouped by what fixes each, and campaign-wide label mappings:
+    the API of ``manage.py review`` and ``manage.py map_label``."""
+
+    queryset = Campaign.objects.all()
+    serializer_class = ReviewSerializer
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(responses=ReviewSerializer)
+    def retrieve(self, request: Request, slug: str | None = None) -> Response:
+        campaign = self.get_object()
+        return Response(
+            {
+                "doubts": [d.as_json() for d in campaign_doubts(campaign)],
+                "documents": {str(pk): s for pk, s in campaign_document_statuses(campaign).items()},
+            }
+        )
+
+    @extend_schema(request=CampaignMapLabelSerializer, responses=RereadSerializer)
+    @action(detail=True, methods=["post"], url_path="map-label")
+    def map_label(self, request: Request, slug: str | None = None) -> Response:
+        """Read a label as a value of a dimension (or 'ignore') in every file of the campaign,
+        or of one force, and read again every document that reported it."""
+        campaign = self.get_object()
+        params = CampaignMapLabelSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        reread = services.campaign_map_label(
+            campaign=campaign, by=request.user, **params.validated_data
+        )
+        statuses = Document.objects.filter(pk__in=reread).order_by("pk")
+        return Response(
+            {
+                "reread": reread,
+                "statuses": {str(pk): s for pk, s in statuses.values_list("pk", "status")},
+            }
+        )
 
 
 class RollupViewSet(CampaignScopedViewSetMixin, viewsets.GenericViewSet):

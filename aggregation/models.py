@@ -274,6 +274,106 @@ class DocumentFigure(models.Model):
         return f"{self.kind} {self.period} table {self.table} {self.dimension} {self.key}"
 
 
+class LabelMapping(models.Model):
+    """A researcher's reading of a label the engine could not place, for the whole campaign
+    (or one force's files): a period, an age, a force, or "not part of this request".
+
+    Category labels mapped to a term become ``Alias`` rows (the term's vocabulary); every other
+    reading, and "not part of this request" for any dimension, is kept here. The engine reads
+    them as ``vocabulary.LabelMap``; ``key`` is the label cleaned as the engine matches it.
+    """
+
+    campaign_lookup = "campaign"
+    IGNORE = ""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="mappings")
+    dimension = models.CharField(
+        max_length=50, help_text="period, force, or one of the campaign's dimensions"
+    )
+    label = models.CharField(max_length=LABEL_MAX_LENGTH)
+    key = models.CharField(max_length=LABEL_MAX_LENGTH, editable=False)
+    value = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The canonical value (2017-18, 13, 0-10, a force's slug); empty: not part of "
+        "this request.",
+    )
+    force = models.ForeignKey(
+        Force,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text="Leave empty to read this label so in every force's files.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "dimension", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                "campaign",
+                "dimension",
+                "key",
+                condition=models.Q(force__isnull=True),
+                name="label_mapping_unique_for_every_force",
+            ),
+            models.UniqueConstraint(
+                "campaign", "dimension", "key", "force", name="label_mapping_unique_per_force"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} '{self.label}' → {self.value or 'not part of this request'}"
+
+
+class ReadingHint(models.Model):
+    """A researcher's correction of how one document reads, re-applied on every read:
+    ``vocabulary.Hint``. Rows and columns count from 0, as the engine's grid does."""
+
+    campaign_lookup = "document__request__campaign"
+
+    class Kind(models.TextChoices):
+        TOTAL = "total", "is a total"
+        SUBTOTAL = "subtotal", "is a subtotal (a check, not a figure)"
+        NOT_DATA = "not_data", "is not data"
+        OTHER_MEASURE = "other_measure", "counts another measure"
+        LABELS = "labels", "holds the row labels"
+        PERIOD = "period", "is all for one period"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="hints")
+    sheet = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    row = models.PositiveIntegerField(null=True, blank=True)
+    column = models.PositiveIntegerField(null=True, blank=True)
+    period = models.CharField(max_length=20, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+    objects = CampaignScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document", "sheet", "row", "column"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(row__isnull=False) | models.Q(column__isnull=False),
+                name="reading_hint_names_a_row_or_column",
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = f"row {self.row + 1}" if self.row is not None else f"column {self.column}"
+        return f"{self.sheet} {where} {self.get_kind_display()}"
+
+
 class ReviewAction(models.Model):
     """What a researcher decided about a document, and who and when."""
 
@@ -287,6 +387,8 @@ class ReviewAction(models.Model):
         NO_DATA = "no_data", "Marked no data"
         REPARSE = "reparse", "Re-parsed"
         APPROVE = "approve", "Approved"
+        CORRECT = "correct", "Corrected the reading"
+        REREAD = "reread", "Re-read after a campaign-wide mapping"
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="reviews")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from aggregation.extraction import vocabulary as v
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, TEMPLATES, Template
+from aggregation.extraction.labels import clean as clean_label
 from aggregation.extraction.reading import UnreadableFile, read_workbook
 from aggregation.models import (
     Alias,
@@ -16,10 +18,12 @@ from aggregation.models import (
     Dimension,
     DimensionKind,
     KeywordRule,
+    LabelMapping,
+    ReadingHint,
     Term,
     split_words,
 )
-from requests_app.models import Campaign, Force
+from requests_app.models import Campaign, Document, DocumentStatus, Force
 
 
 def template_of(slug: str) -> Template:
@@ -85,12 +89,27 @@ def campaign_vocabulary(campaign: Campaign | None, force: Force | None = None) -
             v.Abbreviation(a.short, a.expansion) for a in campaign.abbreviations.all()
         ),
         forces=force_names(),
+        # The force's own readings after the campaign-wide ones: they win.
+        mappings=tuple(
+            v.LabelMap(m.dimension, m.label, m.value)
+            for m in LabelMapping.objects.filter(for_force, campaign=campaign).order_by(
+                F("force").asc(nulls_first=True), "pk"
+            )
+        ),
         measure=v.Measure(
             campaign.measure,
             split_words(campaign.measure_words),
             split_words(campaign.measure_subjects),
         ),
         scope=v.Scope(max_age=campaign.max_age, require_flag=campaign.require_flag),
+    )
+
+
+def document_hints(document: Document) -> tuple[v.Hint, ...]:
+    """A researcher's corrections of this document's reading, as the engine takes them."""
+    return tuple(
+        v.Hint(h.sheet, v.HintKind(h.kind), h.row, h.column, h.period)
+        for h in ReadingHint.objects.filter(document=document).order_by("pk")
     )
 
 
@@ -149,3 +168,141 @@ def recognise_force(name: str, content: bytes, *, rows: int = 25) -> list[Force]
         if isinstance(value, str)
     )
     return _forces_named_in(text)
+
+
+# Review: every open doubt of a campaign, grouped by what would fix it.
+
+# What each kind of doubt is, in a researcher's words ("{dimension}" filled in).
+DOUBT_WORDS = {
+    "unknown_label": "a {dimension} the campaign's vocabulary does not know",
+    "total_mismatch": "a total disagrees with its parts",
+    "tables_disagree": "two tables give different figures for the same thing",
+    "no_period": "a table does not say which period it is for",
+    "calendar_years": "counted by calendar year, not the campaign's period",
+    "financial_years": "counted by financial year, not the campaign's period",
+    "months": "counted by month, not the campaign's period",
+    "rolling_years": "counted by rolling year",
+    "no_figures": "tables were found but no figure could be read",
+    "no_tables": "no table was found",
+    "unknown_breakdown": "rows split by labels of no dimension of the campaign's",
+    "breakdown_not_asked": "figures split by something the campaign does not ask about",
+    "other_measure": "counts another measure than the campaign's",
+    "measure_unclear": "the title names another measure",
+    "unreadable_value": "text where a figure should be",
+    "formula_without_value": "a formula saved without its value",
+    "not_available": "figures given as not available",
+    "blank_cells": "empty cells among the figures",
+    "hidden_by_merge": "a figure hidden under merged cells",
+    "partial_period": "a period covered only in part",
+    "age_unknown_rows": "rows with no age, in a list that includes adults",
+    "total_includes_excluded": "a total that may include figures outside the request",
+    "letter": "a letter: its figures must be entered by hand",
+    "unclear_layout": "a layout that cannot be read safely",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """One thing to fix: a kind of doubt (a reason code), for one label where the doubt is
+    about a label, with every document and cell it appears in."""
+
+    kind: str
+    dimension: str
+    label: str
+    words: str
+    documents: list[int]
+    cells: list[str]  # "Sheet!A1"
+
+    def as_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "dimension": self.dimension,
+            "label": self.label,
+            "documents": self.documents,
+            "cells": self.cells,
+        }
+
+
+def doubt_words(code: str, dimension: str = "") -> str:
+    words = DOUBT_WORDS.get(code, code.replace("_", " "))
+    return words.format(dimension=dimension or "label")
+
+
+def _cells(reason: dict) -> list[str]:
+    sheet, cells = reason.get("sheet") or "", reason.get("cells") or ""
+    refs = [c for c in cells.split(",") if c and c != "…"]
+    return [f"{sheet}!{c}" if sheet else c for c in refs] or ([sheet] if sheet else [])
+
+
+def campaign_doubts(campaign: Campaign) -> list[Doubt]:
+    """Every open doubt of the campaign's documents that need review, grouped by what would
+    fix it (one label mapping fixes every document reporting the label), most documents first.
+    """
+    groups: dict[tuple[str, str, str], dict] = {}
+    documents = Document.objects.filter(
+        request__campaign=campaign, status=DocumentStatus.NEEDS_REVIEW
+    ).values_list("pk", "result")
+    for pk, result in documents.order_by("pk"):
+        for reason in (result or {}).get("reasons", []):
+            if not reason.get("blocking", True):
+                continue
+            label = reason.get("label") or ""
+            dimension = reason.get("dimension") or ""
+            key = (reason["code"], dimension, clean_label(label))
+            group = groups.setdefault(key, {"label": label, "documents": [], "cells": []})
+            if pk not in group["documents"]:
+                group["documents"].append(pk)
+            group["cells"] += [f"#{pk} {c}" for c in _cells(reason)]
+    doubts = [
+        Doubt(code, dimension, g["label"], doubt_words(code, dimension), g["documents"], g["cells"])
+        for (code, dimension, _key), g in groups.items()
+    ]
+    return sorted(doubts, key=lambda d: (-len(d.documents), d.kind, d.label.lower()))
+
+
+def campaign_document_statuses(campaign: Campaign) -> dict[int, str]:
+    return dict(
+        Document.objects.filter(request__campaign=campaign)
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonLine:
+    """A document's reasons, one line per distinct doubt: the same label's cells together."""
+
+    code: str
+    words: str
+    message: str
+    label: str
+    dimension: str
+    sheet: str
+    cells: list[str]
+    blocking: bool
+
+
+def document_reasons(document: Document) -> list[ReasonLine]:
+    lines: dict[tuple, ReasonLine] = {}
+    for reason in (document.result or {}).get("reasons", []):
+        label, dimension = reason.get("label") or "", reason.get("dimension") or ""
+        key = (
+            (reason["code"], dimension, clean_label(label))
+            if label
+            else (reason["code"], reason.get("sheet"), reason.get("message"))
+        )
+        cells = [c for c in (reason.get("cells") or "").split(",") if c]
+        if key in lines:
+            lines[key].cells.extend(c for c in cells if c not in lines[key].cells)
+            continue
+        lines[key] = ReasonLine(
+            code=reason["code"],
+            words=doubt_words(reason["code"], dimension),
+            message=reason.get("message", ""),
+            label=label,
+            dimension=dimension,
+            sheet=reason.get("sheet") or "",
+            cells=cells,
+            blocking=reason.get("blocking", True),
+        )
+    return sorted(lines.values(), key=lambda line: (not line.blocking, line.code))

@@ -3,8 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from aggregation.models import LABEL_MAX_LENGTH, Observation, ReviewAction, Term
-from requests_app.models import NOTE_MAX_LENGTH, Document
+from aggregation.models import LABEL_MAX_LENGTH, Observation, ReadingHint, ReviewAction, Term
+from requests_app.models import NOTE_MAX_LENGTH, Document, Force
 from requests_app.serializers import CampaignScopedRelatedField
 
 
@@ -87,6 +87,40 @@ class MapLabelSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=LABEL_MAX_LENGTH)
     term = CampaignScopedRelatedField(queryset=Term.objects.all())
     this_force_only = serializers.BooleanField(default=False)
+
+
+class CampaignMapLabelSerializer(serializers.Serializer):
+    dimension = serializers.CharField(max_length=50, help_text="period, force, or the campaign's")
+    label = serializers.CharField(max_length=LABEL_MAX_LENGTH)
+    to = serializers.CharField(
+        max_length=200,
+        help_text="A period of the campaign's kind, an age, a term's name, a force's slug, or "
+        "'ignore' (not part of this request).",
+    )
+    force = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Force.objects.all(), required=False, allow_null=True
+    )
+
+
+class ReviewSerializer(serializers.Serializer):
+    doubts = serializers.ListField(child=serializers.DictField())
+    documents = serializers.DictField(child=serializers.CharField())
+
+
+class RereadSerializer(serializers.Serializer):
+    reread = serializers.ListField(child=serializers.IntegerField())
+    statuses = serializers.DictField(child=serializers.CharField())
+
+
+class ReadingHintSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReadingHint
+        fields = ["id", "sheet", "kind", "row", "column", "period", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
+
+
+class RemoveCorrectionSerializer(serializers.Serializer):
+    hint = serializers.IntegerField()
 
 
 class ExcludeTablesSerializer(serializers.Serializer):

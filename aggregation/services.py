@@ -22,20 +22,26 @@ from simple_history.utils import bulk_create_with_history
 from aggregation import selectors
 from aggregation.document_figures import Cell, document_sums, shape_of
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, Template
+from aggregation.extraction.context import PERIOD_KIND_NAMES
 from aggregation.extraction.engine import extract
+from aggregation.extraction.labels import clean as clean_label
+from aggregation.extraction.labels import parse_age, parse_period
 from aggregation.extraction.reading import UnreadableFile
 from aggregation.extraction.reading.sniff import OLE_MAGIC, ole_stream_names, sniff
 from aggregation.extraction.result import ExtractionResult, Reason, TableKind, Verdict
-from aggregation.extraction.vocabulary import FORCE, PERIOD
+from aggregation.extraction.vocabulary import FORCE, PERIOD, PeriodKind
 from aggregation.models import (
     LABEL_MAX_LENGTH,
     Abbreviation,
     Alias,
     CampaignTemplate,
     Dimension,
+    DimensionKind,
     DocumentFigure,
     KeywordRule,
+    LabelMapping,
     Observation,
+    ReadingHint,
     ReviewAction,
     Term,
 )
@@ -209,7 +215,8 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
     with document.file.open("rb") as f:
         content = f.read()
     progress = ProgressWriter(document_id)
-    result = extract(content, vocabulary, progress=progress)
+    hints = selectors.document_hints(document)
+    result = extract(content, vocabulary, progress=progress, hints=hints)
     return _store_result(document, result)
 
 
@@ -409,12 +416,13 @@ def _decide(
     return document
 
 
-def _reparse_later(document: Document, by: User | None) -> None:
+def _reparse_later(document: Document, by: User | None, *, enqueue: bool = True) -> None:
     locked = Document.objects.select_for_update().get(pk=document.pk)
     if locked.original_deleted_at:
         raise _original_deleted(locked)
     _decide(document, by, overrides_parse=True, status=DocumentStatus.QUEUED, attempts=0)
-    transaction.on_commit(lambda: enqueue_parse(document.pk))
+    if enqueue:
+        transaction.on_commit(lambda: enqueue_parse(document.pk))
 
 
 @transaction.atomic
@@ -431,37 +439,228 @@ def document_map_label(
     term: Term,
     by: User | None,
     this_force_only: bool = False,
-) -> Alias:
-    """Save a spelling as an alias of a term, for every later file (or this force's), re-parse.
+) -> list[int]:
+    """Map a category label from one document's page: ``campaign_map_label`` to the term, for
+    every force or (``this_force_only``) the document's force. Returns the documents re-read.
 
     The term must be the document's campaign's own: another campaign's is refused (its
     vocabulary, and its figures, are that campaign's business).
     """
-    label = label.strip()
-    if not label:
-        raise _refuse("label", "Choose the label to map.")
-    check_length(field="label", value=label, limit=LABEL_MAX_LENGTH)
     if term.dimension.campaign_id != document.request.campaign_id:
         raise _refuse(
             "term",
             f"“{term.name}” belongs to another campaign; choose one of this campaign's terms.",
         )
-    force = document.request.force if this_force_only else None
-    alias = Alias.objects.filter(term=term, alias=label, force=force).first()
-    if alias is None:
-        alias = Alias(term=term, alias=label, force=force, created_by=by)
-        alias._history_user = by
-        alias.save()
-    _record(
-        document,
-        ReviewAction.Kind.MAP_LABEL,
-        by,
+    return campaign_map_label(
+        campaign=document.request.campaign,
+        dimension=term.dimension.name,
         label=label,
-        term=term.name,
-        force=force.slug if force else None,
+        to=term.name,
+        force=document.request.force if this_force_only else None,
+        by=by,
+        also=document,
     )
+
+
+IGNORE = "ignore"
+
+
+@transaction.atomic
+def campaign_map_label(
+    *,
+    campaign: Campaign,
+    dimension: str,
+    label: str,
+    to: str,
+    by: User | None,
+    force: Force | None = None,
+    enqueue: bool = True,
+    also: Document | None = None,
+) -> list[int]:
+    """Read ``label`` as ``to`` in every file of the campaign (or of ``force`` only), and read
+    again every document that reported it. Returns the ids of the documents re-read.
+
+    ``dimension`` is ``period``, ``force`` or one of the campaign's; ``to`` is a canonical value
+    of it (a period of the campaign's kind such as ``2017-18``, an age such as ``13`` or
+    ``0-10``, a term's name, a force's slug) or ``ignore`` (not part of this request: its
+    figures are left out, and any total shown to include them). A category label mapped to a
+    term becomes an alias of the term; every other reading is a ``LabelMapping``. Documents a
+    researcher has decided (approved, no data) keep their decision. ``enqueue=False`` leaves the
+    re-reads to the caller (a command reading them at once). ``also``: a document to read again
+    whatever its reasons (the one the mapping was made from).
+
+    Raises ``ValidationError`` naming the field: an unknown dimension, a value that is not one
+    of the dimension's.
+    """
+    label = label.strip()
+    if not label:
+        raise _refuse("label", "Choose the label to map.")
+    check_length(field="label", value=label, limit=LABEL_MAX_LENGTH)
+    value, term = _mapped_value(campaign, dimension, to.strip())
+    key = clean_label(label)
+    mappings = LabelMapping.objects.filter(campaign=campaign, dimension=dimension, key=key)
+    mappings.filter(force=force).delete()  # the new reading replaces the old, history kept
+    if term is not None:
+        alias = Alias.objects.filter(term=term, alias__iexact=label, force=force).first()
+        if alias is None:
+            alias = Alias(term=term, alias=label, force=force, created_by=by)
+            alias._history_user = by
+            alias.save()
+    else:
+        mapping = LabelMapping(
+            campaign=campaign,
+            dimension=dimension,
+            label=label,
+            key=key,
+            value=value,
+            force=force,
+            created_by=by,
+        )
+        mapping._history_user = by
+        mapping.save()
+    documents = _reporting(campaign, dimension, key, force)
+    if also is not None and also.status not in DECIDED and also.pk not in documents:
+        documents.append(also.pk)
+    detail = {
+        "label": label,
+        "dimension": dimension,
+        "to": value if term is None else term.name,
+        "force": force.slug if force else None,
+    }
+    if term is not None:
+        detail["term"] = term.name
+    for document in Document.objects.filter(pk__in=documents).order_by("pk"):
+        made_here = also is not None and document.pk == also.pk
+        kind = ReviewAction.Kind.MAP_LABEL if made_here else ReviewAction.Kind.REREAD
+        _record(document, kind, by, **detail)
+        _reparse_later(document, by, enqueue=enqueue)
+    return sorted(documents)
+
+
+def _mapped_value(campaign: Campaign, dimension: str, to: str) -> tuple[str, Term | None]:
+    """What a mapping to ``to`` stores: the canonical value, or the term for a category."""
+    dimensions = {d.name: d for d in Dimension.objects.filter(campaign=campaign)}
+    if dimension not in (PERIOD, FORCE, *dimensions):
+        known = ", ".join([PERIOD, FORCE, *dimensions])
+        raise _refuse("dimension", f"No dimension {dimension!r} in this campaign: {known}.")
+    if to.lower() == IGNORE:
+        return LabelMapping.IGNORE, None
+    if not to:
+        raise _refuse("to", "Choose what the label means, or 'ignore'.")
+    if dimension == PERIOD:
+        period = parse_period(to)
+        if period is None or period.kind != campaign.period_kind:
+            raise _refuse("to", f"{to!r} is not a {_period_kind_name(campaign)}.")
+        return period.canonical, None
+    if dimension == FORCE:
+        found = (
+            Force.objects.filter(slug=to).first() or Force.objects.filter(name__iexact=to).first()
+        )
+        if found is None:
+            raise _refuse("to", f"No force {to!r}.")
+        return found.slug, None
+    chosen = dimensions[dimension]
+    if chosen.kind == DimensionKind.AGE:
+        age = parse_age(to)
+        if age is None:
+            raise _refuse("to", f"{to!r} is not an age (13, 0-10, 16+, unknown).")
+        return age.canonical, None
+    term = Term.objects.filter(dimension=chosen, name__iexact=to).first()
+    if term is None:
+        names = ", ".join(chosen.terms.values_list("name", flat=True))
+        raise _refuse("to", f"No {dimension} {to!r} in this campaign: {names}.")
+    return term.name, term
+
+
+def _period_kind_name(campaign: Campaign) -> str:
+    """ "financial year (April to March)", as reasons name the campaign's kind of period."""
+    return PERIOD_KIND_NAMES[PeriodKind(campaign.period_kind)]
+
+
+def _reporting(campaign: Campaign, dimension: str, key: str, force: Force | None) -> list[int]:
+    """The campaign's undecided documents whose last reading reported this label."""
+    documents = Document.objects.filter(request__campaign=campaign).exclude(status__in=DECIDED)
+    if force is not None:
+        documents = documents.filter(request__force=force)
+    found = []
+    for pk, result in documents.values_list("pk", "result"):
+        for reason in (result or {}).get("reasons", []):
+            same = reason.get("label") and clean_label(reason["label"]) == key
+            if same and reason.get("dimension") in ("", dimension):
+                found.append(pk)
+                break
+    return found
+
+
+# Corrections of one document's reading, kept as hints the engine applies on every read.
+
+_NEEDS = {
+    ReadingHint.Kind.LABELS: "column",
+    ReadingHint.Kind.PERIOD: "period",
+}
+
+
+@transaction.atomic
+def document_correct(
+    *,
+    document: Document,
+    sheet: str,
+    kind: str,
+    by: User | None,
+    row: int | None = None,
+    column: int | None = None,
+    period: str = "",
+) -> ReadingHint:
+    """Correct how a document reads (this row or column is a total, a subtotal, not data,
+    another measure; this column holds the labels; this table is all for one period), keep it
+    for every later read, and read the document again. Rows and columns count from 0.
+
+    Raises ``ValidationError`` naming the field: a sheet the file does not have, a kind that
+    needs a column or a period without one, a period not of the campaign's kind.
+    """
+    sheets = (document.result or {}).get("sheets") or []
+    if sheet not in sheets:
+        raise _refuse("sheet", f"The file has no sheet {sheet!r}: {', '.join(sheets)}.")
+    try:
+        kind = ReadingHint.Kind(kind)
+    except ValueError:
+        raise _refuse("kind", f"Unknown correction {kind!r}.") from None
+    if row is None and column is None:
+        raise _refuse("row", "Choose the row or the column the correction is about.")
+    if kind == ReadingHint.Kind.LABELS and column is None:
+        raise _refuse("column", "Choose the column that holds the labels.")
+    if kind == ReadingHint.Kind.PERIOD:
+        campaign = document.request.campaign
+        found = parse_period(period)
+        if found is None or found.kind != campaign.period_kind:
+            raise _refuse("period", f"{period!r} is not a {_period_kind_name(campaign)}.")
+        period = found.canonical
+    elif kind != ReadingHint.Kind.LABELS and row is not None and column is not None:
+        raise _refuse("column", "A correction is about a row or a column, not both.")
+    hint = ReadingHint(
+        document=document,
+        sheet=sheet,
+        kind=kind,
+        row=row,
+        column=None if kind == ReadingHint.Kind.PERIOD else column,
+        period=period,
+        created_by=by,
+    )
+    hint._history_user = by
+    hint.save()
+    _record(document, ReviewAction.Kind.CORRECT, by, hint=str(hint), hint_id=hint.pk)
     _reparse_later(document, by)
-    return alias
+    return hint
+
+
+@transaction.atomic
+def document_remove_correction(*, hint: ReadingHint, by: User | None) -> None:
+    """Drop a correction, and read the document again without it."""
+    document = hint.document
+    _record(document, ReviewAction.Kind.CORRECT, by, removed=str(hint))
+    hint._history_user = by
+    hint.delete()
+    _reparse_later(document, by)
 
 
 @transaction.atomic

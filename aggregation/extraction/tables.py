@@ -229,13 +229,17 @@ def _is_header_like(
         return True
     # Under a header row, a row that leaves the label column empty and names a value in every
     # other cell ("0-12", "13-15", "Total" under each year's merged band): a second level of
-    # headings. Its cells are words, never figures, though "13-15" would read as a range.
-    if (
-        above is not None
-        and cols[0] > 0
-        and all(isinstance(row[c], str) and headings.label_like(row[c]) for c in cols)
-    ):
-        return True
+    # headings. Its cells are words, never figures, though "13-15" would read as a range; most
+    # name a known value, and a spelling no vocabulary knows among them ("Mxd/multiple") is
+    # still a heading, for a researcher to map.
+    if above is not None and cols[0] > 0 and all(isinstance(row[c], str) for c in cols):
+        known = sum(headings.label_like(row[c]) for c in cols)
+        words = all(
+            headings.label_like(row[c]) or parse_value(row[c]).kind not in _FIGURE_LIKE
+            for c in cols
+        )
+        if words and known * 2 > len(cols):
+            return True
     if any(_is_date(row[c]) for c in cols):
         return False  # headings are never dates ("1 Apr 2018 to 31 Mar 2019" is a period)
     values = [parse_value(v) for v in rest]
@@ -368,7 +372,14 @@ def _numbers_are_labels(present: list[object], headers: list[object], role: Role
     if header_is_value:
         return False
     if role is Role.AGE:
-        return all(parse_age(v) is not None or parse_total(v) is not None for v in present)
+        # Ages, totals, and words: a spelling no vocabulary knows ("Thirteen to fifteen")
+        # among "10-12" and "16-17" is still a label, for a researcher to map.
+        return all(
+            parse_age(v) is not None
+            or parse_total(v) is not None
+            or parse_value(v).kind is ValueKind.TEXT
+            for v in present
+        )
     if role is Role.PERIOD and all(parse_period(v) or parse_total(v) for v in present):
         return True
     if role in {Role.PERIOD, None}:
