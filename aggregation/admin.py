@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,18 +9,18 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
-from aggregation import services
+from aggregation import selectors, services
 from aggregation.models import (
-    LABEL_MAX_LENGTH,
     Abbreviation,
     Alias,
     Dimension,
     KeywordRule,
+    LabelMapping,
     Observation,
     ReviewAction,
     Term,
 )
-from aggregation.selectors import campaign_terms
+from aggregation.review_views import map_choices
 from requests_app import access
 from requests_app.admin_base import AuditedAdmin, CampaignScopedAdmin, CampaignScopedInline
 from requests_app.models import Document, DocumentDownload
@@ -92,6 +91,30 @@ class AliasAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_filter = ["term__dimension__campaign", "force"]
     search_fields = ["alias"]
     autocomplete_fields = ["force"]
+
+
+@admin.register(LabelMapping)
+class LabelMappingAdmin(CampaignScopedAdmin, AuditedAdmin):
+    """Labels researchers mapped for a whole campaign: made and changed from the review queue
+    and the grid (which read the campaign's documents again), listed here with their history."""
+
+    list_display = ["label", "dimension", "reads_as", "campaign", "force", "created_by"]
+    list_select_related = ["campaign", "force", "created_by"]
+    list_filter = ["campaign", "dimension"]
+    search_fields = ["label"]
+
+    @admin.display(description="reads as")
+    def reads_as(self, obj: LabelMapping) -> str:
+        return obj.value or "not part of this request"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(KeywordRule)
@@ -203,16 +226,6 @@ REVIEW_ACTIONS = [
 ]
 
 
-class MapLabelForm(forms.Form):
-    label = forms.CharField(max_length=LABEL_MAX_LENGTH)
-    term = forms.ModelChoiceField(queryset=Term.objects.none())
-    this_force_only = forms.BooleanField(required=False)
-
-    def __init__(self, *args, document: Document, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["term"].queryset = campaign_terms(document.request.campaign)
-
-
 @admin.register(Document)
 class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
     list_display = [
@@ -287,17 +300,20 @@ class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
         document = self.get_object(request, object_id)
         if document is not None:
             result = document.result or {}
+            choices = map_choices(document.request.campaign)
             extra_context = {
                 **(extra_context or {}),
-                "reasons": result.get("reasons", []),
+                "reason_rows": [
+                    (line, choices.get(line.dimension) if line.code == "unknown_label" else None)
+                    for line in selectors.document_reasons(document)
+                ],
+                "map_url": reverse("document-grid", args=[document.pk]),
+                "own_force": [document.request.force],
+                "can_map": access.can_edit(request.user, document),
                 "tables": [
                     {**t, "index": i, "excluded": i in document.excluded_tables}
                     for i, t in enumerate(result.get("tables", []))
                 ],
-                "unknown_labels": sorted(
-                    {r["label"] for r in result.get("reasons", []) if r.get("label")}
-                ),
-                "terms": campaign_terms(document.request.campaign),
                 "review_actions": REVIEW_ACTIONS,
                 "can_download": access.can_edit(request.user, document),
                 "retention_days": settings.RECORD_LIST_RETENTION_DAYS,
@@ -323,12 +339,6 @@ class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
     def _review(self, request: HttpRequest, document: Document, action: str) -> str:
         by, data = request.user, request.POST
         match action:
-            case "map_label":
-                form = MapLabelForm(data, document=document)
-                if not form.is_valid():
-                    raise ValidationError(form.errors.as_text())
-                services.document_map_label(document=document, by=by, **form.cleaned_data)
-                return f"“{form.cleaned_data['label']}” now means {form.cleaned_data['term']}."
             case "exclude_table":
                 tables = [int(t) for t in data.getlist("table") if t.isdigit()]
                 services.document_exclude_tables(document=document, tables=tables, by=by)

@@ -107,7 +107,7 @@ class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet)
         column holds the labels...), kept and applied on every read; POST adds one and reads
         the document again."""
         document = self.get_object()
-        if request.method == "GET":
+        if request.method != "POST":
             hints = ReadingHint.objects.filter(document=document)
             return Response(ReadingHintSerializer(hints, many=True).data)
         params = ReadingHintSerializer(data=request.data)

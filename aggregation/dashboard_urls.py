@@ -3,11 +3,21 @@
 from django.contrib import admin
 from django.urls import path
 
-from aggregation import views
+from aggregation import review_views, views
 
 urlpatterns = [
     path("<slug:slug>/", admin.site.admin_view(views.dashboard), name="dashboard"),
     path("<slug:slug>/sources/", admin.site.admin_view(views.sources), name="dashboard-sources"),
+    path(
+        "<slug:slug>/review/",
+        admin.site.admin_view(review_views.review_queue),
+        name="review-queue",
+    ),
+    path(
+        "documents/<int:pk>/grid/",
+        admin.site.admin_view(review_views.document_grid),
+        name="document-grid",
+    ),
     path(
         "<slug:slug>/export.xlsx",
         admin.site.admin_view(views.export_xlsx),

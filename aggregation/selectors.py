@@ -174,7 +174,7 @@ def recognise_force(name: str, content: bytes, *, rows: int = 25) -> list[Force]
 
 # What each kind of doubt is, in a researcher's words ("{dimension}" filled in).
 DOUBT_WORDS = {
-    "unknown_label": "a {dimension} the campaign's vocabulary does not know",
+    "unknown_label": "{a_dimension} the campaign's vocabulary does not know",
     "total_mismatch": "a total disagrees with its parts",
     "tables_disagree": "two tables give different figures for the same thing",
     "no_period": "a table does not say which period it is for",
@@ -225,7 +225,9 @@ class Doubt:
 
 def doubt_words(code: str, dimension: str = "") -> str:
     words = DOUBT_WORDS.get(code, code.replace("_", " "))
-    return words.format(dimension=dimension or "label")
+    named = dimension or "label"
+    article = "an" if named[:1].lower() in "aeiou" else "a"
+    return words.format(dimension=named, a_dimension=f"{article} {named}")
 
 
 def _cells(reason: dict) -> list[str]:

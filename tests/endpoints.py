@@ -115,7 +115,33 @@ API_WRITES = {
     ("document-accept", "POST"): (lambda w: {}, 200),
     ("document-pin", "POST"): (lambda w: {}, 200),
     ("document-choose-reading", "POST"): (lambda w: {"reading": "breakdown"}, 200),
+    ("document-corrections", "POST"): (
+        lambda w: {"sheet": _document(w).result["sheets"][0], "kind": "not_data", "row": 99},
+        200,
+    ),
+    ("document-remove-correction", "POST"): (
+        lambda w: {"hint": _document(w).hints.values_list("pk", flat=True).first()},
+        200,
+    ),
+    ("review-map-label", "POST"): (
+        lambda w: {"dimension": "offence", "label": "Odd label", "to": w.term.name},
+        200,
+    ),
 }
+
+
+def _document(w):
+    """The document the document routes write to: the first on the world's request."""
+    return w.request.documents.order_by("pk").first()
+
+
+def add_correction(document) -> None:
+    """A kept correction on a row no table reaches: something for the remove route to remove."""
+    from aggregation.models import ReadingHint
+
+    ReadingHint.objects.create(
+        document=document, sheet=document.result["sheets"][0], kind="not_data", row=999
+    )
 
 
 def call_api(client: APIClient, route: Route, method: str, url: str, world):

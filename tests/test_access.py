@@ -42,6 +42,7 @@ from aggregation.models import (
     Alias,
     Dimension,
     KeywordRule,
+    LabelMapping,
     Observation,
     ReviewAction,
     Term,
@@ -66,6 +67,7 @@ from tests.endpoints import (
     API_WRITES,
     PROJECT_APPS,
     Route,
+    add_correction,
     api_routes,
     call_api,
     custom_admin_views,
@@ -116,6 +118,7 @@ class Side:
     dimension: Dimension
     term: Term
     alias: Alias
+    mapping: LabelMapping
     rule: KeywordRule
     abbreviation: Abbreviation
     email: OutgoingEmail  # the request letter, emailed to Kent
@@ -203,6 +206,7 @@ def build(slug: str, owner: User) -> Side:
     document.refresh_from_db()
     assert document.status == "parsed"
     document_services.document_choose_reading(document=document, count_breakdown=False, by=owner)
+    add_correction(document)
     offence = campaign.dimensions.get(name="offence")
     term = Term.objects.create(dimension=offence, name=f"{slug.title()} term")
     campaign_rollup(campaign)
@@ -216,6 +220,9 @@ def build(slug: str, owner: User) -> Side:
         dimension=offence,
         term=term,
         alias=Alias.objects.create(term=term, alias=f"{slug} spelling"),
+        mapping=LabelMapping.objects.create(
+            campaign=campaign, dimension="offence", label=f"{slug} aside", key=f"{slug} aside"
+        ),
         rule=KeywordRule.objects.create(term=term, all_of=f"{slug}, breach"),
         abbreviation=campaign.abbreviations.first(),
         email=request.emails.get(status="sent"),
@@ -392,6 +399,7 @@ def api_url(route: Route, w: World) -> str:
         ("force", "slug"): "kent",
         ("campaign", "slug"): a.campaign.slug,
         ("rollup", "slug"): a.campaign.slug,
+        ("review", "slug"): a.campaign.slug,
         ("foirequest", "pk"): a.request.pk,
         ("requestevent", "pk"): a.event.pk,
         ("document", "pk"): a.document.pk,
@@ -571,7 +579,7 @@ RESEARCHERS_DELETE = {"term", "alias", "keywordrule", "abbreviation"}  # vocabul
 # The record of what happened (events, decisions, emails either way), and a campaign's
 # dimensions (its question is its template's).
 NOBODY_DELETES = {"requestevent", "reviewaction", "dimension", "outgoingemail", "reply"}
-NOBODY_DELETES |= {"unmatchedreply"}
+NOBODY_DELETES |= {"unmatchedreply", "labelmapping"}  # mappings: remade from the review queue
 
 
 def admin_url(model, view: str, *args) -> str:
@@ -680,6 +688,8 @@ CUSTOM_VIEWS = {
     "campaign_send": lambda w: reverse("admin:campaign_send", args=[w.alpha.campaign.pk]),
     "reply_action": lambda w: reverse("admin:reply_action", args=[w.alpha.reply.pk, "record"]),
     "reply_fetch": lambda w: reverse("admin:reply_fetch"),
+    "review-queue": lambda w: reverse("review-queue", args=["alpha"]),
+    "document-grid": lambda w: reverse("document-grid", args=[w.alpha.document.pk]),
 }
 # Views that act only on POST: a GET goes back to the page it came from, having done nothing.
 GOES_BACK = {
@@ -750,6 +760,20 @@ WRITING_VIEWS = {
         lambda w: {"request": w.alpha.request.pk},
     ),
     "fetch replies": ("reply_fetch", lambda w: reverse("admin:reply_fetch"), None),
+    "map a label for alpha": (
+        "review-queue",
+        lambda w: reverse("review-queue", args=["alpha"]),
+        lambda w: {"dimension": "offence", "label": "Odd spelling", "to": w.alpha.term.name},
+    ),
+    "correct alpha's document": (
+        "document-grid",
+        lambda w: reverse("document-grid", args=[w.alpha.document.pk]),
+        lambda w: {
+            "sheet": w.alpha.document.result["sheets"][0],
+            "kind": "not_data",
+            "row": "500",
+        },
+    ),
 }
 
 
@@ -776,6 +800,11 @@ def expected_post(persona: str, case: str, world: World) -> tuple[int, bool, str
             # A researcher of no campaign of alpha's sees the reply, and alpha's request is no
             # choice of theirs.
             return (302, True, "Filed on") if writes else (302, False, "Select a valid choice")
+        case "map a label for alpha" | "correct alpha's document":
+            if "alpha" not in SEES[persona]:
+                return 404, False, ""
+            said = "now reads as" if case.startswith("map") else "Kept:"
+            return (302, True, said) if writes else (403, False, "")
         case "fetch replies":
             # Every researcher may fetch the shared mailbox; here none is set up.
             if persona in IN_RESEARCHER_GROUP:
@@ -874,7 +903,7 @@ AUTOCOMPLETE = {
 
 def test_every_autocomplete_target_is_in_the_matrix():
     searchable = {m for m, a in SCOPED_ADMINS if a.search_fields}
-    never_pointed_to = {Observation, Alias, Dimension, Abbreviation}
+    never_pointed_to = {Observation, Alias, Dimension, Abbreviation, LabelMapping}
     emails = {OutgoingEmail, Reply, UnmatchedReply}
     never_pointed_to |= emails
     # No field points to an email either way, so the autocomplete view never lists them.

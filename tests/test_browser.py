@@ -241,10 +241,10 @@ def test_a_researchers_day_from_campaign_to_exported_workbook(page, live_server,
     step.shot("document-needs-review")
 
     # Review: the label means "Other sexual offences"; the file is read again, then approved.
-    page.select_option("#map-label", label=ODD_LABEL)
-    page.select_option("#map-term", label="Other sexual offences")
-    page.get_by_role("button", name="Map", exact=True).click()
-    assert f"“{ODD_LABEL}” now means Other sexual offences" in said(page)
+    row = page.locator("#reasons tr", has_text=ODD_LABEL)
+    row.locator("select[name=to]").select_option(label="Other sexual offences")
+    row.get_by_role("button", name="Map", exact=True).click()
+    assert f"“{ODD_LABEL}” now reads as offence Other sexual offences" in said(page)
     assert wait_for_parse(page) == "Parsed"
     step.shot("document-label-mapped")
     page.get_by_role("button", name="Approve", exact=True).click()
@@ -392,6 +392,10 @@ def test_every_admin_page_and_the_dashboard_work_under_the_csp(page, live_server
     visit(reverse("admin:campaign_send", args=[mailed.pk]))
     page.select_option("#preview-force-select", label="Essex Police")
     page.locator("#letter-body", has_text="Dear Essex Police").wait_for()
+    visit(reverse("review-queue", args=[campaign.slug]))
+    visit(reverse("document-grid", args=[kent.documents.get().pk]))
+    page.locator("#grid th.row-head").nth(1).click()  # the grid's script fills the form
+    assert page.input_value("#correct-row") == "2"
     assert csp_violations == []
 
 

@@ -239,11 +239,11 @@ def test_the_services_refuse_an_over_long_label_or_note_for_every_caller(documen
 
 
 def test_an_over_long_label_in_the_admin_review_is_said_and_nothing_changes(staff, document):
-    term = Term.objects.get(name="Sexual grooming", dimension__campaign=document.request.campaign)
-    url = reverse("admin:document_review", args=[document.pk, "map_label"])
-    response = staff.post(url, {"label": "x" * 301, "term": term.pk}, follow=True)
+    url = reverse("document-grid", args=[document.pk])
+    data = {"action": "map_label", "dimension": "offence", "label": "x" * 301, "to": "Rape"}
+    response = staff.post(url, data, follow=True)
     assert response.status_code == 200
-    assert "at most 300 characters" in response.content.decode()
+    assert "301 characters is too long: at most 300 are kept" in response.content.decode()
     assert not document.reviews.exists()
 
 

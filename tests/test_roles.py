@@ -31,6 +31,7 @@ from requests_app.models import Document, DocumentStatus, Force, Reply
 from tests.endpoints import (
     API_WRITES,
     Route,
+    add_correction,
     api_routes,
     call_api,
     custom_admin_views,
@@ -112,6 +113,7 @@ def world(researcher, reader) -> World:
     )
     document.refresh_from_db()
     assert document.status == DocumentStatus.PARSED
+    add_correction(document)
     unsent = make_campaign(researcher, slug="unsent", forces=["kent", "essex"])
     replied = make_campaign(researcher, slug="replied", forces=["essex"])
     services.campaign_record_sent(campaign=replied, by=researcher, on=date(2024, 3, 1))
@@ -137,6 +139,7 @@ def url_for(route: Route, world: World) -> str:
         ("force", "slug"): "kent",
         ("campaign", "slug"): world.unsent.slug,
         ("rollup", "slug"): world.sent.slug,
+        ("review", "slug"): world.sent.slug,
         ("foirequest", "pk"): world.request.pk,
         ("requestevent", "pk"): world.event.pk,
         ("document", "pk"): world.document.pk,
@@ -375,7 +378,6 @@ def test_a_staff_reader_is_not_offered_the_actions(world, reader_staff):
 
 # The document review view: /admin/requests_app/document/<pk>/review/<action>/.
 REVIEW_ACTIONS = {
-    "map_label": (lambda w: {"label": "Odd label", "term": w.term.pk}, "map_label"),
     "exclude_table": (lambda w: {"table": "0"}, "exclude_table"),
     "no_data": (lambda w: {"note": "s12 letter"}, "no_data"),
     "reparse": (lambda w: {}, "reparse"),
@@ -394,12 +396,16 @@ READ_ONLY_ADMIN_VIEWS = {
     "dashboard-export-xlsx": lambda w: reverse("dashboard-export-xlsx", args=[w.sent.slug]),
     "dashboard-export-csv": lambda w: reverse("dashboard-export-csv", args=[w.sent.slug]),
     "campaign_send": lambda w: reverse("admin:campaign_send", args=[w.unsent.pk]),
+    "review-queue": lambda w: reverse("review-queue", args=[w.sent.slug]),
+    "document-grid": lambda w: reverse("document-grid", args=[w.document.pk]),
 }
 # Custom admin views that write on POST (the review view has its own tests below).
 WRITING_ADMIN_VIEWS = {
     "campaign_send": lambda w: reverse("admin:campaign_send", args=[w.unsent.pk]),
     "reply_action": lambda w: reverse("admin:reply_action", args=[w.reply.pk, "record"]),
     "reply_fetch": lambda w: reverse("admin:reply_fetch"),
+    "review-queue": lambda w: reverse("review-queue", args=[w.sent.slug]),
+    "document-grid": lambda w: reverse("document-grid", args=[w.document.pk]),
 }
 
 

@@ -4,7 +4,26 @@ import django.db.models.deletion
 import django.utils.timezone
 import simple_history.models
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+
+# Readers and researchers see the campaign-wide label mappings (made from the review queue).
+GRANTS = {"reader": ["view_labelmapping"], "researcher": ["view_labelmapping"]}
+
+
+def grant(apps, schema_editor):
+    config = apps.get_app_config("aggregation")
+    config.models_module = True
+    create_permissions(config, apps=apps, verbosity=0)
+    config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in GRANTS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="aggregation", codename__in=codenames)
+        )
 
 
 class Migration(migrations.Migration):
@@ -114,4 +133,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('row__isnull', False), ('column__isnull', False), _connector='OR'), name='reading_hint_names_a_row_or_column')],
             },
         ),
+        migrations.RunPython(grant, migrations.RunPython.noop),
     ]
