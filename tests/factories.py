@@ -52,3 +52,12 @@ def record_list_csv(rows_per_age: int = 1, *, periods: tuple[str, ...] = ("2017-
     ages = ("12", "13", "14")
     counts = {(p, a): rows_per_age * (i + 1) for p in periods for i, a in enumerate(ages)}
     return to_csv(record_list(Truth("age", periods, ages, counts), Spelling()))
+
+
+def national_of(responses, dimension: str, period: str) -> dict[str, int]:
+    """Each value's national figure: the sum over the files that give the dimension."""
+    sums: dict[str, int] = {}
+    for r in responses:
+        for value, n in r.breakdowns[dimension][period].items():
+            sums[value] = sums.get(value, 0) + n
+    return sums

@@ -22,9 +22,10 @@ from tests.test_browser import (  # noqa: F401 (the page and csp_violations fixt
     open_request,
     page,
     said,
+    sign_in,
 )
 
-PASSWORD = "pw-rita-browser-12345"
+PASSWORD = "pw-rita-browser-12345"  # the same as test_browser's, which sign_in uses
 PERIODS = ["2017-18", "2018-19"]
 CONFIRMED = ["Essex Police", "Kent Police", "Surrey Police"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "e2e-mail"
@@ -80,11 +81,7 @@ def test_a_researcher_sends_by_email_and_the_reply_files_itself(
     )
     base = live_server.url
     step = Steps(page)
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "rita")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    sign_in(page, base)
 
     # Three forces' addresses are checked and confirmed; the other guesses stay unconfirmed.
     page.goto(f"{base}/admin/requests_app/force/?foi_email_confirmed__exact=0")

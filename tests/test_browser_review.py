@@ -9,7 +9,15 @@ from datetime import date
 import pytest
 
 from aggregation import demo
-from tests.test_browser import PASSWORD, PERIODS, Steps, csp_violations, page, said  # noqa: F401
+from tests.test_browser import (  # noqa: F401
+    PASSWORD,
+    PERIODS,
+    Steps,
+    csp_violations,
+    page,
+    said,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -42,11 +50,7 @@ def test_a_label_mapped_on_the_grid_rereads_every_document_that_wrote_it(
 
     base = live_server.url
     step = Steps(page)
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", "rita")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    sign_in(page, base)
 
     # The queue shows the one thing to fix, with the three documents it is in.
     page.goto(f"{base}/admin/dashboard/grid/review/")

@@ -21,21 +21,12 @@ from aggregation.models import Dimension, Term
 from aggregation.services import campaign_create
 from requests_app import services as request_services
 from requests_app.models import Campaign, Document, DocumentStatus, Force
-from tests.factories import make_campaign
+from tests.factories import make_campaign, national_of
 
 pytestmark = pytest.mark.django_db
 
 STRIP = "child-strip-searches"
 EIGHT = ["kent", "essex", "surrey", "sussex", "dorset", "norfolk", "suffolk", "wiltshire"]
-
-
-def _national(responses, dimension: str, period: str) -> dict[str, int]:
-    """Each value's national figure: the sum over the files that give the dimension."""
-    sums: dict[str, int] = {}
-    for r in responses:
-        for value, n in r.breakdowns[dimension][period].items():
-            sums[value] = sums.get(value, 0) + n
-    return sums
 
 
 @pytest.fixture
@@ -71,12 +62,12 @@ def test_a_strip_search_campaign_reaches_exact_national_figures_by_ethnicity_and
         assert r["national"][period]["value"] == expected
         assert r["national"][period]["forces_reporting"] == 8
         ethnicity = r["dimensions"]["ethnicity"][period]
-        assert {k: v["value"] for k, v in ethnicity.items()} == _national(
+        assert {k: v["value"] for k, v in ethnicity.items()} == national_of(
             responses, "ethnicity", period
         )
         assert {v["forces_reporting"] for v in ethnicity.values()} == {8}
         ages = r["dimensions"]["age"][period]
-        assert {k: v["value"] for k, v in ages.items()} == _national(responses, "age", period)
+        assert {k: v["value"] for k, v in ages.items()} == national_of(responses, "age", period)
     last = campaign.periods[-1]
     assert r["headline"].startswith(
         f"Police recorded {r['national'][last]['value']:,} strip searches of children in {last}"
@@ -87,7 +78,7 @@ def test_a_strip_search_campaign_reaches_exact_national_figures_by_ethnicity_and
 def test_the_same_figures_in_the_api_the_command_and_the_exports(strip_campaign, researcher):
     campaign, responses = strip_campaign
     last = campaign.periods[-1]
-    expected = _national(responses, "ethnicity", last)
+    expected = national_of(responses, "ethnicity", last)
     client = APIClient()
     client.force_authenticate(researcher)
     api = client.get(f"/api/rollups/{campaign.slug}/").json()

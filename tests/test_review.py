@@ -20,7 +20,7 @@ from aggregation.extraction.campaign_templates import TEMPLATES
 from aggregation.models import Alias, LabelMapping, ReadingHint, ReviewAction
 from requests_app import services as request_services
 from requests_app.models import Document, DocumentStatus, Force
-from tests.factories import make_campaign
+from tests.factories import make_campaign, national_of
 
 pytestmark = pytest.mark.django_db
 
@@ -84,14 +84,6 @@ def odd_campaign(researcher, on_commit_at_once, tmp_path):
     return campaign, responses
 
 
-def _national(responses, dimension: str, period: str) -> dict[str, int]:
-    sums: dict[str, int] = {}
-    for r in responses:
-        for value, n in r.breakdowns[dimension][period].items():
-            sums[value] = sums.get(value, 0) + n
-    return sums
-
-
 def test_a_campaign_reaches_its_true_figures_mapping_each_odd_label_once(odd_campaign):
     campaign, responses = odd_campaign
     review = _json("review", "--campaign", "odd")
@@ -125,7 +117,7 @@ def test_a_campaign_reaches_its_true_figures_mapping_each_odd_label_once(odd_cam
         assert rollup["national"][period]["value"] == sum(r.totals[period] for r in responses)
         for dimension in ("ethnicity", "age"):
             read = rollup["dimensions"][dimension][period]
-            assert {k: v["value"] for k, v in read.items()} == _national(
+            assert {k: v["value"] for k, v in read.items()} == national_of(
                 responses, dimension, period
             )
 

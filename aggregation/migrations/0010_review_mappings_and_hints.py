@@ -4,8 +4,9 @@ import django.db.models.deletion
 import django.utils.timezone
 import simple_history.models
 from django.conf import settings
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
+
+from aggregation.migrations._grants import grant_permissions
 
 
 # Readers and researchers see the campaign-wide label mappings (made from the review queue).
@@ -13,17 +14,7 @@ GRANTS = {"reader": ["view_labelmapping"], "researcher": ["view_labelmapping"]}
 
 
 def grant(apps, schema_editor):
-    config = apps.get_app_config("aggregation")
-    config.models_module = True
-    create_permissions(config, apps=apps, verbosity=0)
-    config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="aggregation", codename__in=codenames)
-        )
+    grant_permissions(apps, GRANTS)
 
 
 class Migration(migrations.Migration):

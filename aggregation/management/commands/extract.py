@@ -7,7 +7,7 @@ from aggregation.extraction.engine import extract
 from aggregation.extraction.summary import summarise
 from aggregation.models import CampaignTemplate
 from aggregation.selectors import campaign_vocabulary, force_names, template_of
-from requests_app.models import Campaign
+from requests_app.management.options import campaign_option
 
 
 class Command(BaseCommand):
@@ -47,12 +47,7 @@ class Command(BaseCommand):
                     f"--template: no template {template!r}; known: {known}"
                 ) from None
         else:
-            chosen = None
-            if campaign:
-                chosen = Campaign.objects.filter(slug=campaign).first()
-                if chosen is None:
-                    raise CommandError(f"--campaign: no campaign with slug {campaign!r}")
-            vocabulary = campaign_vocabulary(chosen)
+            vocabulary = campaign_vocabulary(campaign_option(campaign) if campaign else None)
         result = extract(file, vocabulary)
         if as_json:
             self.stdout.write(json.dumps(result.to_dict(), indent=2, default=str))

@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from aggregation import services
-from requests_app.models import Campaign, Document, Force
+from requests_app.management.options import campaign_option
+from requests_app.models import Document, Force
 
 
 class Command(BaseCommand):
@@ -29,9 +30,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, campaign, dimension, label, to, force, as_json, **options) -> None:
-        chosen = Campaign.objects.filter(slug=campaign).first()
-        if chosen is None:
-            raise CommandError(f"--campaign: no campaign with slug {campaign!r}")
+        chosen = campaign_option(campaign)
         only = None
         if force:
             only = Force.objects.filter(slug=force).first()

@@ -1,9 +1,9 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from aggregation.selectors import campaign_document_statuses, campaign_doubts
-from requests_app.models import Campaign
+from requests_app.management.options import campaign_option
 
 
 class Command(BaseCommand):
@@ -17,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, campaign: str, as_json: bool, **options) -> None:
-        chosen = Campaign.objects.filter(slug=campaign).first()
-        if chosen is None:
-            raise CommandError(f"--campaign: no campaign with slug {campaign!r}")
+        chosen = campaign_option(campaign)
         doubts = campaign_doubts(chosen)
         statuses = campaign_document_statuses(chosen)
         if as_json:

@@ -1,9 +1,9 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from aggregation.rollups import campaign_rollup
-from requests_app.models import Campaign
+from requests_app.management.options import campaign_option
 
 
 def shown(figure: dict) -> str:
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, campaign: str, as_json: bool, **options) -> None:
-        chosen = Campaign.objects.filter(slug=campaign).first()
-        if chosen is None:
-            raise CommandError(f"--campaign: no campaign with slug {campaign!r}")
+        chosen = campaign_option(campaign)
         rollup = campaign_rollup(chosen)
         if as_json:
             self.stdout.write(json.dumps(rollup, indent=2))

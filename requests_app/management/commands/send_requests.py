@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from requests_app import mail
-from requests_app.models import Campaign
+from requests_app.management.options import campaign_option
 
 
 class Command(BaseCommand):
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args, campaign: str, by: str | None, as_json: bool, **options) -> None:
-        target = Campaign.objects.select_related("owner").filter(slug=campaign).first()
-        if target is None:
-            raise CommandError(f"--campaign: no campaign {campaign!r}")
+        target = campaign_option(campaign)
         user = target.owner
         if by:
             user = get_user_model().objects.filter(username=by).first()
