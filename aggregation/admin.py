@@ -353,8 +353,10 @@ class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
                 services.document_approve(document=document, by=by, note=data.get("note", ""))
                 return "Approved: its figures now count."
             case "pin":
-                services.document_pin(document=document, by=by)
-                return "This document now counts over the force's others."
+                services.request_choose_document(
+                    request=document.request, document=document, by=by, note=data.get("note", "")
+                )
+                return f"{document.original_name} now counts over the request's other files."
             case "count_breakdown" | "count_totals":
                 chosen = action == "count_breakdown"
                 services.document_choose_reading(document=document, count_breakdown=chosen, by=by)

@@ -166,9 +166,12 @@ class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet)
     @extend_schema(request=None, responses=DocumentSerializer)
     @action(detail=True, methods=["post"])
     def pin(self, request: Request, pk: str | None = None) -> Response:
-        """Count this document over the force's other documents."""
+        """Count this document over its request's other files: as POST
+        ``requests/<id>/choose-document/``."""
         document = self.get_object()
-        services.document_pin(document=document, by=request.user)
+        services.request_choose_document(
+            request=document.request, document=document, by=request.user
+        )
         return self._done(document)
 
     @extend_schema(request=ReadingSerializer, responses=DocumentSerializer)

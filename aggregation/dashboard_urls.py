@@ -14,6 +14,11 @@ urlpatterns = [
         name="review-queue",
     ),
     path(
+        "requests/<int:pk>/readings/",
+        admin.site.admin_view(review_views.request_readings),
+        name="request-readings",
+    ),
+    path(
         "documents/<int:pk>/grid/",
         admin.site.admin_view(review_views.document_grid),
         name="document-grid",

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from aggregation import selectors, services
+from aggregation import rollups, selectors, services
 from aggregation.extraction.grid import Sheet, column_letter
 from aggregation.extraction.reading import UnreadableFile, read_workbook
 from aggregation.extraction.values import FIGURE_KINDS, parse_value
@@ -26,7 +26,7 @@ from aggregation.extraction.vocabulary import FORCE, PERIOD
 from aggregation.models import Dimension, DimensionKind, Observation, ReadingHint
 from aggregation.views import can_view
 from requests_app import access
-from requests_app.models import Campaign, Document, DocumentStatus, Force
+from requests_app.models import Campaign, Document, DocumentStatus, FOIRequest, Force
 
 GRID_ROWS = 100  # rows drawn per page of the grid
 GRID_COLUMNS = 60
@@ -149,6 +149,78 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
             "title": f"Review: {campaign.title}",
         },
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Superseding: a request's files side by side
+
+
+@can_view
+def request_readings(request: HttpRequest, pk: int) -> HttpResponse:
+    """A request's files side by side, per period and breakdown: which one counts and the rule
+    that picked it, and "Count this one" for the researcher to choose."""
+    foi_request = get_object_or_404(
+        FOIRequest.objects.visible_to(request.user).select_related("campaign", "force"), pk=pk
+    )
+    can_edit = access.can_edit(request.user, foi_request)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        back = HttpResponseRedirect(request.get_full_path())
+        document = foi_request.documents.filter(pk=_digits(request.POST.get("document"))).first()
+        if document is None:
+            messages.error(request, "Choose one of this request's files.")
+            return back
+        try:
+            services.request_choose_document(
+                request=foi_request,
+                document=document,
+                by=request.user,
+                note=request.POST.get("note", ""),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return back
+        messages.success(
+            request,
+            f"{document.original_name} now counts for {foi_request.force.name}, over the "
+            "request's other files, until another is chosen.",
+        )
+        return back
+    readings = rollups.request_readings(foi_request)
+    documents = readings["documents"]
+    periods = [
+        {
+            **row,
+            "cells": [
+                {"figure": figure, "document": d, "counted": d["id"] == row["counted"]}
+                for figure, d in zip(row["figures"], documents, strict=True)
+            ],
+            "breakdown_rows": [
+                {**b, "cells": list(zip(b["figures"], documents, strict=True))}
+                for b in row["breakdowns"]
+            ],
+        }
+        for row in readings["periods"]
+    ]
+    return render(
+        request,
+        "aggregation/request_readings.html",
+        {
+            "foi_request": foi_request,
+            "campaign": foi_request.campaign,
+            "readings": readings,
+            "documents": documents,
+            "periods": periods,
+            "differ": any(row["differ"] for row in periods),
+            "can_edit": can_edit,
+            "title": f"{foi_request.force.name}: the files side by side",
+        },
+    )
+
+
+def _digits(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
 
 
 # ---------------------------------------------------------------------------------------------

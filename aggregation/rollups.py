@@ -23,6 +23,7 @@ from itertools import pairwise
 
 from django.db.models import Count, F, Max, Q, Window
 from django.db.models.functions import FirstValue, RowNumber
+from django.utils import timezone
 
 from aggregation import selectors
 from aggregation.extraction.labels import parse_age as _parse_age
@@ -36,6 +37,7 @@ from aggregation.models import (
     DocumentFigure,
     FigureKind,
     Observation,
+    ReviewAction,
 )
 from requests_app.models import (
     ANSWERED,
@@ -150,7 +152,7 @@ def compute(campaign: Campaign) -> dict:
                     "other": bounds_json(Bounds(lower, upper)),
                 }
             )
-    _breakdowns(chosen, order)
+    breakdowns_of({(*k, f["document"]): f for k, f in chosen.items()}, order)
     return {
         "periods": list(campaign.periods),
         "dimensions": order,
@@ -159,35 +161,40 @@ def compute(campaign: Campaign) -> dict:
     }
 
 
-def _breakdowns(chosen: dict[tuple[int, str], dict], order: list[str]) -> None:
-    """Each counted figure's breakdown per dimension: from the first table of its document that
-    gives the dimension one way, else the first that crosses it with another; never two."""
-    documents = {f["document"] for f in chosen.values()}
-    one_way: dict[tuple[int, str, int], set[str]] = defaultdict(set)
-    parts: dict[tuple[int, str, int], dict[str, dict[str, list[int]]]] = defaultdict(
+def breakdowns_of(figures: dict[tuple[int, str, int], dict], order: list[str]) -> None:
+    """Fill each figure's breakdown per dimension (``breakdowns`` and ``breakdown_tables``;
+    figures keyed by force id, period and document id): from the first table of its document
+    that gives the dimension one way, else the first that crosses it with another; never two.
+    """
+    one_way: dict[tuple[int, str, int, int], set[str]] = defaultdict(set)
+    parts: dict[tuple[int, str, int, int], dict[str, dict[str, list[int]]]] = defaultdict(
         lambda: defaultdict(dict)
     )
     rows = DocumentFigure.objects.filter(
-        document_id__in=documents, kind__in=(FigureKind.SHAPE, FigureKind.PART)
+        document_id__in={doc for _, _, doc in figures}, kind__in=(FigureKind.SHAPE, FigureKind.PART)
     ).values_list("force_id", "period", "document_id", "table", "kind", "dimension", "key",
                   "lower", "upper")  # fmt: skip
     for force_id, period, doc, table, kind, dimension, key, lower, upper in rows:
-        figure = chosen.get((force_id, period))
-        if figure is None or figure["document"] != doc:
+        if (force_id, period, doc) not in figures:
             continue
         if kind == FigureKind.SHAPE:
-            one_way[(force_id, period, table)].add(key)
+            one_way[(force_id, period, doc, table)].add(key)
         else:
-            parts[(force_id, period, table)][dimension][key] = [lower, upper]
-    for (force_id, period), figure in chosen.items():
-        tables = sorted(t for (f, p, t) in parts if (f, p) == (force_id, period))
+            parts[(force_id, period, doc, table)][dimension][key] = [lower, upper]
+    tables_of: dict[tuple[int, str, int], list[int]] = defaultdict(list)
+    for force_id, period, doc, table in sorted(parts):
+        tables_of[(force_id, period, doc)].append(table)
+    for where, figure in figures.items():
+        tables = tables_of[where]
+        figure.setdefault("breakdown_tables", {})
+        figure.setdefault("breakdowns", {})
         for dimension in order:
-            single = [t for t in tables if dimension in one_way[(force_id, period, t)]]
-            crossed = [t for t in tables if dimension in parts[(force_id, period, t)]]
+            single = [t for t in tables if dimension in one_way[(*where, t)]]
+            crossed = [t for t in tables if dimension in parts[(*where, t)]]
             if single or crossed:
                 table = (single or crossed)[0]
                 figure["breakdown_tables"][dimension] = table
-                figure["breakdowns"][dimension] = parts[(force_id, period, table)][dimension]
+                figure["breakdowns"][dimension] = parts[(*where, table)][dimension]
 
 
 def _fingerprint(campaign: Campaign) -> str:
@@ -216,6 +223,170 @@ def stored_figures(campaign: Campaign) -> dict:
         update_fields=["fingerprint", "data", "computed_at"],
     )
     return data
+
+
+# Superseding: a request's files side by side, which one counts for each period and why.
+
+
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%-d %b %Y}"
+
+
+def _counted_reading(document: Document) -> str:
+    """Which reading of a file counts: its stated totals, or its breakdown where a researcher
+    chose the breakdown over a wrong total."""
+    return FigureKind.BREAKDOWN if document.count_breakdown else FigureKind.FIGURE
+
+
+def request_readings(request: FOIRequest) -> dict:
+    """Every file of a request side by side: each one's figure per period of the campaign and
+    its breakdown per dimension, which file counts for each period and the rule that picked it,
+    in words. JSON-ready (the comparison page and ``/api/requests/<id>/readings/``)::
+
+        {"request": 7, "force": "kent", "campaign": "demo", "dimensions": ["age", ...],
+         "chosen": 12 | None, "chosen_by": "rita" | None, "chosen_at": iso | None,
+         "documents": [{"id", "name", "status", "status_text", "uploaded_at", "counts",
+                        "chosen"}],                  # oldest first
+         "periods": [{"period", "figures": [bounds | None per document], "differ": bool,
+                      "counted": document id | None, "counted_name": str, "rule": str,
+                      "breakdowns": [{"dimension", "value",
+                                      "figures": [bounds | None per document]}]}]}
+
+    "counted" is what the rollup counts (``stored_figures``), never worked out again here: the
+    page says what the figures say. It can be another request's file (a national table naming
+    this force). Figures are ``{"value", "lower", "upper"}`` (suppressed cells make ranges).
+    """
+    campaign = request.campaign
+    order = selectors.dimension_order(campaign.pk)
+    documents = list(
+        Document.objects.filter(request=request)
+        .select_related("uploaded_by")
+        .order_by("uploaded_at", "pk")
+    )
+    by_id = {d.pk: d for d in documents}
+    own: dict[tuple[int, str, int], dict] = {}
+    for doc, period, kind, lower, upper in DocumentFigure.objects.filter(
+        document__request=request,
+        force_id=request.force_id,
+        kind__in=(FigureKind.FIGURE, FigureKind.BREAKDOWN),
+        period__in=campaign.periods,
+    ).values_list("document_id", "period", "kind", "lower", "upper"):
+        if kind == _counted_reading(by_id[doc]):
+            own[(request.force_id, period, doc)] = {"total": [lower, upper]}
+    breakdowns_of(own, order)
+    counted = {
+        f["period"]: f["document"]
+        for f in stored_figures(campaign)["figures"]
+        if f["force_id"] == request.force_id
+    }
+    chosen = next((d for d in documents if d.pinned), None)
+    choice = (
+        ReviewAction.objects.filter(document=chosen, kind=ReviewAction.Kind.PIN)
+        .select_related("by")
+        .order_by("-at", "-pk")
+        .first()
+        if chosen
+        else None
+    )
+    names = dict(
+        Document.objects.filter(pk__in=set(counted.values()) - set(by_id)).values_list(
+            "pk", "original_name"
+        )
+    )
+    names |= {d.pk: d.original_name for d in documents}
+    periods = []
+    for period in campaign.periods:
+        figures = [own.get((request.force_id, period, d.pk)) for d in documents]
+        shown = [bounds_json(Bounds(*f["total"])) if f else None for f in figures]
+        breakdowns = []
+        for dimension in order:
+            values = {v for f in figures if f for v in f["breakdowns"].get(dimension, {})}
+            for value in sorted(values, key=lambda v: (_age_order((v, None)), v)):
+                cells = [
+                    (f or {}).get("breakdowns", {}).get(dimension, {}).get(value) for f in figures
+                ]
+                breakdowns.append(
+                    {
+                        "dimension": dimension,
+                        "value": value,
+                        "figures": [bounds_json(Bounds(*c)) if c else None for c in cells],
+                    }
+                )
+        doc = counted.get(period)
+        periods.append(
+            {
+                "period": period,
+                "figures": shown,
+                "differ": len({(f["lower"], f["upper"]) for f in shown if f}) > 1,
+                "counted": doc,
+                "counted_name": names.get(doc, ""),
+                "rule": _counting_rule(documents, figures, doc, names, choice),
+                "breakdowns": breakdowns,
+            }
+        )
+    return {
+        "request": request.pk,
+        "force": request.force.slug,
+        "campaign": campaign.slug,
+        "dimensions": order,
+        "chosen": chosen.pk if chosen else None,
+        "chosen_by": choice.by.get_username() if choice and choice.by else None,
+        "chosen_at": choice.at.isoformat() if choice else None,
+        "documents": [
+            {
+                "id": d.pk,
+                "name": d.original_name,
+                "status": d.status,
+                "status_text": d.get_status_display(),
+                "uploaded_at": d.uploaded_at.isoformat(),
+                "counts": d.status in COUNTED,
+                "chosen": d.pinned,
+            }
+            for d in documents
+        ],
+        "periods": periods,
+    }
+
+
+def _counting_rule(
+    documents: list[Document],
+    figures: list[dict | None],
+    counted: int | None,
+    names: dict[int, str],
+    choice: ReviewAction | None,
+) -> str:
+    """Why the file that counts for a period counts (SPEC 8: the newest, unless a researcher
+    chose one), or why none does, in a researcher's words."""
+    with_figure = [d for d, f in zip(documents, figures, strict=True) if f]
+    waiting = [d for d in with_figure if d.status not in COUNTED]
+    chosen = next((d for d in documents if d.pinned), None)
+    if counted is None:
+        if waiting:
+            listed = ", ".join(d.original_name for d in waiting)
+            return f"None counts: {listed} {'await' if len(waiting) > 1 else 'awaits'} review."
+        return "No file gives a figure for this period."
+    name = names.get(counted, f"document {counted}")
+    if chosen is not None and chosen.pk == counted:
+        who = choice.by.get_username() if choice and choice.by else "a researcher"
+        when = f" on {_when(choice.at)}" if choice else ""
+        return f"{name} counts: {who} chose it{when}."
+    if counted not in {d.pk for d in documents}:
+        return f"{name} counts: a file of another request that names this force, the newest."
+    rivals = [d for d in with_figure if d.status in COUNTED and d.pk != counted]
+    why = []
+    if chosen is not None:
+        if chosen.status not in COUNTED:
+            why.append(f"the chosen file, {chosen.original_name}, awaits review")
+        else:
+            why.append(f"the chosen file, {chosen.original_name}, gives no figure for it")
+    if rivals:
+        uploaded = _when(next(d for d in documents if d.pk == counted).uploaded_at)
+        why.append(f"it is the newest file with a figure (uploaded {uploaded})")
+        if chosen is None:
+            why.append("nobody has chosen one")
+    else:
+        why.append("it is the only file counted with a figure for this period")
+    return f"{name} counts: {'; '.join(why)}."
 
 
 # Coverage: who reported, and why the others did not.

@@ -184,3 +184,30 @@ class RollupSerializer(serializers.Serializer):
     coverage = serializers.DictField(child=serializers.DictField(), required=False)
     headline = serializers.CharField(required=False)
     url = serializers.URLField(required=False)
+
+
+class ChooseDocumentSerializer(serializers.Serializer):
+    document = serializers.IntegerField(help_text="The id of one of the request's files.")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH
+    )
+
+
+class ReadingsSerializer(serializers.Serializer):
+    """Documents the comparison's shape for the schema (``rollups.request_readings``)."""
+
+    request = serializers.IntegerField()
+    force = serializers.CharField()
+    campaign = serializers.CharField()
+    dimensions = serializers.ListField(child=serializers.CharField())
+    chosen = serializers.IntegerField(allow_null=True, help_text="The file a researcher chose.")
+    chosen_by = serializers.CharField(allow_null=True)
+    chosen_at = serializers.DateTimeField(allow_null=True)
+    documents = serializers.ListField(
+        child=serializers.DictField(), help_text="The request's files, oldest first."
+    )
+    periods = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per period: each file's figure (in the order of documents), whether they "
+        "differ, the file that counts and the rule that picked it, and each breakdown.",
+    )

@@ -38,6 +38,7 @@ from aggregation.models import (
     Dimension,
     DimensionKind,
     DocumentFigure,
+    FigureKind,
     KeywordRule,
     LabelMapping,
     Observation,
@@ -45,6 +46,7 @@ from aggregation.models import (
     ReviewAction,
     Term,
 )
+from aggregation.rollups import COUNTED
 from requests_app import services as request_services
 from requests_app.inputs import check_length
 from requests_app.models import (
@@ -714,15 +716,50 @@ def document_choose_reading(*, document: Document, count_breakdown: bool, by: Us
     _record(document, ReviewAction.Kind.CHOOSE_READING, by, reading=reading)
 
 
+# Among a request's files the newest counts, unless a researcher chose one (SPEC 8).
+
+
 @transaction.atomic
-def document_pin(*, document: Document, by: User | None) -> None:
-    """Count this document's figures over the force's other documents for the same request."""
-    for other in Document.objects.filter(request_id=document.request_id, pinned=True).exclude(
-        pk=document.pk
-    ):
+def request_choose_document(
+    *, request: FOIRequest, document: Document, by: User | None, note: str = ""
+) -> Document:
+    """Count this file's figures for its request over the request's other files, newer ones
+    included, until a researcher chooses another (``Document.pinned``; the rollup ranks the
+    chosen file first). Kept as a review decision on the file chosen, with the files it was
+    chosen over; a parse finishing later leaves the choice alone (it never writes ``pinned``).
+
+    Raises ``ValidationError`` naming the field: a file of another request, a file not counted
+    (queued, in review, failed, no data: approve or read it first), a file with no figures.
+    """
+    check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
+    FOIRequest.objects.select_for_update().only("pk").get(pk=request.pk)  # one choice at a time
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if document.request_id != request.pk:
+        raise _refuse("document", f"{document.original_name} is not a file of this request.")
+    if document.status not in COUNTED:
+        raise _refuse(
+            "document",
+            f"{document.original_name} is {document.get_status_display().lower()}: only a read "
+            "or approved file can count. Approve it (or read it again) first.",
+        )
+    if not DocumentFigure.objects.filter(document=document, kind=FigureKind.FIGURE).exists():
+        raise _refuse("document", f"{document.original_name} has no figures to count.")
+    over = []
+    for other in Document.objects.filter(request=request, pinned=True).exclude(pk=document.pk):
         _decide(other, by, pinned=False)
-    _decide(document, by, pinned=True)
-    _record(document, ReviewAction.Kind.PIN, by)
+        over.append(other.pk)
+    others = Document.objects.filter(request=request).exclude(pk=document.pk)
+    document = _decide(document, by, pinned=True)
+    _record(
+        document,
+        ReviewAction.Kind.PIN,
+        by,
+        request=request.pk,
+        over=sorted(others.values_list("pk", flat=True)),
+        unchosen=over,
+        note=note,
+    )
+    return document
 
 
 def document_accept_as_response(*, document: Document, by: User | None) -> None:

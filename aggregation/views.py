@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 from aggregation import charts, exports
 from aggregation.rollups import CONFLICTS_PER_PAGE, campaign_rollup, figure_sources
 from requests_app import access
-from requests_app.models import Campaign
+from requests_app.models import Campaign, Document
 from requests_app.selectors import campaign_outcome
 
 # Staff who may view campaigns at all (403 otherwise); then only the campaigns they belong to.
@@ -128,8 +128,19 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "force_rows": _force_rows(sources, rollup, names),
         "conflicts": conflicts,
         "conflict_names": names,
+        "conflict_summary": _with_requests(rollup["conflict_summary"]),
     }
     return render(request, "aggregation/dashboard.html", context)
+
+
+def _with_requests(summary: list[dict]) -> list[dict]:
+    """Each conflict with the request of its files, for the link to their comparison page."""
+    documents = {d for c in summary for d in c["documents"]}
+    request_of = dict(Document.objects.filter(pk__in=documents).values_list("pk", "request_id"))
+    return [
+        {**c, "request": next((request_of[d] for d in c["documents"] if d in request_of), None)}
+        for c in summary
+    ]
 
 
 def _national_rows(sources: str, rollup: dict) -> list[dict]:

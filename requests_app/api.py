@@ -16,6 +16,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from aggregation import services as document_services
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
+from aggregation.rollups import request_readings
+from aggregation.serializers import ChooseDocumentSerializer, ReadingsSerializer
 from requests_app import access, mail, replies, services
 from requests_app.models import (
     Campaign,
@@ -131,6 +133,32 @@ class FOIRequestViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSe
     queryset = FOIRequest.objects.select_related("campaign", "force").prefetch_related("exemptions")
     serializer_class = FOIRequestSerializer
     filterset_class = FOIRequestFilter
+
+    @extend_schema(responses=ReadingsSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def readings(self, request: Request, pk: str | None = None) -> Response:
+        """The request's files side by side: each one's figures per period and breakdown,
+        which counts and the rule that picked it."""
+        return Response(request_readings(self.get_object()))
+
+    @extend_schema(request=ChooseDocumentSerializer, responses=ReadingsSerializer)
+    @action(detail=True, methods=["post"], url_path="choose-document", filter_backends=[])
+    def choose_document(self, request: Request, pk: str | None = None) -> Response:
+        """Count one of the request's files over the others until another is chosen; answers
+        the comparison as it now stands."""
+        foi_request = self.get_object()
+        params = ChooseDocumentSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        document = foi_request.documents.filter(pk=params.validated_data["document"]).first()
+        if document is None:
+            raise ValidationError({"document": ["No such file on this request."]})
+        document_services.request_choose_document(
+            request=foi_request,
+            document=document,
+            by=request.user,
+            note=params.validated_data["note"],
+        )
+        return Response(request_readings(foi_request))
 
 
 class RequestEventViewSet(

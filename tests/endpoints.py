@@ -114,6 +114,7 @@ API_WRITES = {
     ("document-approve", "POST"): (lambda w: {"note": "checked"}, 200),
     ("document-accept", "POST"): (lambda w: {}, 200),
     ("document-pin", "POST"): (lambda w: {}, 200),
+    ("foirequest-choose-document", "POST"): (lambda w: {"document": _document(w).pk}, 200),
     ("document-choose-reading", "POST"): (lambda w: {"reading": "breakdown"}, 200),
     ("document-corrections", "POST"): (
         lambda w: {"sheet": _document(w).result["sheets"][0], "kind": "not_data", "row": 99},

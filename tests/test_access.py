@@ -690,6 +690,7 @@ CUSTOM_VIEWS = {
     "reply_fetch": lambda w: reverse("admin:reply_fetch"),
     "review-queue": lambda w: reverse("review-queue", args=["alpha"]),
     "document-grid": lambda w: reverse("document-grid", args=[w.alpha.document.pk]),
+    "request-readings": lambda w: reverse("request-readings", args=[w.alpha.request.pk]),
 }
 # Views that act only on POST: a GET goes back to the page it came from, having done nothing.
 GOES_BACK = {
@@ -774,6 +775,11 @@ WRITING_VIEWS = {
             "row": "500",
         },
     ),
+    "choose alpha's file": (
+        "request-readings",
+        lambda w: reverse("request-readings", args=[w.alpha.request.pk]),
+        lambda w: {"document": w.alpha.document.pk},
+    ),
 }
 
 
@@ -800,10 +806,12 @@ def expected_post(persona: str, case: str, world: World) -> tuple[int, bool, str
             # A researcher of no campaign of alpha's sees the reply, and alpha's request is no
             # choice of theirs.
             return (302, True, "Filed on") if writes else (302, False, "Select a valid choice")
-        case "map a label for alpha" | "correct alpha's document":
+        case "map a label for alpha" | "correct alpha's document" | "choose alpha's file":
             if "alpha" not in SEES[persona]:
                 return 404, False, ""
-            said = "now reads as" if case.startswith("map") else "Kept:"
+            said = {"map": "now reads as", "correct": "Kept:", "choose": "now counts for"}[
+                case.split()[0]
+            ]
             return (302, True, said) if writes else (403, False, "")
         case "fetch replies":
             # Every researcher may fetch the shared mailbox; here none is set up.

@@ -309,6 +309,7 @@ def test_a_decision_made_from_a_command_or_task_keeps_who(researcher, request_wi
     from aggregation import services
 
     _, document = request_with_document
-    services.document_pin(document=document, by=researcher)  # no web request: no middleware
+    # No web request: no middleware.
+    services.request_choose_document(request=document.request, document=document, by=researcher)
     pinned = latest(Document.objects.get(pk=document.pk))
     assert pinned.pinned and pinned.history_user == researcher

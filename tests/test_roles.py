@@ -398,6 +398,7 @@ READ_ONLY_ADMIN_VIEWS = {
     "campaign_send": lambda w: reverse("admin:campaign_send", args=[w.unsent.pk]),
     "review-queue": lambda w: reverse("review-queue", args=[w.sent.slug]),
     "document-grid": lambda w: reverse("document-grid", args=[w.document.pk]),
+    "request-readings": lambda w: reverse("request-readings", args=[w.request.pk]),
 }
 # Custom admin views that write on POST (the review view has its own tests below).
 WRITING_ADMIN_VIEWS = {
@@ -406,6 +407,7 @@ WRITING_ADMIN_VIEWS = {
     "reply_fetch": lambda w: reverse("admin:reply_fetch"),
     "review-queue": lambda w: reverse("review-queue", args=[w.sent.slug]),
     "document-grid": lambda w: reverse("document-grid", args=[w.document.pk]),
+    "request-readings": lambda w: reverse("request-readings", args=[w.request.pk]),
 }
 
 

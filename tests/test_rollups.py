@@ -397,6 +397,6 @@ def test_pinning_through_the_service_moves_the_figure_and_is_recorded(campaign, 
     new = document(campaign, "kent", name="new.xlsx")
     obs(new, "2018-19", 33, derived=True)
     assert rollups.campaign_rollup(campaign)["by_force"]["kent"]["2018-19"]["value"] == 33
-    services.document_pin(document=old, by=researcher)
+    services.request_choose_document(request=old.request, document=old, by=researcher)
     assert rollups.campaign_rollup(campaign)["by_force"]["kent"]["2018-19"]["value"] == 30
     assert old.reviews.get().kind == "pin" and old.reviews.get().by == researcher
