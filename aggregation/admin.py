@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 
 from aggregation import selectors, services
+from aggregation.extraction.vocabulary import FORCE, PERIOD
 from aggregation.models import (
     Abbreviation,
     Alias,
@@ -21,6 +24,7 @@ from aggregation.models import (
     Term,
 )
 from aggregation.review_views import map_choices
+from aggregation.rollups import COUNTED
 from requests_app import access
 from requests_app.admin_base import AuditedAdmin, CampaignScopedAdmin, CampaignScopedInline
 from requests_app.models import Document, DocumentDownload
@@ -154,7 +158,7 @@ class ObservationInline(CampaignScopedInline, admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["table", "period", "dimensions", "value", "lower", "upper", "derived"]
-    fields += ["sheet", "cell", "raw"]
+    fields += ["sheet", "cell", "raw", "origin", "source", "entered_by"]
     readonly_fields = fields
     max_num = 0
 
@@ -212,6 +216,22 @@ class DocumentDownloadInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:-|–|to)\s*(\d+)\s*$")
+
+
+def figure_bounds(text: str) -> dict[str, int | None]:
+    """A figure as a researcher types it: "12", "1,204", or a range "0-4" / "0 to 4" for a
+    suppressed one. Raises ``ValidationError`` naming ``value``."""
+    text = text.strip().replace(",", "")
+    if text.isdigit():
+        return {"value": int(text), "lower": None, "upper": None}
+    if match := _RANGE.match(text):
+        return {"value": None, "lower": int(match.group(1)), "upper": int(match.group(2))}
+    raise ValidationError(
+        {"value": f"{text!r} is not a figure: 12, or a range such as 0-4 for a suppressed one."}
+    )
 
 
 # One-click decisions on the review page; each posts to review_view.
@@ -315,6 +335,16 @@ class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
                     for i, t in enumerate(result.get("tables", []))
                 ],
                 "review_actions": REVIEW_ACTIONS,
+                "entered": Observation.objects.filter(
+                    document=document, origin=Observation.Origin.ENTERED
+                ).select_related("entered_by"),
+                "periods": document.request.campaign.periods,
+                "dimension_inputs": [
+                    (c.dimension, c.title, c.values, c.hint)
+                    for c in map_choices(document.request.campaign).values()
+                    if c.dimension not in (PERIOD, FORCE)
+                ],
+                "can_enter": access.can_edit(request.user, document),
                 "can_download": access.can_edit(request.user, document),
                 "retention_days": settings.RECORD_LIST_RETENTION_DAYS,
             }
@@ -344,7 +374,11 @@ class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
                 services.document_exclude_tables(document=document, tables=tables, by=by)
                 return "Table excluded; the document is being read again."
             case "no_data":
-                services.document_mark_no_data(document=document, by=by, note=data.get("note", ""))
+                removed = services.document_mark_no_data(
+                    document=document, by=by, note=data.get("note", "")
+                )
+                if removed:
+                    return f"Marked no data; {removed} figure(s) entered by hand removed."
                 return "Marked no data."
             case "reparse":
                 services.document_reparse(document=document, by=by)
@@ -364,6 +398,34 @@ class DocumentAdmin(CampaignScopedAdmin, AuditedAdmin):
             case "accept":
                 services.document_accept_as_response(document=document, by=by)
                 return "The request is now marked response received."
+            case "enter_figure":
+                figure = services.document_enter_figure(
+                    document=document,
+                    period=data.get("period", ""),
+                    dimensions={
+                        name.removeprefix("dimension-"): value
+                        for name, value in data.items()
+                        if name.startswith("dimension-")
+                    },
+                    source=data.get("source", ""),
+                    by=by,
+                    **figure_bounds(data.get("figure", "")),
+                )
+                document.refresh_from_db()
+                said = (
+                    f"Entered: {figure.period} {figure.breakdown} = {figure.raw} ({figure.source})"
+                )
+                if document.status in COUNTED:
+                    return f"{said}; it counts."
+                if document.status in services.IN_FLIGHT:
+                    return f"{said}; the document is being read: it counts once read."
+                return f"{said}; it counts once the document is approved."
+            case "remove_figure":
+                figure = get_object_or_404(
+                    Observation.objects.filter(document=document), pk=data.get("figure")
+                )
+                services.document_remove_figure(figure=figure, by=by)
+                return f"Removed: {figure.period} {figure.breakdown} = {figure.raw}."
         raise ValidationError(f"Unknown review action {action!r}.")
 
     @admin.action(description="Read again", permissions=["change"])

@@ -18,6 +18,8 @@ from aggregation.selectors import campaign_document_statuses, campaign_doubts
 from aggregation.serializers import (
     CampaignMapLabelSerializer,
     DocumentSerializer,
+    EnteredFigureSerializer,
+    EnterFigureSerializer,
     ExcludeTablesSerializer,
     MapLabelSerializer,
     NoteSerializer,
@@ -25,6 +27,7 @@ from aggregation.serializers import (
     ReadingHintSerializer,
     ReadingSerializer,
     RemoveCorrectionSerializer,
+    RemoveFigureSerializer,
     RereadSerializer,
     ReviewActionSerializer,
     ReviewSerializer,
@@ -73,7 +76,9 @@ class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet)
     @extend_schema(responses=ObservationSerializer(many=True))
     @action(detail=True, methods=["get"])
     def observations(self, request: Request, pk: str | None = None) -> Response:
-        rows = Observation.objects.filter(document=self.get_object()).select_related("force")
+        rows = Observation.objects.filter(document=self.get_object()).select_related(
+            "force", "entered_by"
+        )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(ObservationSerializer(page, many=True).data)
 
@@ -113,6 +118,41 @@ class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet)
         params = ReadingHintSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         services.document_correct(document=document, by=request.user, **params.validated_data)
+        return self._done(document)
+
+    @extend_schema(methods=["get"], responses=EnteredFigureSerializer(many=True), request=None)
+    @extend_schema(
+        methods=["post"], request=EnterFigureSerializer, responses={201: EnteredFigureSerializer}
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def figures(self, request: Request, pk: str | None = None) -> Response:
+        """The figures entered by hand on this document (a letter, an email: no table to read),
+        each with where in it, who and when; POST enters one, which counts like a read figure."""
+        document = self.get_object()
+        if request.method != "POST":
+            rows = Observation.objects.filter(
+                document=document, origin=Observation.Origin.ENTERED
+            ).select_related("entered_by")
+            return Response(EnteredFigureSerializer(rows, many=True).data)
+        params = EnterFigureSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        figure = services.document_enter_figure(
+            document=document, by=request.user, **params.validated_data
+        )
+        return Response(EnteredFigureSerializer(figure).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RemoveFigureSerializer, responses=DocumentSerializer)
+    @action(detail=True, methods=["post"], url_path="remove-figure")
+    def remove_figure(self, request: Request, pk: str | None = None) -> Response:
+        """Remove a figure entered by hand."""
+        document = self.get_object()
+        params = RemoveFigureSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        figure = get_object_or_404(
+            Observation.objects.filter(document=document, origin=Observation.Origin.ENTERED),
+            pk=params.validated_data["figure"],
+        )
+        services.document_remove_figure(figure=figure, by=request.user)
         return self._done(document)
 
     @extend_schema(request=RemoveCorrectionSerializer, responses=DocumentSerializer)

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -52,7 +53,7 @@ def tables(rollup: dict, sources: Iterable) -> dict[str, list[list[object]]]:
     result["Sources"] = [
         [
             *("force", "period", *dimensions, "value", "lower", "upper", "derived"),
-            *("document", "document id", "sheet", "cell", "as written"),
+            *("document", "document id", "sheet", "cell", "as written", "entered by", "source"),
         ]
     ]
     for period in periods:
@@ -90,9 +91,18 @@ def tables(rollup: dict, sources: Iterable) -> dict[str, list[list[object]]]:
                 *(o.force.name, o.period, *(o.dimensions.get(d, "") for d in dimensions)),
                 *(o.value, o.lower, o.upper, o.derived),
                 *(o.document.original_name, o.document_id, o.sheet, o.cell, o.raw),
+                *_entered(o),
             ]
         )
     return result
+
+
+def _entered(o) -> tuple[str, str]:
+    """Who entered a figure by hand and where in the document it is; nothing for a read one."""
+    if o.origin != "entered":
+        return "", ""
+    who = o.entered_by.get_username() if o.entered_by else "someone since removed"
+    return f"entered by {who} on {timezone.localtime(o.entered_at):%Y-%m-%d}", o.source
 
 
 # Column widths in characters: wide enough for the longest value, never absurd.

@@ -181,14 +181,25 @@ class Abbreviation(models.Model):
         return f"{self.short} = {self.expansion}"
 
 
+# The table number figures entered by hand are kept under: after any table a file can hold, so
+# that a breakdown read from the file is taken before one entered beside it.
+ENTERED_TABLE = 32767
+
+
 class Observation(models.Model):
-    """One figure read from a document, pointing back to its cell.
+    """One figure of a document: read from its cell, or entered by hand by a researcher.
 
     ``dimensions`` holds the campaign's own dimensions ({"age": "13", "offence": "Rape"}); period
     and force are columns of their own, for speed. ``shape`` is the sorted dimension names. A
     record list (one row per crime) is stored as counts, never row by row: see
-    ``aggregation.extraction.records``.
+    ``aggregation.extraction.records``. A figure entered by hand (a letter, an email: no table
+    to read) has no sheet or cell: ``source`` says where in the document it is, ``entered_by``
+    and ``entered_at`` who entered it and when; a parse never replaces it.
     """
+
+    class Origin(models.TextChoices):
+        READ = "read", "Read from the file"
+        ENTERED = "entered", "Entered by hand"
 
     campaign_lookup = "document__request__campaign"
 
@@ -205,6 +216,16 @@ class Observation(models.Model):
     cell = models.CharField(max_length=40)
     raw = models.CharField(max_length=200, blank=True)
     table = models.PositiveSmallIntegerField(default=0)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.READ)
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where in the document a figure entered by hand is: page 2, paragraph 3.",
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField(null=True, blank=True)
 
     objects = CampaignScopedQuerySet.as_manager()
 
@@ -218,7 +239,14 @@ class Observation(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.origin == self.Origin.ENTERED:
+            return f"{self.period} {self.breakdown} = {self.raw} ({self.source})"
         return f"{self.sheet}!{self.cell} = {self.raw or self.value}"
+
+    @property
+    def breakdown(self) -> str:
+        """ "age 13, offence Rape"; "total" for a period's total."""
+        return ", ".join(f"{k} {v}" for k, v in self.dimensions.items()) or "total"
 
 
 class FigureKind(models.TextChoices):
@@ -389,6 +417,8 @@ class ReviewAction(models.Model):
         APPROVE = "approve", "Approved"
         CORRECT = "correct", "Corrected the reading"
         REREAD = "reread", "Re-read after a campaign-wide mapping"
+        ENTER_FIGURE = "enter_figure", "Entered a figure by hand"
+        REMOVE_FIGURE = "remove_figure", "Removed a figure entered by hand"
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="reviews")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -246,7 +246,7 @@ def request_readings(request: FOIRequest) -> dict:
         {"request": 7, "force": "kent", "campaign": "demo", "dimensions": ["age", ...],
          "chosen": 12 | None, "chosen_by": "rita" | None, "chosen_at": iso | None,
          "documents": [{"id", "name", "status", "status_text", "uploaded_at", "counts",
-                        "chosen"}],                  # oldest first
+                        "chosen", "entered": figures by hand}],    # oldest first
          "periods": [{"period", "figures": [bounds | None per document], "differ": bool,
                       "counted": document id | None, "counted_name": str, "rule": str,
                       "breakdowns": [{"dimension", "value",
@@ -264,6 +264,13 @@ def request_readings(request: FOIRequest) -> dict:
         .order_by("uploaded_at", "pk")
     )
     by_id = {d.pk: d for d in documents}
+    entered = dict(
+        Observation.objects.filter(document__request=request, origin=Observation.Origin.ENTERED)
+        .values("document_id")
+        .annotate(n=Count("id"))
+        .values_list("document_id", "n")
+        .order_by()
+    )
     own: dict[tuple[int, str, int], dict] = {}
     for doc, period, kind, lower, upper in DocumentFigure.objects.filter(
         document__request=request,
@@ -341,6 +348,7 @@ def request_readings(request: FOIRequest) -> dict:
                 "uploaded_at": d.uploaded_at.isoformat(),
                 "counts": d.status in COUNTED,
                 "chosen": d.pinned,
+                "entered": entered.get(d.pk, 0),
             }
             for d in documents
         ],
@@ -799,6 +807,6 @@ def figure_sources(
         query |= _source_q(f, dimension=dimension, value=value)
     return (
         Observation.objects.filter(query)
-        .select_related("document", "force")
+        .select_related("document", "force", "entered_by")
         .order_by("force__name", "period", "document_id", "table", "id")
     )

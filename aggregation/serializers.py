@@ -62,6 +62,9 @@ class UploadSerializer(serializers.Serializer):
 
 class ObservationSerializer(serializers.ModelSerializer):
     force = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    entered_by = serializers.CharField(
+        source="entered_by.get_username", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = Observation
@@ -79,8 +82,58 @@ class ObservationSerializer(serializers.ModelSerializer):
             "cell",
             "raw",
             "table",
+            "origin",
+            "source",
+            "entered_by",
+            "entered_at",
         ]
         read_only_fields = fields
+
+
+class EnteredFigureSerializer(serializers.ModelSerializer):
+    """A figure entered by hand: where in the document it is, who entered it and when."""
+
+    entered_by = serializers.CharField(
+        source="entered_by.get_username", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = Observation
+        fields = [
+            "id",
+            "document",
+            "period",
+            "dimensions",
+            "value",
+            "lower",
+            "upper",
+            "source",
+            "entered_by",
+            "entered_at",
+        ]
+        read_only_fields = fields
+
+
+class EnterFigureSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=20, help_text="One of the campaign's periods.")
+    dimensions = serializers.DictField(
+        child=serializers.CharField(max_length=LABEL_MAX_LENGTH),
+        required=False,
+        default=dict,
+        help_text='The part of a breakdown, e.g. {"age": "13"}; none for the period\'s total.',
+    )
+    value = serializers.IntegerField(required=False, allow_null=True, default=None)
+    lower = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="For a suppressed figure."
+    )
+    upper = serializers.IntegerField(required=False, allow_null=True, default=None)
+    source = serializers.CharField(
+        max_length=200, help_text="Where in the document it is: page 2, paragraph 3."
+    )
+
+
+class RemoveFigureSerializer(serializers.Serializer):
+    figure = serializers.IntegerField()
 
 
 class MapLabelSerializer(serializers.Serializer):

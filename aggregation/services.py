@@ -31,6 +31,7 @@ from aggregation.extraction.reading.sniff import OLE_MAGIC, ole_stream_names, sn
 from aggregation.extraction.result import ExtractionResult, Reason, TableKind, Verdict
 from aggregation.extraction.vocabulary import FORCE, PERIOD, PeriodKind
 from aggregation.models import (
+    ENTERED_TABLE,
     LABEL_MAX_LENGTH,
     Abbreviation,
     Alias,
@@ -228,7 +229,8 @@ def _letter_result(file_format: str) -> ExtractionResult:
     reason = Reason(
         "letter",
         f"A {kind} document: figures are read from spreadsheets, PDF and .docx files only. "
-        "Read it; mark it no data, or ask the force for the figures as a spreadsheet.",
+        "Read it; enter its figures by hand on this page, mark it no data, or ask the force for "
+        "the figures as a spreadsheet.",
     )
     return ExtractionResult(Verdict.NEEDS_REVIEW, reasons=[reason], format=file_format)
 
@@ -288,12 +290,16 @@ def _store_result(document: Document, result: ExtractionResult) -> DocumentStatu
                 table=o.table,
             )
         )
-    _replace_observations(document, observations)
+    entered = _replace_observations(document, observations)
     status = VERDICT_STATUS[result.verdict]
+    reason = "; ".join(dict.fromkeys(r.message for r in result.reasons if r.blocking))
+    if entered and not observations:
+        # Nothing read, and the researcher's own figures stand in for the file's: they count.
+        status = DocumentStatus.APPROVED
+        reason = f"{ENTERED_REASON} {reason}".strip()
     document.result = _result_json(result)
     document.status = status
-    blocking = dict.fromkeys(r.message for r in result.reasons if r.blocking)
-    document.status_reason = "; ".join(blocking)[:2000]
+    document.status_reason = reason[:2000]
     document.format = result.format or document.format
     document.rows_read = result.rows_read
     document.status_changed_at = timezone.now()
@@ -301,17 +307,20 @@ def _store_result(document: Document, result: ExtractionResult) -> DocumentStatu
     return status
 
 
-def _replace_observations(document: Document, observations: list[Observation]) -> None:
-    """The document's observations and their per-table sums, replaced together."""
-    Observation.objects.filter(document=document).delete()
+def _replace_observations(document: Document, observations: list[Observation]) -> int:
+    """The document's read observations and its per-table sums, replaced together; figures
+    entered by hand stay, and are summed with them. Returns how many were entered by hand."""
+    Observation.objects.filter(document=document, origin=Observation.Origin.READ).delete()
     Observation.objects.bulk_create(observations, batch_size=2000)
+    entered = list(Observation.objects.filter(document=document, origin=Observation.Origin.ENTERED))
     _write_figures(
         document,
         (
             Cell(o.force_id, o.period, o.table, o.dimensions, o.lower, o.upper, o.derived)
-            for o in observations
+            for o in [*observations, *entered]
         ),
     )
+    return len(entered)
 
 
 def _write_figures(document: Document, cells: Iterable[Cell]) -> None:
@@ -340,8 +349,15 @@ def _result_json(result: ExtractionResult) -> dict:
 
 
 def document_fail(*, document_id: int, reason: str) -> None:
-    """A parse that could not finish fails its document, unless a decision has moved it on."""
+    """A parse that could not finish fails its document, unless a decision has moved it on.
+    A document whose only figures were entered by hand keeps counting them."""
     parsing = Document.objects.filter(pk=document_id, status=DocumentStatus.PARSING)
+    figures = Observation.objects.filter(document_id=document_id)
+    if figures.exists() and not figures.filter(origin=Observation.Origin.READ).exists():
+        _set_status(
+            parsing, DocumentStatus.APPROVED, status_reason=f"{ENTERED_REASON} {reason}"[:2000]
+        )
+        return
     _set_status(parsing, DocumentStatus.FAILED, status_reason=reason[:2000])
 
 
@@ -679,7 +695,13 @@ def document_exclude_tables(*, document: Document, tables: Iterable[int], by: Us
 
 
 @transaction.atomic
-def document_mark_no_data(*, document: Document, by: User | None, note: str = "") -> None:
+def document_mark_no_data(*, document: Document, by: User | None, note: str = "") -> int:
+    """The file holds no figures for the request: its reading is dropped and it counts nothing.
+
+    Figures entered by hand on it go too (the later decision holds); each is kept in the
+    decision's detail (``removed``), so the history still says what they were. Returns how
+    many were removed.
+    """
     check_length(field="note", value=note, limit=NOTE_MAX_LENGTH)
     _decide(
         document,
@@ -689,8 +711,12 @@ def document_mark_no_data(*, document: Document, by: User | None, note: str = ""
         status_reason=note or "Marked no data.",
     )
     # After the row lock: a parse storing at this moment has finished, its figures go too.
+    entered = Observation.objects.filter(document=document, origin=Observation.Origin.ENTERED)
+    removed = [_figure_detail(f) for f in entered.order_by("pk")]
+    entered.delete()
     _replace_observations(document, [])
-    _record(document, ReviewAction.Kind.NO_DATA, by, note=note)
+    _record(document, ReviewAction.Kind.NO_DATA, by, note=note, removed=removed)
+    return len(removed)
 
 
 @transaction.atomic
@@ -772,6 +798,194 @@ def document_accept_as_response(*, document: Document, by: User | None) -> None:
         on=timezone.localdate(document.uploaded_at),
         note=f"Response file: {document.original_name}",
     )
+
+
+# Figures by hand: for a response with no table to read (a letter, an email), the researcher
+# enters its figures against the document, saying where in it each one is.
+
+ENTERED_REASON = "Figures entered by hand."
+LARGEST_FIGURE = 2**31 - 1  # Observation.value is a 32-bit integer
+
+
+def _entered_dimensions(campaign: Campaign, dimensions: dict[str, str]) -> dict[str, str]:
+    """The figure's breakdown with each value as the campaign keeps it (a term's own name, an
+    age's canonical form). Raises ``ValidationError`` naming the dimension."""
+    known = {
+        d.name: d for d in Dimension.objects.filter(campaign=campaign).prefetch_related("terms")
+    }
+    asked = [name for name, d in known.items() if d.kind != DimensionKind.FORCE]
+    canonical = {}
+    for name, value in dimensions.items():
+        value = str(value).strip()
+        if not value:
+            continue  # not broken down by it
+        dimension = known.get(name)
+        if dimension is None or dimension.kind == DimensionKind.FORCE:
+            raise _refuse(
+                "dimensions", f"No dimension {name!r} in this campaign: {', '.join(asked)}."
+            )
+        if dimension.kind == DimensionKind.AGE:
+            age = parse_age(value)
+            if age is None:
+                raise _refuse(name, f"{value!r} is not an age (13, 0-10, 16+, unknown).")
+            top = campaign.max_age
+            if top is not None and age.lower is not None and age.lower > top:
+                raise _refuse(name, f"{value!r} is over {top}: not part of this request.")
+            canonical[name] = age.canonical
+            continue
+        term = next((t for t in dimension.terms.all() if t.name.lower() == value.lower()), None)
+        if term is None:
+            names = ", ".join(t.name for t in dimension.terms.all())
+            raise _refuse(name, f"No {name} {value!r} in this campaign: {names}.")
+        canonical[name] = term.name
+    return canonical
+
+
+def _entered_bounds(value: int | None, lower: int | None, upper: int | None) -> tuple[int, int]:
+    if value is not None:
+        if lower is not None or upper is not None:
+            raise _refuse("value", "Give the figure, or a range (lower and upper), not both.")
+        lower = upper = value
+    if lower is None or upper is None:
+        raise _refuse("value", "Give the figure (12), or a range for a suppressed one (0 to 4).")
+    if lower < 0:
+        raise _refuse("lower" if value is None else "value", "A figure cannot be below 0.")
+    if lower > upper:
+        raise _refuse("upper", f"The range {lower} to {upper} runs backwards.")
+    if upper > LARGEST_FIGURE:
+        raise _refuse("upper" if value is None else "value", f"{upper:,} is not a count of crimes.")
+    return lower, upper
+
+
+def _figure_detail(figure: Observation) -> dict:
+    """A figure entered by hand as its decisions keep it."""
+    return {
+        "figure": figure.pk,
+        "period": figure.period,
+        "dimensions": figure.dimensions,
+        "value": figure.value,
+        "lower": figure.lower,
+        "upper": figure.upper,
+        "source": figure.source,
+    }
+
+
+@transaction.atomic
+def document_enter_figure(
+    *,
+    document: Document,
+    period: str,
+    source: str,
+    by: User | None,
+    dimensions: dict[str, str] | None = None,
+    value: int | None = None,
+    lower: int | None = None,
+    upper: int | None = None,
+) -> Observation:
+    """Enter one figure of a document by hand: the period's total (no ``dimensions``) or one
+    part of a breakdown ({"age": "13"}), exact (``value``) or a range for a suppressed figure
+    (``lower``, ``upper``), with ``source`` saying where it is ("page 2, paragraph 3").
+
+    It counts like a figure read from the file (a stated total is the force's figure; parts
+    make the breakdown), for the request's force. A document with no figure read from it
+    counts from now on (approved: the researcher vouches for what they typed); one with read
+    figures keeps its status (a document awaiting review still awaits it). Kept with who and
+    when; a parse of the file later never replaces it.
+
+    Raises ``ValidationError`` naming the field: a period not asked by the campaign, a
+    dimension it does not have or a value not of it (keyed by the dimension's name), a figure
+    below 0 or a range backwards, no source, the same figure entered twice, a breakdown that
+    would count the same parts twice beside another already entered.
+    """
+    campaign = document.request.campaign
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    found = parse_period(period)
+    if found is None or found.canonical not in campaign.periods:
+        raise _refuse("period", f"{period!r} is not a period of this campaign: "
+                      f"{', '.join(campaign.periods)}.")  # fmt: skip
+    period = found.canonical
+    dimensions = _entered_dimensions(campaign, dimensions or {})
+    lower, upper = _entered_bounds(value, lower, upper)
+    source = source.strip()
+    if not source:
+        raise _refuse("source", "Say where in the document the figure is: page 2, paragraph 3.")
+    check_length(field="source", value=source, limit=200)
+    breakdown = ", ".join(f"{k} {v}" for k, v in dimensions.items()) or "total"
+    for other in Observation.objects.filter(
+        document=document, origin=Observation.Origin.ENTERED, period=period
+    ):
+        if other.dimensions == dimensions:
+            raise _refuse(
+                "period",
+                f"{period} {breakdown} is already entered ({other.raw}, {other.source}); "
+                "remove it first.",
+            )
+        if set(other.dimensions) & set(dimensions) and set(other.dimensions) != set(dimensions):
+            raise _refuse(
+                "dimensions",
+                f"{period} is entered by {', '.join(sorted(other.dimensions))}: a figure by "
+                f"{', '.join(sorted(dimensions))} beside it would count the same parts twice. "
+                "Enter each breakdown by one set of dimensions.",
+            )
+    figure = Observation.objects.create(
+        document=document,
+        force_id=document.request.force_id,
+        period=period,
+        dimensions=dimensions,
+        shape=shape_of(dimensions),
+        value=lower if lower == upper else None,
+        lower=lower,
+        upper=upper,
+        raw=str(lower) if lower == upper else f"{lower} to {upper}",
+        table=ENTERED_TABLE,
+        sheet="",
+        cell="",
+        origin=Observation.Origin.ENTERED,
+        source=source,
+        entered_by=by,
+        entered_at=timezone.now(),
+    )
+    document_refresh_figures(document=document)
+    read = Observation.objects.filter(document=document, origin=Observation.Origin.READ)
+    if document.status not in (*IN_FLIGHT, DocumentStatus.APPROVED) and not read.exists():
+        # The parse, if one is redelivered, must not put back the verdict of an empty reading.
+        _decide(
+            document,
+            by,
+            overrides_parse=True,
+            status=DocumentStatus.APPROVED,
+            status_reason=ENTERED_REASON,
+        )
+    else:
+        _decide(document, by)  # the figures moved: the stored rollup must know
+    _record(document, ReviewAction.Kind.ENTER_FIGURE, by, **_figure_detail(figure))
+    return figure
+
+
+@transaction.atomic
+def document_remove_figure(*, figure: Observation, by: User | None) -> None:
+    """Remove a figure entered by hand (the decision that entered it stays in the history).
+    A document left with no figure at all goes back to review.
+
+    Raises ``ValidationError`` (``figure``) for a figure read from the file: correct the
+    reading instead.
+    """
+    document = Document.objects.select_for_update().get(pk=figure.document_id)
+    if figure.origin != Observation.Origin.ENTERED:
+        raise _refuse("figure", "Only a figure entered by hand can be removed; this one was read.")
+    _record(document, ReviewAction.Kind.REMOVE_FIGURE, by, **_figure_detail(figure))
+    figure.delete()
+    document_refresh_figures(document=document)
+    if document.status == DocumentStatus.APPROVED and not document.observations.exists():
+        _decide(
+            document,
+            by,
+            overrides_parse=True,
+            status=DocumentStatus.NEEDS_REVIEW,
+            status_reason="No figures: those entered by hand were removed.",
+        )
+    else:
+        _decide(document, by)
 
 
 # The original files: downloads, and deletion under the retention policy.

@@ -115,6 +115,11 @@ API_WRITES = {
     ("document-accept", "POST"): (lambda w: {}, 200),
     ("document-pin", "POST"): (lambda w: {}, 200),
     ("foirequest-choose-document", "POST"): (lambda w: {"document": _document(w).pk}, 200),
+    ("document-figures", "POST"): (
+        lambda w: {"period": "2017-18", "value": 5, "source": "page 2, paragraph 3"},
+        201,
+    ),
+    ("document-remove-figure", "POST"): (lambda w: {"figure": _entered(w)}, 200),
     ("document-choose-reading", "POST"): (lambda w: {"reading": "breakdown"}, 200),
     ("document-corrections", "POST"): (
         lambda w: {"sheet": _document(w).result["sheets"][0], "kind": "not_data", "row": 99},
@@ -134,6 +139,35 @@ API_WRITES = {
 def _document(w):
     """The document the document routes write to: the first on the world's request."""
     return w.request.documents.order_by("pk").first()
+
+
+def _entered(w) -> int | None:
+    return _document(w).observations.filter(origin="entered").values_list("pk", flat=True).first()
+
+
+def add_entered_figure(document) -> None:
+    """A figure entered by hand on the document: something for the remove route to remove."""
+    from django.utils import timezone
+
+    from aggregation.models import ENTERED_TABLE, Observation
+
+    Observation.objects.create(
+        document=document,
+        force=document.request.force,
+        period="2017-18",
+        dimensions={"age": "0-10"},
+        shape="age",
+        value=1,
+        lower=1,
+        upper=1,
+        table=ENTERED_TABLE,
+        sheet="",
+        cell="",
+        raw="1",
+        origin=Observation.Origin.ENTERED,
+        source="page 1",
+        entered_at=timezone.now(),
+    )
 
 
 def add_correction(document) -> None:

@@ -68,6 +68,7 @@ from tests.endpoints import (
     PROJECT_APPS,
     Route,
     add_correction,
+    add_entered_figure,
     api_routes,
     call_api,
     custom_admin_views,
@@ -207,6 +208,7 @@ def build(slug: str, owner: User) -> Side:
     assert document.status == "parsed"
     document_services.document_choose_reading(document=document, count_breakdown=False, by=owner)
     add_correction(document)
+    add_entered_figure(document)
     offence = campaign.dimensions.get(name="offence")
     term = Term.objects.create(dimension=offence, name=f"{slug.title()} term")
     campaign_rollup(campaign)

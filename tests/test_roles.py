@@ -32,6 +32,7 @@ from tests.endpoints import (
     API_WRITES,
     Route,
     add_correction,
+    add_entered_figure,
     api_routes,
     call_api,
     custom_admin_views,
@@ -114,6 +115,7 @@ def world(researcher, reader) -> World:
     document.refresh_from_db()
     assert document.status == DocumentStatus.PARSED
     add_correction(document)
+    add_entered_figure(document)
     unsent = make_campaign(researcher, slug="unsent", forces=["kent", "essex"])
     replied = make_campaign(researcher, slug="replied", forces=["essex"])
     services.campaign_record_sent(campaign=replied, by=researcher, on=date(2024, 3, 1))
@@ -386,6 +388,14 @@ REVIEW_ACTIONS = {
     "pin": (lambda w: {}, "pin"),
     "count_breakdown": (lambda w: {}, "choose_reading"),
     "count_totals": (lambda w: {}, "choose_reading"),
+    "enter_figure": (
+        lambda w: {"period": "2017-18", "figure": "5", "source": "page 2"},
+        "enter_figure",
+    ),
+    "remove_figure": (
+        lambda w: {"figure": str(w.document.observations.get(origin="entered").pk)},
+        "remove_figure",
+    ),
 }
 
 

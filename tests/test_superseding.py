@@ -16,9 +16,11 @@ from aggregation.models import ReviewAction
 from requests_app import services as request_services
 from requests_app.access import Role
 from requests_app.models import Document, DocumentStatus
+from tests.conftest import wait_until
 from tests.endpoints import signed_in, token_client
 from tests.factories import add_member, make_campaign
 from tests.test_decisions import while_reading
+from tests.test_worker import big_record_list, settled, status_of
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +281,29 @@ def test_the_dashboard_links_a_conflict_to_the_comparison_in_words(two_files, st
     )
     assert "2 files give different figures for 2 periods" in body
     assert "documents_differ" not in body
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_newer_file_read_by_the_worker_after_the_choice_does_not_replace_it(
+    celery_worker_process, researcher
+):
+    campaign = make_campaign(researcher, slug="busy", forces=["kent"], periods=PERIODS)
+    request_services.campaign_record_sent(campaign=campaign, by=researcher, on=date(2024, 3, 1))
+    request = campaign.requests.get()
+    first, _ = services.document_upload(
+        request=request, name="first.xlsx", content=kent_file("first"), by=researcher
+    )
+    wait_until(lambda: settled(first), timeout=60, interval=0.05)
+    assert status_of(first) == DocumentStatus.PARSED
+    second, _ = services.document_upload(
+        request=request, name="records.csv", content=big_record_list(), by=researcher
+    )
+    wait_until(lambda: status_of(second) == DocumentStatus.PARSING, timeout=60, interval=0.05)
+    services.request_choose_document(request=request, document=first, by=researcher)
+    wait_until(lambda: settled(second), timeout=120, interval=0.2)
+    assert status_of(second) == DocumentStatus.PARSED
+    assert list(Document.objects.filter(pinned=True)) == [first]
+    assert kent(campaign, "2017-18") == total("first", "2017-18")
+    row = rollups.request_readings(request)["periods"][0]
+    assert row["differ"] and row["rule"].startswith("first.xlsx counts: rita chose it on ")
