@@ -143,10 +143,17 @@ def read_counts(layout: Layout, ctx: Context) -> None:
             )
 
 
+# Cells only a spreadsheet's machinery writes, where a figure should be: a table of them is
+# a table of figures gone wrong, never a legend ("not available" may be a legend's words).
+_MACHINE_KINDS = frozenset({ValueKind.NO_FORMULA_VALUE, ValueKind.ERROR})
+
+
 def _holds_figures(layout: Layout, values: list[Column]) -> bool:
+    """Whether a table holds figures, or cells where figures should be (a formula saved
+    without its value, an Excel error): a legend or a list of notes holds neither."""
     sheet = layout.sheet
     return any(
-        parse_value(sheet.value(r, c.index)).kind in FIGURE_KINDS
+        parse_value(sheet.value(r, c.index)).kind in FIGURE_KINDS | _MACHINE_KINDS
         for r in layout.body_rows
         for c in values
     )
