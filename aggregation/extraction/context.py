@@ -12,6 +12,7 @@ from .labels import (
     CategoryMatcher,
     ForceMatcher,
     clean,
+    is_catch_all,
     parse_age,
     parse_period,
     parse_total,
@@ -283,21 +284,24 @@ class Context:
         present = [v for v in labels if clean(v)]
         if not present:
             return None
+        # A catch-all ("Other", "Not recorded") fits every dimension: evidence for none, unless
+        # the labels are nothing else.
+        telling = [v for v in present if not is_catch_all(clean(v))] or present
         best, best_score = None, 0
         for dimension in self.axes:
             if dimension == FORCE and self.forces.empty:
                 continue
             score = sum(
                 self.parse_label(dimension, v).kind in (LabelKind.VALUE, LabelKind.OTHER_PERIOD)
-                for v in present
+                for v in telling
             )
             if score > best_score or (score == best_score and score and dimension == hint):
                 best, best_score = dimension, score
         # Under a foreign heading most labels must read: "Male, Female, Not recorded" is not an
         # age axis for its one catch-all.
-        if foreign and best_score * 2 <= len(present):
+        if foreign and best_score * 2 <= len(telling):
             best = None
-        if best is None or best_score * 3 < len(present):
+        if best is None or best_score * 3 < len(telling):
             # Too few labels read for the axis to be trusted: fall back on the heading, whose
             # unreadable labels then become reasons.
             if hint in self.axes:

@@ -103,6 +103,8 @@ def read_counts(layout: Layout, ctx: Context) -> None:
             return  # no row is for a period of the campaign's kind: a reason says so
         row_axes.insert(0, _Axis(PERIOD, dated.labels, dated.column))
     col_axes = _column_axes(layout, values, ctx)
+    if _columns_split_by_unknown(layout, values, row_axes, col_axes, ctx, cells):
+        return
     axis_dims = [a.dimension for a in row_axes + col_axes if a.dimension != MEASURE]
     _report_other_measure_rows(layout, row_axes, ctx, sheet)
     if len(set(axis_dims)) != len(axis_dims):
@@ -237,6 +239,64 @@ def _split_by_unasked(
                 f"({', '.join(repr(e) for e in examples)}) that match no dimension of the "
                 "campaign's; it was not read.",
                 sheet.name,
+                cells,
+            )
+        return True
+    return False
+
+
+def _columns_split_by_unknown(
+    layout: Layout,
+    values: list[Column],
+    row_axes: list[_Axis],
+    col_axes: list[_Axis],
+    ctx: Context,
+    cells: str,
+) -> bool:
+    """Columns told apart only by labels of no dimension of the campaign's ("Male", "Female",
+    "Not recorded" in an age campaign): no column is a figure of the campaign's. Reported, not
+    read; informational under a title naming a dimension the campaign does not ask about,
+    unless the rows split the campaign's own figures (those would need summing over it)."""
+    read_levels = {axis.source for axis in col_axes}
+    for level in range(len(layout.header_rows)):
+        if level in read_levels:
+            continue
+        by_key: dict[tuple, dict[str, str]] = {}  # column key -> clean label -> as written
+        for column in values:
+            label = clean(column.headers[level])
+            if not label or ctx.headers.role(label) is Role.MEASURE:
+                continue
+            dims, _over, ok = _combine(col_axes, column.index, {})
+            if ok:
+                key = tuple(sorted(dims.items()))
+                by_key.setdefault(key, {})[label] = str(column.headers[level]).strip()
+        split = next((labels for labels in by_key.values() if len(labels) > 1), None)
+        if split is None:
+            continue
+        own = [a.dimension for a in row_axes if a.dimension not in (PERIOD, MEASURE)]
+        examples = ", ".join(repr(label) for label in list(split.values())[:4])
+        title = _title(layout)
+        if title and ctx.headers.role(title) is Role.OTHER:
+            ctx.reason(
+                "breakdown_not_asked",
+                f"This table's columns ({examples}) are split by '{title}', which the campaign "
+                "does not ask about; "
+                + (
+                    f"its figures by {', '.join(own)} would need summing over it, so it was "
+                    "not read."
+                    if own
+                    else "it was not read."
+                ),
+                layout.sheet.name,
+                cells,
+                blocking=bool(own),
+            )
+        else:
+            ctx.reason(
+                "unknown_breakdown",
+                f"This table's columns are split by labels ({examples}) that match no "
+                "dimension of the campaign's; it was not read.",
+                layout.sheet.name,
                 cells,
             )
         return True

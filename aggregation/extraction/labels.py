@@ -406,6 +406,16 @@ _UNKNOWN_AGE_WORDS = frozenset(
         "unknown age",
     }
 )
+# Words that fit any breakdown ("Other", "Not recorded"): in a list of labels they say nothing
+# about which dimension the labels are of (issue 10: a gender table's "Not known" is no age).
+_CATCH_ALL_WORDS = _UNKNOWN_AGE_WORDS | {"other", "others", "any other", "none", "n/a", "na"}
+
+
+def is_catch_all(text: object) -> bool:
+    """Whether a label is a catch-all that any dimension may hold ("Other", "Not recorded")."""
+    return isinstance(text, str) and text.strip().lower().rstrip(".:") in _CATCH_ALL_WORDS
+
+
 _AGE_PREFIX = re.compile(r"^(?:victims?\s+)?(?:age[sd]?|aged)\s*:?\s*")
 _AGE_SUFFIX = re.compile(r"\s*(?:years?\s*old|year\s*olds?|years?|yrs?|y/?o|y)\.?$")
 _AGE_SINGLE = re.compile(r"^(\d{1,3})$")
