@@ -239,7 +239,8 @@ class Context:
         if total is None:
             return direct
         if not total.group or set(total.group.split()) <= _GENERIC_GROUP_WORDS:
-            return ParsedLabel(LabelKind.TOTAL)
+            # A bare "Sub-total" sums some group: a check on its parts, never the whole.
+            return ParsedLabel(LabelKind.SUBTOTAL if total.partial else LabelKind.TOTAL)
         group = self._parse_value_label(dimension, total.group)
         if group.kind is LabelKind.VALUE:
             return ParsedLabel(LabelKind.TOTAL, group.value)

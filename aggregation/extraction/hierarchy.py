@@ -71,7 +71,9 @@ def _rows(
                 text,
                 cells,
                 total_like=total is not None,
-                grand_like=total is not None and (not total.group or text.startswith("all ")),
+                grand_like=total is not None
+                and not total.partial
+                and (not total.group or text.startswith("all ")),
             )
         )
     return out

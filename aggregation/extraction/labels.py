@@ -495,9 +495,13 @@ _TOTAL_FILLER = re.compile(
 )
 
 
+_SUBTOTAL_WORD = re.compile(r"\bsub\s*-?\s*totals?\b")
+
+
 @dataclass(frozen=True, slots=True)
 class TotalLabel:
     group: str  # "" for a grand total, else the label of the group it sums ("rape")
+    partial: bool = False  # says it is a subtotal ("Sub-total"): of a group, never the whole
 
 
 def parse_total(value: object) -> TotalLabel | None:
@@ -507,7 +511,7 @@ def parse_total(value: object) -> TotalLabel | None:
     rest = _TOTAL_WORDS.sub(" ", text)
     rest = _TOTAL_FILLER.sub(" ", rest)
     rest = re.sub(r"[^a-z0-9+ ]", " ", rest)
-    return TotalLabel(_SPACES.sub(" ", rest).strip())
+    return TotalLabel(_SPACES.sub(" ", rest).strip(), bool(_SUBTOTAL_WORD.search(text)))
 
 
 # ---------------------------------------------------------------------------------------------

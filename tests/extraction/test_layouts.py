@@ -533,3 +533,47 @@ def test_a_summary_whose_rows_name_other_sheets_is_still_read() -> None:
     )
     assert "Summary" in {o.sheet for o in result.observations}
     assert "contents" not in {r.code for r in result.reasons}
+
+
+def test_a_bare_sub_total_row_is_a_check_on_its_group_never_the_period_total():
+    sheet = [
+        ["Offence", "2017/18", "2018/19"],
+        ["Rape", None, None],
+        ["    Rape of a female child under 16", 5, 6],
+        ["    Rape of a male child under 16", 2, 1],
+        ["Sub-total", 7, 7],
+        ["Other sexual offences", None, None],
+        ["    Sexual grooming", 3, 4],
+        ["    Indecent images of children", 10, 20],
+        ["Sub-total", 13, 24],
+        ["TOTAL", 20, 31],
+    ]
+    result = understand(_sheet(sheet), default_vocabulary(("2017-18", "2018-19")))
+    totals = {
+        o.dimensions["period"]: o.value for o in result.observations if len(o.dimensions) == 1
+    }
+    assert totals == {"2017-18": 20, "2018-19": 31}
+    assert result.verdict is Verdict.PARSED
+
+
+def test_a_block_of_columns_by_gender_below_the_ages_is_reported_never_read_as_unknown_age():
+    sheet = [
+        ["Age of victim"],
+        ["Year", "Under 13", "13-17", "Age not recorded"],
+        ["2017/18", 4, 6, 1],
+        ["2018/19", 5, 7, 2],
+        [],
+        ["Gender of victim"],
+        ["Year", "Male", "Female", "Other", "Not recorded"],
+        ["2017/18", 3, 7, 0, 1],
+        ["2018/19", 4, 8, 1, 1],
+    ]
+    result = understand(_sheet(sheet), default_vocabulary(("2017-18", "2018-19")))
+    unknown = {
+        o.dimensions["period"]: o.value
+        for o in result.observations
+        if o.dimensions.get("age") == "unknown"
+    }
+    assert unknown == {"2017-18": 1, "2018-19": 2}
+    assert all(o.cell[0] in "BCD" and int(o.cell[1:]) <= 4 for o in result.observations)
+    assert "breakdown_not_asked" in _codes(result)
