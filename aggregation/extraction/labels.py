@@ -120,8 +120,8 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 # Words that may surround a period without changing it: "Financial Year 2018-19", "FY18/19",
 # "2018/19 (Apr-Mar)", "2018/19*".
 _PREFIX = re.compile(
-    r"^(?:(?P<cal>calendar\s*year|cal\.?\s*year|cy)|(?P<fin>financial\s*year|fin\.?\s*year|fiscal\s*year"
-    r"|fin\s*yr|f/?y|fye?)|year|yr|period)?\s*[:\-]?\s*"
+    r"^(?:(?P<cal>calendar\s*year|cal\.?\s*year|cy)|(?P<fin>(?:financial|fiscal|fin\.?)\s*(?:year|yr\.?)"
+    r"|f/?y|fye?)|year|yr|period)?\s*[:\-]?\s*"
 )
 _SUFFIX = re.compile(
     r"\s*(?:\((?:apr(?:il)?\s*-\s*mar(?:ch)?|jan(?:uary)?\s*-\s*dec(?:ember)?|[a-z]|\d|note \d+"
