@@ -303,6 +303,9 @@ OFFENCE_LABELS = [
     ("Sexual activity involving a child under 13", "Sexual activity involving a child"),
     ("Sexual activity involving a child under 16", "Sexual activity involving a child"),
     ("Sex Act w/ Child", "Sexual activity involving a child"),
+    ("Sex Asslt on F U13", "Sexual assault"),
+    ("SA on M U13", "Sexual assault"),
+    ("Cause/incite ch U13 sex act", "Sexual activity involving a child"),
     (
         "Causing or inciting a child to engage in sexual activity",
         "Sexual activity involving a child",
