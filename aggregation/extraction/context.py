@@ -11,11 +11,13 @@ from .labels import (
     UNKNOWN_AGE,
     CategoryMatcher,
     ForceMatcher,
+    PeriodLabel,
     clean,
     is_catch_all,
     parse_age,
     parse_period,
     parse_total,
+    period_ending_under,
 )
 from .measures import COUNTED_NOUNS, MeasureReader
 from .result import Reason, Table
@@ -246,14 +248,22 @@ class Context:
             return ParsedLabel(LabelKind.TOTAL, group.value)
         return ParsedLabel(LabelKind.UNKNOWN)
 
+    def parse_period_under(self, heading: object, value: object) -> ParsedLabel | None:
+        """A bare year under a heading naming the day its twelve months end ("Year ending 31
+        March" over 2016), or None when the heading names no such day."""
+        period = period_ending_under(heading, value)
+        return None if period is None else self._period_label(period)
+
+    def _period_label(self, period: PeriodLabel | None) -> ParsedLabel:
+        if period is None:
+            return ParsedLabel(LabelKind.UNKNOWN)
+        if period.kind is self.vocabulary.period_kind:
+            return ParsedLabel(LabelKind.VALUE, period.canonical)
+        return ParsedLabel(LabelKind.OTHER_PERIOD, period.canonical, period.kind)
+
     def _parse_value_label(self, dimension: str, value: object) -> ParsedLabel:
         if dimension == PERIOD:
-            period = parse_period(value)
-            if period is None:
-                return ParsedLabel(LabelKind.UNKNOWN)
-            if period.kind is self.vocabulary.period_kind:
-                return ParsedLabel(LabelKind.VALUE, period.canonical)
-            return ParsedLabel(LabelKind.OTHER_PERIOD, period.canonical, period.kind)
+            return self._period_label(parse_period(value))
         kind = self._kinds.get(dimension)
         if kind is DimensionKind.AGE:
             age = parse_age(value)

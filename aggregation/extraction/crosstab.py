@@ -540,6 +540,8 @@ def _row_axes(
             axes.append(_Axis(MEASURE, _measure_labels(raw, ctx), column.index))
             continue
         labels = {r: ctx.parse_label(dimension, v) for r, v in raw.items()}
+        if dimension == PERIOD:
+            _read_years_under_their_end(column.headers, raw, labels, ctx)
         if position == len(found) - 1 and dimension != PERIOD:
             where = {r: outer_col for r in outer_rows}
             _mark_subtotals(layout, column, raw, values, labels, ctx, where)
@@ -550,6 +552,17 @@ def _row_axes(
                     labels[r] = HINTED_LABELS[hinted]
         axes.append(_Axis(dimension, labels, column.index))
     return axes
+
+
+def _read_years_under_their_end(
+    headers: list[object], raw: dict[int, object], labels: dict[int, ParsedLabel], ctx: Context
+) -> None:
+    """Bare years under a heading that names the day their twelve months end ("Year ending 31
+    March" over 2016, 2017): read as those twelve months, never as calendar years."""
+    heading = next((h for h in reversed(headers) if clean(h)), None)
+    for r, value in raw.items():
+        if (parsed := ctx.parse_period_under(heading, value)) is not None:
+            labels[r] = parsed
 
 
 # A row label column that names measures ("Crimes", "Victims" under each year): an axis that
@@ -694,6 +707,10 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
         if dimension is None:
             continue  # a level of measure names ("Count", "Number of offences")
         parsed = {c: ctx.parse_label(dimension, v) for c, v in raw.items()}
+        if dimension == PERIOD:
+            for column in values:  # under a band naming the end day, or the table's title
+                above = [_title(layout), *column.headers[:level]]
+                _read_years_under_their_end(above, {column.index: raw[column.index]}, parsed, ctx)
         if all(p.kind is LabelKind.UNKNOWN for p in parsed.values()) and hint is None:
             continue
         if level == len(layout.header_rows) - 1 and dimension != PERIOD:

@@ -205,6 +205,23 @@ def _year_to(text: str, *, within: bool = False) -> PeriodLabel | None:
     return None
 
 
+def period_ending_under(heading: object, value: object) -> PeriodLabel | None:
+    """A bare year under a heading that names the day twelve months end ("Year ending 31 March"
+    over 2016): those twelve months (2015-16), or a rolling year for other months. None when
+    the heading names no such day or the value is no bare year."""
+    text = clean(heading)
+    if not text or isinstance(value, bool):
+        return None
+    whole = isinstance(value, int | float) and float(value).is_integer()
+    year = str(int(value)) if whole else clean(value)
+    if not year or not _CAL_YEAR.fullmatch(year):
+        return None
+    text = re.sub(r"[()]", " ", text).strip()
+    if _year_to(text) is not None or not _YEAR_TO.fullmatch(text):
+        return None  # no heading of an end day, or one that names its year already
+    return _year_to(_SPACES.sub(" ", f"{text} {year}"))
+
+
 def _calendar(year_text: str) -> PeriodLabel | None:
     year = int(year_text)
     if 1990 <= year <= 2100:

@@ -577,3 +577,28 @@ def test_a_block_of_columns_by_gender_below_the_ages_is_reported_never_read_as_u
     assert unknown == {"2017-18": 1, "2018-19": 2}
     assert all(o.cell[0] in "BCD" and int(o.cell[1:]) <= 4 for o in result.observations)
     assert "breakdown_not_asked" in _codes(result)
+
+
+@pytest.mark.parametrize(
+    ("heading", "periods"),
+    [
+        ("Year ending 31 March", {"2016-17": 7, "2017-18": 9}),
+        ("Financial year ending (31 March)", {"2016-17": 7, "2017-18": 9}),
+    ],
+)
+def test_bare_years_under_a_heading_naming_their_end_day_are_those_twelve_months(
+    heading: str, periods: dict[str, int]
+):
+    down = [[heading, "Count"], [2017, 7], [2018, 9]]
+    across = [[heading], ["Offence", 2017, 2018], ["Rape", 7, 9]]
+    for rows in (down, across):
+        result = understand(_sheet(rows), default_vocabulary(("2016-17", "2017-18")))
+        read = {o.dimensions["period"]: o.value for o in result.observations}
+        assert read == periods, rows
+
+
+def test_bare_years_under_a_heading_ending_in_june_are_rolling_years_never_read():
+    rows = [["Year ending 30 June", "Count"], [2017, 7], [2018, 9]]
+    result = understand(_sheet(rows), default_vocabulary(("2016-17", "2017-18")))
+    assert result.observations == []
+    assert result.verdict is not Verdict.PARSED
