@@ -3,6 +3,7 @@ legend (what its markers mean), the reasons found so far and the figures read so
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -57,6 +58,10 @@ class LabelKind(StrEnum):
 
 # The value an ignored label's figures carry, so that they stay apart and are recognised.
 IGNORED_PREFIX = "\x00ignored:"
+
+
+# Two spellings of one label side by side, in English and Welsh: a slash with spaces round it.
+_BILINGUAL = re.compile(r"\s+/\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +242,8 @@ class Context:
         direct = self._parse_value_label(dimension, value)
         if direct.kind is not LabelKind.UNKNOWN:
             return direct
+        if isinstance(value, str) and (bilingual := self._one_language(dimension, value)):
+            return bilingual
         total = parse_total(value)
         if total is None:
             return direct
@@ -247,6 +254,16 @@ class Context:
         if group.kind is LabelKind.VALUE:
             return ParsedLabel(LabelKind.TOTAL, group.value)
         return ParsedLabel(LabelKind.UNKNOWN)
+
+    def _one_language(self, dimension: str, value: str) -> ParsedLabel | None:
+        """A label in two languages ("Dan 13 / Under 13", "Cyfanswm / Total", as Welsh forces
+        write them): the one half that reads, when the other reads as nothing at all."""
+        halves = _BILINGUAL.split(value)
+        if len(halves) != 2:
+            return None
+        read = [self._parse_label(dimension, half) for half in halves]
+        known = [p for p in read if p.kind is not LabelKind.UNKNOWN]
+        return known[0] if len(known) == 1 else None
 
     def parse_period_under(self, heading: object, value: object) -> ParsedLabel | None:
         """A bare year under a heading naming the day its twelve months end ("Year ending 31

@@ -602,3 +602,23 @@ def test_bare_years_under_a_heading_ending_in_june_are_rolling_years_never_read(
     result = understand(_sheet(rows), default_vocabulary(("2016-17", "2017-18")))
     assert result.observations == []
     assert result.verdict is not Verdict.PARSED
+
+
+def test_labels_in_welsh_and_english_read_by_the_half_that_reads():
+    rows = [
+        ["Oed / Age", "2018/19"],
+        ["Dan 13 / Under 13", 4],
+        ["13 - 17", 6],
+        ["Cyfanswm / Total", 10],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2018-19",)))
+    read = {o.dimensions.get("age", "total"): o.value for o in result.observations}
+    assert read == {"0-12": 4, "13-17": 6, "total": 10}
+    assert result.verdict is Verdict.PARSED
+
+
+def test_a_label_whose_two_halves_read_differently_is_never_guessed():
+    rows = [["Age", "2018/19"], ["Under 13 / 13-15", 4], ["16-17", 6]]
+    result = understand(_sheet(rows), default_vocabulary(("2018-19",)))
+    assert "unknown_label" in _codes(result)
+    assert {o.dimensions.get("age") for o in result.observations} == {"16-17"}
