@@ -261,6 +261,10 @@ def test_notes_without_a_threshold_leave_the_default() -> None:
         ([], [("R", "revised since previously published")], "17R", ("exact", 17, 17)),
         (["* = fewer than five"], [], "*", ("suppressed", 1, 4)),
         (["~ marks revised data"], [], "~", ("revision", None, None)),
+        (["† 1 or 2 offences"], [], "†", ("suppressed", 1, 2)),
+        (["Key: - nil | † 1 or 2 offences | § not available"], [], "-", ("exact", 0, 0)),
+        (["Key: - nil | † 1 or 2 offences | § not available"], [], "†", ("suppressed", 1, 2)),
+        (["x = not available; * = fewer than 3"], [], "*", ("suppressed", 1, 2)),
     ],
 )
 def test_markers_mean_what_the_files_own_legend_says(lines, pairs, cell, reading) -> None:
