@@ -15,13 +15,16 @@ table of the document counted, never from two copies of it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 from itertools import pairwise
 
-from django.db.models import Count, F, Max, Q, Window
+from django.db import transaction
+from django.db.models import Count, F, Max, Q, QuerySet, Window
 from django.db.models.functions import FirstValue, RowNumber
 
 from aggregation import selectors
@@ -31,11 +34,13 @@ from aggregation.extraction.summary import ZERO, Bounds
 from aggregation.extraction.vocabulary import PeriodKind
 from aggregation.models import (
     CampaignRollup,
+    ConflictKind,
     Dimension,
     DimensionKind,
     DocumentFigure,
     FigureKind,
     Observation,
+    RollupConflict,
 )
 from requests_app.models import (
     ANSWERED,
@@ -77,18 +82,20 @@ COUNTS_FIRST = [
 ]
 
 
-def _ranked(campaign: Campaign):
+def _ranked(campaign: Campaign, *, forces: set[int] | None, periods: list[str]):
     """Every counted document's own figure per force and period (the stated total, or the
     breakdown where a researcher chose it), the one that counts ranked first; only that one
-    and those that differ from it are returned."""
+    and those that differ from it are returned. ``forces``: only these (None: every force)."""
     window = {"partition_by": [F("force_id"), F("period")], "order_by": COUNTS_FIRST}
+    rows = DocumentFigure.objects.filter(
+        document__request__campaign=campaign,
+        document__status__in=COUNTED,
+        period__in=periods,
+    )
+    if forces is not None:
+        rows = rows.filter(force_id__in=forces)
     return (
-        DocumentFigure.objects.filter(
-            document__request__campaign=campaign,
-            document__status__in=COUNTED,
-            period__in=campaign.periods,
-        )
-        .filter(
+        rows.filter(
             Q(kind=FigureKind.FIGURE, document__count_breakdown=False)
             | Q(kind=FigureKind.BREAKDOWN, document__count_breakdown=True)
         )
@@ -116,14 +123,29 @@ def _ranked(campaign: Campaign):
     )
 
 
-def compute(campaign: Campaign) -> dict:
+def compute(
+    campaign: Campaign,
+    *,
+    forces: set[int] | None = None,
+    periods: set[str] | None = None,
+    order: list[str] | None = None,
+) -> dict:
     """The campaign's figures, freshly from the per-document sums: one ranking query over one
-    row per document and period, one read of the counted documents' breakdowns."""
-    order = selectors.dimension_order(campaign.pk)
+    row per document and period, one read of the counted documents' breakdowns.
+
+    ``forces`` and ``periods`` narrow it to those (a changed document's); the result has the
+    same shape: ``{"periods", "dimensions", "figures": [...], "conflicts": [...]}``, each
+    figure ``{"force_id", "force", "period", "document", "source", "tables", "total": [lower,
+    upper], "breakdown_tables", "breakdowns": {dimension: {value: [lower, upper]}}}``.
+    ``order``: the campaign's dimensions, when the caller has read them already.
+    """
+    if order is None:
+        order = selectors.dimension_order(campaign.pk)
+    asked = [p for p in campaign.periods if periods is None or p in periods]
     chosen: dict[tuple[int, str], dict] = {}
     conflicts: list[dict] = []
     counted_document: dict[tuple[int, str], int] = {}
-    for row in _ranked(campaign):
+    for row in _ranked(campaign, forces=forces, periods=asked):
         force_id, slug, period, doc, key, tables, lower, upper, lmax, umin, rank = row[:11]
         where = {"force_id": force_id, "force": slug, "period": period}
         if rank == 1:
@@ -138,12 +160,14 @@ def compute(campaign: Campaign) -> dict:
                 "breakdowns": {},
             }
             if (lmax, umin) != (lower, upper):  # several stated totals that disagree
-                conflicts.append({**where, "kind": "totals_differ", "document": doc})
+                conflicts.append(
+                    {**where, "kind": ConflictKind.TOTALS_DIFFER.value, "document": doc}
+                )
         else:
             conflicts.append(
                 {
                     **where,
-                    "kind": "documents_differ",
+                    "kind": ConflictKind.DOCUMENTS_DIFFER.value,
                     "document": counted_document[(force_id, period)],
                     "other_document": doc,
                     "counted": bounds_json(Bounds(*row[11:13])),
@@ -190,32 +214,195 @@ def _breakdowns(chosen: dict[tuple[int, str], dict], order: list[str]) -> None:
                 figure["breakdowns"][dimension] = parts[(force_id, period, table)][dimension]
 
 
-def _fingerprint(campaign: Campaign) -> str:
-    """Changes whenever a figure may: every change to a document's figures (parse, review, pin,
-    reading, figures by hand) touches its status_changed_at; and the periods asked. A digest, so
-    any number of periods fits."""
+# Stored figures: recomputed only for what the documents changed since touch.
+
+
+def _basis(campaign: Campaign, last: int) -> dict:
+    """What the stored figures were computed on: the campaign's documents (how many, the last
+    one, their latest change) and the periods asked; ``added``: documents after ``last``.
+
+    Every change to a document's figures (parse, review, pin, reading, figures by hand)
+    touches its status_changed_at, so a document changed since has a later one.
+    """
     docs = Document.objects.filter(request__campaign=campaign).aggregate(
-        n=Count("id"), changed=Max("status_changed_at")
+        documents=Count("id"),
+        last=Max("id"),
+        changed=Max("status_changed_at"),
+        added=Count("id", filter=Q(id__gt=last)),
     )
-    text = f"{docs['n']}|{docs['changed']}|{','.join(campaign.periods)}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return {
+        "documents": docs["documents"],
+        "last": docs["last"] or 0,
+        "changed": docs["changed"].isoformat() if docs["changed"] else None,
+        "periods": list(campaign.periods),
+        "added": docs["added"],
+    }
+
+
+def _same_basis(stored: CampaignRollup | None, basis: dict) -> bool:
+    was = stored.data.get("basis") if stored else None
+    return was is not None and was == {k: v for k, v in basis.items() if k != "added"}
 
 
 def stored_figures(campaign: Campaign) -> dict:
-    """The stored figures, recomputed when the campaign's documents changed since."""
-    fingerprint = _fingerprint(campaign)
+    """The stored figures (``CampaignRollup.data``), brought up to date first when the
+    campaign's documents changed since: only the forces and periods the changed documents
+    touch are recomputed, unless a document was deleted or the periods asked changed."""
     stored = CampaignRollup.objects.filter(campaign=campaign).first()
-    if stored and stored.fingerprint == fingerprint:
+    basis = _basis(campaign, stored.data.get("basis", {}).get("last", 0) if stored else 0)
+    if _same_basis(stored, basis):
         return stored.data
-    data = compute(campaign)
-    # One statement, insert or update: the dashboard's query budget counts every round trip.
-    CampaignRollup.objects.bulk_create(
-        [CampaignRollup(campaign=campaign, fingerprint=fingerprint, data=data)],
-        update_conflicts=True,
-        unique_fields=["campaign"],
-        update_fields=["fingerprint", "data", "computed_at"],
-    )
+    with transaction.atomic():
+        # One recomputation at a time per campaign: the conflicts are rewritten row by row.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        stored = CampaignRollup.objects.filter(campaign=campaign).first()
+        basis = _basis(campaign, stored.data.get("basis", {}).get("last", 0) if stored else 0)
+        if _same_basis(stored, basis):
+            return stored.data
+        data = _refreshed(campaign, stored, basis)
+        data["basis"] = {k: v for k, v in basis.items() if k != "added"}
+        CampaignRollup.objects.bulk_create(
+            [CampaignRollup(campaign=campaign, fingerprint=_digest(data["basis"]), data=data)],
+            update_conflicts=True,
+            unique_fields=["campaign"],
+            update_fields=["fingerprint", "data", "computed_at"],
+        )
     return data
+
+
+def _digest(basis: dict) -> str:
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
+
+
+def _refreshed(campaign: Campaign, stored: CampaignRollup | None, basis: dict) -> dict:
+    """The figures and conflicts after the documents changed since ``stored`` was computed."""
+    was = stored.data.get("basis") if stored else None
+    order = selectors.dimension_order(campaign.pk)
+    conflicts = RollupConflict.objects.filter(campaign=campaign)
+    if (
+        was is None
+        or was["documents"] + basis["added"] != basis["documents"]  # one was deleted
+        or was["periods"] != basis["periods"]
+        or stored.data.get("dimensions") != order
+    ):
+        data = compute(campaign, order=order)
+        if stored is not None:
+            conflicts.delete()
+        data["conflict_counts"] = _write_conflicts(campaign, data.pop("conflicts"))
+        return data
+    forces, periods = _touched(campaign, stored.data, was)
+    data = dict(stored.data)
+    if forces:
+        fresh = compute(campaign, forces=forces, periods=periods, order=order)
+
+        def untouched(force_id: int, period: str) -> bool:
+            return force_id not in forces or period not in periods
+
+        data["figures"] = sorted(
+            [f for f in data["figures"] if untouched(f["force_id"], f["period"])]
+            + fresh["figures"],
+            key=lambda f: (f["force_id"], f["period"]),
+        )
+        conflicts.filter(force_id__in=forces, period__in=periods).delete()
+        data["conflict_counts"] = sorted(
+            [c for c in data["conflict_counts"] if untouched(c[0], c[2])]
+            + _write_conflicts(campaign, fresh["conflicts"])
+        )
+    return data
+
+
+def _touched(campaign: Campaign, data: dict, was: dict) -> tuple[set[int], set[str]]:
+    """The forces and periods whose figures the documents changed since ``was`` may move:
+    where they give a figure now, where one of them was counted, where one of them differed."""
+    changed = set(
+        Document.objects.filter(request__campaign=campaign)
+        .filter(
+            Q(id__gt=was["last"])
+            | (
+                Q(status_changed_at__gt=dt.datetime.fromisoformat(was["changed"]))
+                if was["changed"]
+                else Q()
+            )
+        )
+        .values_list("id", flat=True)
+    )
+    pairs = {(f["force_id"], f["period"]) for f in data["figures"] if f["document"] in changed}
+    pairs |= set(
+        DocumentFigure.objects.filter(
+            document_id__in=changed, kind__in=(FigureKind.FIGURE, FigureKind.BREAKDOWN)
+        )
+        .values_list("force_id", "period")
+        .distinct()
+    )
+    pairs |= set(
+        RollupConflict.objects.filter(campaign=campaign, other_document_id__in=changed)
+        .values_list("force_id", "period")
+        .distinct()
+    )
+    asked = set(campaign.periods)
+    pairs = {(f, p) for f, p in pairs if p in asked}
+    return {f for f, _ in pairs}, {p for _, p in pairs}
+
+
+def _write_conflicts(campaign: Campaign, conflicts: list[dict]) -> list[list]:
+    """Store the conflicts; returns how many each force has, per kind and period
+    (``[[force_id, kind, period, n], ...]``), which the stored figures carry as their summary
+    so that the rows themselves are read a page at a time."""
+    RollupConflict.objects.bulk_create(
+        [
+            RollupConflict(
+                campaign=campaign,
+                force_id=c["force_id"],
+                period=c["period"],
+                kind=c["kind"],
+                document_id=c["document"],
+                other_document_id=c.get("other_document"),
+                counted_lower=c["counted"]["lower"] if "counted" in c else None,
+                counted_upper=c["counted"]["upper"] if "counted" in c else None,
+                other_lower=c["other"]["lower"] if "other" in c else None,
+                other_upper=c["other"]["upper"] if "other" in c else None,
+            )
+            for c in conflicts
+        ],
+        batch_size=2000,
+    )
+    counts = Counter((c["force_id"], c["kind"], c["period"]) for c in conflicts)
+    return sorted([*key, n] for key, n in counts.items())
+
+
+def stored_conflicts(
+    campaign: Campaign, *, periods: list[str] | None = None, force: str | None = None
+) -> QuerySet[RollupConflict]:
+    """The conflicts as last stored, by force name and period, for paging (read them after
+    ``stored_figures``, which brings them up to date); ``force`` is a slug."""
+    rows = RollupConflict.objects.filter(campaign=campaign).select_related("force")
+    if periods is not None:
+        rows = rows.filter(period__in=periods)
+    if force is not None:
+        rows = rows.filter(force__slug=force)
+    return rows
+
+
+def campaign_conflicts(
+    campaign: Campaign, *, periods: list[str] | None = None, force: str | None = None
+) -> QuerySet[RollupConflict]:
+    """The campaign's conflicts, brought up to date first: ``stored_conflicts``."""
+    stored_figures(campaign)
+    return stored_conflicts(campaign, periods=periods, force=force)
+
+
+def conflict_json(c: RollupConflict) -> dict:
+    """One conflict as ``rollup --json`` and the API give it."""
+    where = {"force_id": c.force_id, "force": c.force.slug, "period": c.period, "kind": c.kind}
+    if c.kind == ConflictKind.TOTALS_DIFFER:
+        return {**where, "document": c.document_id}
+    return {
+        **where,
+        "document": c.document_id,
+        "other_document": c.other_document_id,
+        "counted": c.counted,
+        "other": c.other,
+    }
 
 
 # Coverage: who reported, and why the others did not.
@@ -256,9 +443,16 @@ def _missing_reason(request: FOIRequest | None, documents: dict[str, int]) -> st
 # The whole rollup, as the command, the API, the dashboard and the exports give it.
 
 
-def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> dict:
+def campaign_rollup(
+    campaign: Campaign, *, periods: list[str] | None = None, conflicts: bool = True
+) -> dict:
     """Everything a campaign's figures say, as JSON-ready data (the shape `rollup --json` and
-    `/api/rollups/<slug>/` give); ``periods`` narrows it to some of the periods asked."""
+    `/api/rollups/<slug>/` give); ``periods`` narrows it to some of the periods asked.
+
+    Conflicts come summarised per force and kind (``conflict_summary``, ``conflicts_count``);
+    every one of them too (``conflicts``) unless ``conflicts=False``: the dashboard and the API
+    page through them instead (``campaign_conflicts``), as a campaign may have thousands.
+    """
     data = stored_figures(campaign)
     targets = {f.pk: f for f in campaign.target_forces.all()}
     requests = {
@@ -316,11 +510,7 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
         }
         spread[period] = _spread(rows, slugs, names)
 
-    conflicts = (
-        data["conflicts"]
-        if periods is None
-        else [c for c in data["conflicts"] if c["period"] in wanted]
-    )
+    summary = _conflict_summary(data["conflict_counts"], wanted, slugs, names)
     result = {
         "campaign": campaign.slug,
         "title": campaign.title,
@@ -343,9 +533,12 @@ def campaign_rollup(campaign: Campaign, *, periods: list[str] | None = None) -> 
         "like_for_like": _like_for_like(per_period, wanted, targets, slugs),
         "spread": spread,
         "change": _changes(national, wanted),
-        "conflicts": conflicts,
-        "conflict_summary": _conflict_summary(conflicts, names),
+        "conflict_summary": summary,
+        "conflicts_count": sum(c["conflicts"] for c in summary),
     }
+    if conflicts:
+        rows = stored_conflicts(campaign, periods=wanted)
+        result["conflicts"] = [conflict_json(c) for c in rows]
     result["headline"] = headline(result)
     return result
 
@@ -479,27 +672,26 @@ def _changes(national: dict, periods: list[str]) -> dict:
     return changes
 
 
-def _conflict_summary(conflicts: list[dict], names: dict[str, str]) -> list[dict]:
-    """Conflicts per force and kind: how many periods, which documents (the dashboard shows
-    these, and pages through the details)."""
-    grouped: dict[tuple[str, str], dict] = {}
-    for c in conflicts:
+def _conflict_summary(
+    counts: list[list], periods: list[str], slugs: dict[int, str], names: dict[str, str]
+) -> list[dict]:
+    """Conflicts per force and kind, from the stored counts: ``[{"force", "name", "kind",
+    "periods": [...], "conflicts": n}]`` by force name, for the periods shown."""
+    grouped: dict[tuple[int, str], dict] = {}
+    for force_id, kind, period, n in counts:
+        if period not in periods:
+            continue
+        slug = slugs[force_id]
         entry = grouped.setdefault(
-            (c["force"], c["kind"]),
-            {
-                "force": c["force"],
-                "name": names.get(c["force"], c["force"]),
-                "kind": c["kind"],
-                "periods": set(),
-                "documents": set(),
-            },
-        )
-        entry["periods"].add(c["period"])
-        entry["documents"].update(d for d in (c["document"], c.get("other_document")) if d)
-    return [
-        {**e, "periods": sorted(e["periods"]), "documents": sorted(e["documents"])}
-        for _, e in sorted(grouped.items(), key=lambda kv: kv[1]["name"])
-    ]
+            (force_id, kind),
+            {"force": slug, "name": names.get(slug, slug), "kind": kind, "periods": [],
+             "conflicts": 0},
+        )  # fmt: skip
+        entry["periods"].append(period)
+        entry["conflicts"] += n
+    for entry in grouped.values():
+        entry["periods"].sort(key=periods.index)
+    return sorted(grouped.values(), key=lambda e: (e["name"], e["kind"]))
 
 
 # The headline sentence researchers publish (SPEC 1).

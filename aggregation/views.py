@@ -13,7 +13,12 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from aggregation import charts, exports
-from aggregation.rollups import CONFLICTS_PER_PAGE, campaign_rollup, figure_sources
+from aggregation.rollups import (
+    CONFLICTS_PER_PAGE,
+    campaign_rollup,
+    figure_sources,
+    stored_conflicts,
+)
 from requests_app import access
 from requests_app.models import Campaign
 from requests_app.selectors import campaign_outcome
@@ -101,12 +106,15 @@ def _chosen_period(request: HttpRequest, rollup: dict) -> str | None:
 @can_view
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
-    rollup = campaign_rollup(campaign)
+    rollup = campaign_rollup(campaign, conflicts=False)
     sources = reverse("dashboard-sources", args=[campaign.slug])
     period = _chosen_period(request, rollup)
-    conflicts = Paginator(rollup["conflicts"], CONFLICTS_PER_PAGE).get_page(
-        request.GET.get("conflicts")
-    )
+    # A campaign may have thousands of conflicts: summarised per force, read a page at a time.
+    conflicts = None
+    if rollup["conflicts_count"]:
+        conflicts = Paginator(stored_conflicts(campaign), CONFLICTS_PER_PAGE).get_page(
+            request.GET.get("conflicts")
+        )
     names = rollup["force_names"]
     # Built by charts.py, which escapes every text it draws.
     drawn = {k: mark_safe(v) for k, v in _charts(sources, rollup, period).items()}
@@ -127,7 +135,6 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": _national_rows(sources, rollup),
         "force_rows": _force_rows(sources, rollup, names),
         "conflicts": conflicts,
-        "conflict_names": names,
     }
     return render(request, "aggregation/dashboard.html", context)
 

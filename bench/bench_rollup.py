@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DB = "foitrack_bench_rollup"
+DB = os.environ.get("BENCH_DB", "foitrack_bench_rollup")
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foitrack.settings")
