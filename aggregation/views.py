@@ -211,7 +211,9 @@ def sources(request: HttpRequest, slug: str) -> HttpResponse:
 @can_view
 def export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
-    content = exports.workbook_bytes(campaign_rollup(campaign), figure_sources(campaign))
+    content = exports.workbook_bytes(
+        campaign_rollup(campaign, conflicts=False), figure_sources(campaign)
+    )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -222,7 +224,7 @@ def export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
 @can_view
 def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
-    text = exports.csv_text(campaign_rollup(campaign), figure_sources(campaign))
+    text = exports.csv_text(campaign_rollup(campaign, conflicts=False), figure_sources(campaign))
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-figures.csv"'
     return response
