@@ -279,12 +279,15 @@ def stored_figures(campaign: Campaign) -> dict:
             .get(pk=campaign.pk)
         )
         try:
-            stored = locked.rollup
+            now_stored = locked.rollup
         except CampaignRollup.DoesNotExist:
-            stored = None
-        basis = _basis(campaign, stored.data.get("basis", {}).get("last", 0) if stored else 0)
-        if _same_basis(stored, basis):
-            return stored.data
+            now_stored = None
+        if _fingerprint_of(now_stored) != _fingerprint_of(stored):  # recomputed meanwhile
+            stored = now_stored
+            last = stored.data.get("basis", {}).get("last", 0) if stored else 0
+            basis = _basis(campaign, last)
+            if _same_basis(stored, basis):
+                return stored.data
         _sort_in_memory()
         data = _refreshed(campaign, stored, basis)
         data["basis"] = {k: v for k, v in basis.items() if k != "added"}
@@ -295,6 +298,10 @@ def stored_figures(campaign: Campaign) -> dict:
             update_fields=["fingerprint", "data", "computed_at"],
         )
     return data
+
+
+def _fingerprint_of(stored: CampaignRollup | None) -> str | None:
+    return stored.fingerprint if stored else None
 
 
 def _sort_in_memory() -> None:
@@ -322,8 +329,7 @@ def _refreshed(campaign: Campaign, stored: CampaignRollup | None, basis: dict) -
         or stored.data.get("dimensions") != order
     ):
         data = compute(campaign, order=order)
-        if stored is not None:
-            conflicts.delete()
+        conflicts.delete()
         data["conflict_counts"] = _write_conflicts(campaign, data.pop("conflicts"))
         return data
     forces, periods = _touched(campaign, stored.data, was)
