@@ -118,8 +118,6 @@ def _ranked(campaign: Campaign, *, forces: set[int] | None, periods: list[str]):
             "lower",
             "upper",
             "rank",
-            "counted_lower",
-            "counted_upper",
         )
     )
 
@@ -137,42 +135,35 @@ def compute(
     ``forces`` and ``periods`` narrow it to those (a changed document's); the result has the
     same shape: ``{"periods", "dimensions", "figures": [...], "conflicts": [...]}``, each
     figure ``{"force_id", "force", "period", "document", "source", "tables", "total": [lower,
-    upper], "breakdown_tables", "breakdowns": {dimension: {value: [lower, upper]}}}``.
-    ``order``: the campaign's dimensions, when the caller has read them already.
+    upper], "breakdown_tables", "breakdowns": {dimension: {value: [lower, upper]}}}``, each
+    conflict a tuple of ``CONFLICT_FIELDS``. ``order``: the campaign's dimensions, when the
+    caller has read them already.
     """
     if order is None:
         order = selectors.dimension_order(campaign.pk)
     asked = [p for p in campaign.periods if periods is None or p in periods]
-    chosen: dict[tuple[int, str], dict] = {}
-    conflicts: list[dict] = []
-    for force_id, period, doc, kind, lower, upper, rank, *counted in _ranked(
-        campaign, forces=forces, periods=asked
-    ):
-        if rank == 1:
-            chosen[(force_id, period)] = {
-                "force_id": force_id,
-                "period": period,
-                "document": doc,
-                "kind": kind,
-                "total": [lower, upper],
-                "breakdown_tables": {},
-                "breakdowns": {},
-            }
-        else:
-            conflicts.append(
-                {
-                    "force_id": force_id,
-                    "period": period,
-                    "kind": ConflictKind.DOCUMENTS_DIFFER.value,
-                    "document": chosen[(force_id, period)]["document"],
-                    "other_document": doc,
-                    "counted": bounds_json(Bounds(*counted)),
-                    "other": bounds_json(Bounds(lower, upper)),
-                }
-            )
+    rows = list(_ranked(campaign, forces=forces, periods=asked))
+    chosen: dict[tuple[int, str], dict] = {
+        (force_id, period): {
+            "force_id": force_id,
+            "period": period,
+            "document": doc,
+            "kind": kind,
+            "total": [lower, upper],
+            "breakdown_tables": {},
+            "breakdowns": {},
+        }
+        for force_id, period, doc, kind, lower, upper, rank in rows
+        if rank == 1
+    }
+    differ = ConflictKind.DOCUMENTS_DIFFER.value
+    conflicts = [
+        (force_id, period, differ, counted["document"], doc, *counted["total"], lower, upper)
+        for force_id, period, doc, _kind, lower, upper, rank in rows
+        if rank != 1
+        for counted in (chosen[(force_id, period)],)
+    ]
     conflicts += _details(chosen, order)
-    for c in conflicts:
-        c["force"] = chosen[(c["force_id"], c["period"])]["force"]
     return {
         "periods": list(campaign.periods),
         "dimensions": order,
@@ -181,11 +172,18 @@ def compute(
     }
 
 
+# A conflict as ``compute`` finds it: a ``RollupConflict`` row's values, in this order (plain
+# tuples: a campaign may have tens of thousands).
+CONFLICT_FIELDS = ("force_id", "period", "kind", "document_id", "other_document_id",
+                   "counted_lower", "counted_upper", "other_lower", "other_upper")  # fmt: skip
+Conflict = tuple[int, str, str, int, int | None, int | None, int | None, int | None, int | None]
+
+
 DETAILS = ("force_id", "force__slug", "period", "document_id", "table", "kind", "dimension", "key",
            "tables", "lower", "upper", "lower_max", "upper_min")  # fmt: skip
 
 
-def _details(chosen: dict[tuple[int, str], dict], order: list[str]) -> list[dict]:
+def _details(chosen: dict[tuple[int, str], dict], order: list[str]) -> list[Conflict]:
     """Each counted figure's force, source and breakdown per dimension, from its document's own
     rows; returns the conflicts where its stated totals disagree.
 
@@ -215,10 +213,8 @@ def _details(chosen: dict[tuple[int, str], dict], order: list[str]) -> list[dict
             figure["source"] = key
             figure["tables"] = [int(t) for t in tables.split(",") if t]
             if bounds[2:] != bounds[:2]:  # several stated totals that disagree
-                conflicts.append(
-                    {"force_id": force_id, "period": period, "document": doc,
-                     "kind": ConflictKind.TOTALS_DIFFER.value}
-                )  # fmt: skip
+                totals = ConflictKind.TOTALS_DIFFER.value
+                conflicts.append((force_id, period, totals, doc, None, None, None, None, None))
     for (force_id, period), figure in chosen.items():
         del figure["kind"]
         tables = sorted(t for (f, p, t) in parts if (f, p) == (force_id, period))
@@ -386,29 +382,18 @@ def _touched(campaign: Campaign, data: dict, was: dict) -> tuple[set[int], set[s
     return {f for f, _ in pairs}, {p for _, p in pairs}
 
 
-def _write_conflicts(campaign: Campaign, conflicts: list[dict]) -> list[list]:
+def _write_conflicts(campaign: Campaign, conflicts: list[Conflict]) -> list[list]:
     """Store the conflicts; returns how many each force has, per kind and period
     (``[[force_id, kind, period, n], ...]``), which the stored figures carry as their summary
     so that the rows themselves are read a page at a time."""
     RollupConflict.objects.bulk_create(
         [
-            RollupConflict(
-                campaign=campaign,
-                force_id=c["force_id"],
-                period=c["period"],
-                kind=c["kind"],
-                document_id=c["document"],
-                other_document_id=c.get("other_document"),
-                counted_lower=c["counted"]["lower"] if "counted" in c else None,
-                counted_upper=c["counted"]["upper"] if "counted" in c else None,
-                other_lower=c["other"]["lower"] if "other" in c else None,
-                other_upper=c["other"]["upper"] if "other" in c else None,
-            )
+            RollupConflict(campaign=campaign, **dict(zip(CONFLICT_FIELDS, c, strict=True)))
             for c in conflicts
         ],
         batch_size=2000,
     )
-    counts = Counter((c["force_id"], c["kind"], c["period"]) for c in conflicts)
+    counts = Counter((force_id, kind, period) for force_id, period, kind, *_ in conflicts)
     return sorted([*key, n] for key, n in counts.items())
 
 

@@ -112,9 +112,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     # A campaign may have thousands of conflicts: summarised per force, read a page at a time.
     conflicts = None
     if rollup["conflicts_count"]:
-        conflicts = Paginator(stored_conflicts(campaign), CONFLICTS_PER_PAGE).get_page(
-            request.GET.get("conflicts")
-        )
+        paginator = Paginator(stored_conflicts(campaign), CONFLICTS_PER_PAGE)
+        paginator.count = rollup["conflicts_count"]  # stored with the rows: no count(*) again
+        conflicts = paginator.get_page(request.GET.get("conflicts"))
     names = rollup["force_names"]
     # Built by charts.py, which escapes every text it draws.
     drawn = {k: mark_safe(v) for k, v in _charts(sources, rollup, period).items()}
