@@ -2,8 +2,9 @@
 
 Every document's observations are summed per table and period when they are written
 (``DocumentFigure``), so a campaign's figures come from one query over a few rows per document,
-never from the cells themselves. The result is stored per campaign and recomputed only when the
-campaign's documents change.
+never from the cells themselves. The result is stored per campaign (``CampaignRollup``, with its
+conflicts as ``RollupConflict`` rows); when documents change, only the forces and periods they
+touch are recomputed.
 
 Rules: a force's figure for a period is its explicit total where it gave one, else the sum of one
 complete breakdown (the first table's, a one-way breakdown before a crosstab); totals and
