@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from functools import lru_cache
 from itertools import pairwise
 
@@ -83,10 +83,10 @@ COUNTS_FIRST = [
 ]
 
 
-def _ranked(campaign: Campaign, *, forces: set[int] | None, periods: list[str]):
+def _ranked(campaign: Campaign, *, forces: set[int] | None, periods: list[str]) -> QuerySet:
     """Every counted document's own figure per force and period (the stated total, or the
-    breakdown where a researcher chose it), the one that counts ranked first; only that one
-    and those that differ from it are returned. ``forces``: only these (None: every force).
+    breakdown where a researcher chose it), ranked: the one that counts first, with its
+    document and bounds beside every row. ``forces``: only these (None: every force).
 
     One row per document and period is sorted here (55,000 at 10,000,000 observations), so
     each carries only what ranking and conflicts need; the counted rows' details are read
@@ -100,26 +100,14 @@ def _ranked(campaign: Campaign, *, forces: set[int] | None, periods: list[str]):
     )
     if forces is not None:
         rows = rows.filter(force_id__in=forces)
-    return (
-        rows.filter(
-            Q(kind=FigureKind.FIGURE, document__count_breakdown=False)
-            | Q(kind=FigureKind.BREAKDOWN, document__count_breakdown=True)
-        )
-        .annotate(
-            rank=Window(RowNumber(), **window),
-            counted_lower=Window(FirstValue("lower"), **window),
-            counted_upper=Window(FirstValue("upper"), **window),
-        )
-        .filter(Q(rank=1) | ~Q(lower=F("counted_lower")) | ~Q(upper=F("counted_upper")))
-        .values_list(
-            "force_id",
-            "period",
-            "document_id",
-            "kind",
-            "lower",
-            "upper",
-            "rank",
-        )
+    return rows.filter(
+        Q(kind=FigureKind.FIGURE, document__count_breakdown=False)
+        | Q(kind=FigureKind.BREAKDOWN, document__count_breakdown=True)
+    ).annotate(
+        rank=Window(RowNumber(), **window),
+        counted_document=Window(FirstValue("document_id"), **window),
+        counted_lower=Window(FirstValue("lower"), **window),
+        counted_upper=Window(FirstValue("upper"), **window),
     )
 
 
@@ -134,16 +122,17 @@ def compute(
     row per document and period, one read of the counted documents' own rows.
 
     ``forces`` and ``periods`` narrow it to those (a changed document's); the result has the
-    same shape: ``{"periods", "dimensions", "figures": [...], "conflicts": [...]}``, each
+    same shape: ``{"periods", "dimensions", "figures": [...], "totals_differ": [...]}``, each
     figure ``{"force_id", "force", "period", "document", "source", "tables", "total": [lower,
     upper], "breakdown_tables", "breakdowns": {dimension: {value: [lower, upper]}}}``, each
-    conflict a tuple of ``CONFLICT_FIELDS``. ``order``: the campaign's dimensions, when the
-    caller has read them already.
+    of ``totals_differ`` the ``(force_id, period, document_id)`` of a counted figure whose
+    stated totals disagree. ``order``: the campaign's dimensions, when the caller has read
+    them already. Conflicts between documents are found and stored by ``recompute``.
     """
     if order is None:
         order = selectors.dimension_order(campaign.pk)
     asked = [p for p in campaign.periods if periods is None or p in periods]
-    rows = list(_ranked(campaign, forces=forces, periods=asked))
+    counted = _ranked(campaign, forces=forces, periods=asked).filter(rank=1)
     chosen: dict[tuple[int, str], dict] = {
         (force_id, period): {
             "force_id": force_id,
@@ -154,37 +143,90 @@ def compute(
             "breakdown_tables": {},
             "breakdowns": {},
         }
-        for force_id, period, doc, kind, lower, upper, rank in rows
-        if rank == 1
+        for force_id, period, doc, kind, lower, upper in counted.values_list(
+            "force_id", "period", "document_id", "kind", "lower", "upper"
+        )
     }
-    differ = ConflictKind.DOCUMENTS_DIFFER.value
-    conflicts = [
-        (force_id, period, differ, counted["document"], doc, *counted["total"], lower, upper)
-        for force_id, period, doc, _kind, lower, upper, rank in rows
-        if rank != 1
-        for counted in (chosen[(force_id, period)],)
-    ]
-    conflicts += _details(chosen, order)
+    totals_differ = _details(chosen, order)
     return {
         "periods": list(campaign.periods),
         "dimensions": order,
         "figures": [chosen[k] for k in sorted(chosen)],
-        "conflicts": conflicts,
+        "totals_differ": totals_differ,
     }
 
 
-# A conflict as ``compute`` finds it: a ``RollupConflict`` row's values, in this order (plain
-# tuples: a campaign may have tens of thousands).
-CONFLICT_FIELDS = ("force_id", "period", "kind", "document_id", "other_document_id",
-                   "counted_lower", "counted_upper", "other_lower", "other_upper")  # fmt: skip
-Conflict = tuple[int, str, str, int, int | None, int | None, int | None, int | None, int | None]
+# A conflict between documents as the ranking gives it, and the RollupConflict fields it fills.
+RANKED_CONFLICT = ("force_id", "period", "counted_document", "document_id", "counted_lower",
+                   "counted_upper", "lower", "upper")  # fmt: skip
+STORED_CONFLICT = ("force", "period", "document", "other_document", "counted_lower",
+                   "counted_upper", "other_lower", "other_upper")  # fmt: skip
+
+
+def _differing(campaign: Campaign, *, forces: set[int] | None, periods: list[str]) -> QuerySet:
+    """Every document's figure that differs from the one counted for its force and period:
+    ``RANKED_CONFLICT`` of each."""
+    return (
+        _ranked(campaign, forces=forces, periods=periods)
+        .filter(~Q(rank=1) & (~Q(lower=F("counted_lower")) | ~Q(upper=F("counted_upper"))))
+        .values_list(*RANKED_CONFLICT)
+    )
+
+
+def recompute(
+    campaign: Campaign,
+    *,
+    forces: set[int] | None = None,
+    periods: set[str] | None = None,
+    order: list[str] | None = None,
+) -> dict:
+    """``compute``, and the conflicts stored for the same forces and periods (the old ones
+    replaced): those between documents straight from the ranking, inside the database (a
+    campaign may have tens of thousands), and those where the counted stated totals disagree.
+
+    Returns ``compute``'s figures with ``conflict_counts`` for those forces and periods,
+    ``[[force_id, kind, period, n], ...]``: the stored figures carry them as their summary,
+    so that the conflicts themselves are read a page at a time.
+    """
+    if order is None:
+        order = selectors.dimension_order(campaign.pk)
+    data = compute(campaign, forces=forces, periods=periods, order=order)
+    asked = [p for p in campaign.periods if periods is None or p in periods]
+    stored = RollupConflict.objects.filter(campaign=campaign)
+    if forces is not None:
+        stored = stored.filter(force_id__in=forces, period__in=asked)
+    stored.delete()
+    sql, params = _differing(campaign, forces=forces, periods=asked).query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(RollupConflict._meta.get_field(name).column)
+        for name in (*STORED_CONFLICT, "campaign", "kind")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(RollupConflict._meta.db_table)} ({columns}) "
+            f"SELECT differ.*, %s, %s FROM ({sql}) differ",
+            [campaign.pk, ConflictKind.DOCUMENTS_DIFFER.value, *params],
+        )
+    RollupConflict.objects.bulk_create(
+        RollupConflict(campaign=campaign, force_id=f, period=p, document_id=d,
+                       kind=ConflictKind.TOTALS_DIFFER)
+        for f, p, d in data.pop("totals_differ")
+    )  # fmt: skip
+    data["conflict_counts"] = [
+        list(row)
+        for row in stored.values_list("force_id", "kind", "period")
+        .annotate(n=Count("id"))
+        .order_by("force_id", "kind", "period")
+    ]
+    return data
 
 
 DETAILS = ("force_id", "force__slug", "period", "document_id", "table", "kind", "dimension", "key",
            "tables", "lower", "upper", "lower_max", "upper_min")  # fmt: skip
 
 
-def _details(chosen: dict[tuple[int, str], dict], order: list[str]) -> list[Conflict]:
+def _details(chosen: dict[tuple[int, str], dict], order: list[str]) -> list[tuple[int, str, int]]:
     """Each counted figure's force, source and breakdown per dimension, from its document's own
     rows; returns the conflicts where its stated totals disagree.
 
@@ -214,8 +256,7 @@ def _details(chosen: dict[tuple[int, str], dict], order: list[str]) -> list[Conf
             figure["source"] = key
             figure["tables"] = [int(t) for t in tables.split(",") if t]
             if bounds[2:] != bounds[:2]:  # several stated totals that disagree
-                totals = ConflictKind.TOTALS_DIFFER.value
-                conflicts.append((force_id, period, totals, doc, None, None, None, None, None))
+                conflicts.append((force_id, period, doc))
     for (force_id, period), figure in chosen.items():
         del figure["kind"]
         tables = sorted(t for (f, p, t) in parts if (f, p) == (force_id, period))
@@ -259,10 +300,11 @@ def _same_basis(stored: CampaignRollup | None, basis: dict) -> bool:
     return was is not None and was == {k: v for k, v in basis.items() if k != "added"}
 
 
-def stored_figures(campaign: Campaign) -> dict:
+def stored_figures(campaign: Campaign, *, order: list[str] | None = None) -> dict:
     """The stored figures (``CampaignRollup.data``), brought up to date first when the
     campaign's documents changed since: only the forces and periods the changed documents
-    touch are recomputed, unless a document was deleted or the periods asked changed."""
+    touch are recomputed, unless a document was deleted or the periods or dimensions asked
+    changed. ``order``: the campaign's dimensions, when the caller has read them already."""
     stored = CampaignRollup.objects.filter(campaign=campaign).first()
     basis = _basis(campaign, stored.data.get("basis", {}).get("last", 0) if stored else 0)
     if _same_basis(stored, basis):
@@ -286,7 +328,9 @@ def stored_figures(campaign: Campaign) -> dict:
             if _same_basis(stored, basis):
                 return stored.data
         _sort_in_memory()
-        data = _refreshed(campaign, stored, basis)
+        if order is None:
+            order = selectors.dimension_order(campaign.pk)
+        data = _refreshed(campaign, stored, basis, order)
         data["basis"] = {k: v for k, v in basis.items() if k != "added"}
         CampaignRollup.objects.bulk_create(
             [CampaignRollup(campaign=campaign, fingerprint=_digest(data["basis"]), data=data)],
@@ -314,25 +358,22 @@ def _digest(basis: dict) -> str:
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()
 
 
-def _refreshed(campaign: Campaign, stored: CampaignRollup | None, basis: dict) -> dict:
+def _refreshed(
+    campaign: Campaign, stored: CampaignRollup | None, basis: dict, order: list[str]
+) -> dict:
     """The figures and conflicts after the documents changed since ``stored`` was computed."""
     was = stored.data.get("basis") if stored else None
-    order = selectors.dimension_order(campaign.pk)
-    conflicts = RollupConflict.objects.filter(campaign=campaign)
     if (
         was is None
         or was["documents"] + basis["added"] != basis["documents"]  # one was deleted
         or was["periods"] != basis["periods"]
         or stored.data.get("dimensions") != order
     ):
-        data = compute(campaign, order=order)
-        conflicts.delete()
-        data["conflict_counts"] = _write_conflicts(campaign, data.pop("conflicts"))
-        return data
+        return recompute(campaign, order=order)
     forces, periods = _touched(campaign, stored.data, was)
     data = dict(stored.data)
     if forces:
-        fresh = compute(campaign, forces=forces, periods=periods, order=order)
+        fresh = recompute(campaign, forces=forces, periods=periods, order=order)
 
         def untouched(force_id: int, period: str) -> bool:
             return force_id not in forces or period not in periods
@@ -342,10 +383,8 @@ def _refreshed(campaign: Campaign, stored: CampaignRollup | None, basis: dict) -
             + fresh["figures"],
             key=lambda f: (f["force_id"], f["period"]),
         )
-        conflicts.filter(force_id__in=forces, period__in=periods).delete()
         data["conflict_counts"] = sorted(
-            [c for c in data["conflict_counts"] if untouched(c[0], c[2])]
-            + _write_conflicts(campaign, fresh["conflicts"])
+            [c for c in data["conflict_counts"] if untouched(c[0], c[2])] + fresh["conflict_counts"]
         )
     return data
 
@@ -381,21 +420,6 @@ def _touched(campaign: Campaign, data: dict, was: dict) -> tuple[set[int], set[s
     asked = set(campaign.periods)
     pairs = {(f, p) for f, p in pairs if p in asked}
     return {f for f, _ in pairs}, {p for _, p in pairs}
-
-
-def _write_conflicts(campaign: Campaign, conflicts: list[Conflict]) -> list[list]:
-    """Store the conflicts; returns how many each force has, per kind and period
-    (``[[force_id, kind, period, n], ...]``), which the stored figures carry as their summary
-    so that the rows themselves are read a page at a time."""
-    RollupConflict.objects.bulk_create(
-        [
-            RollupConflict(campaign=campaign, **dict(zip(CONFLICT_FIELDS, c, strict=True)))
-            for c in conflicts
-        ],
-        batch_size=2000,
-    )
-    counts = Counter((force_id, kind, period) for force_id, period, kind, *_ in conflicts)
-    return sorted([*key, n] for key, n in counts.items())
 
 
 def stored_conflicts(
@@ -481,7 +505,9 @@ def campaign_rollup(
     every one of them too (``conflicts``) unless ``conflicts=False``: the dashboard and the API
     page through them instead (``campaign_conflicts``), as a campaign may have thousands.
     """
-    data = stored_figures(campaign)
+    dimensions = {d.name: d for d in Dimension.objects.filter(campaign=campaign)}
+    order = [name for name, d in dimensions.items() if d.kind != DimensionKind.FORCE]
+    data = stored_figures(campaign, order=order)
     targets = {f.pk: f for f in campaign.target_forces.all()}
     requests = {
         r.force_id: r
@@ -495,7 +521,6 @@ def campaign_rollup(
         .order_by()
     ):
         doc_states[row["request__force_id"]][row["status"]] = row["n"]
-    dimensions = {d.name: d for d in Dimension.objects.filter(campaign=campaign)}
     age_dimension = next((d.name for d in dimensions.values() if d.kind == DimensionKind.AGE), None)
     slugs = {f.pk: f.slug for f in targets.values()}
     names = {f.slug: f.name for f in targets.values()}
