@@ -513,14 +513,6 @@ def campaign_rollup(
         r.force_id: r
         for r in FOIRequest.objects.filter(campaign=campaign).prefetch_related("exemptions")
     }
-    doc_states: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Document.objects.filter(request__campaign=campaign)
-        .values("request__force_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        doc_states[row["request__force_id"]][row["status"]] = row["n"]
     age_dimension = next((d.name for d in dimensions.values() if d.kind == DimensionKind.AGE), None)
     slugs = {f.pk: f.slug for f in targets.values()}
     names = {f.slug: f.name for f in targets.values()}
@@ -538,6 +530,8 @@ def campaign_rollup(
         }
         per_period[f["period"]].append(f)
 
+    missing = {pk for p in wanted for pk in set(targets) - {f["force_id"] for f in per_period[p]}}
+    doc_states = _document_states(campaign, missing)
     national, breakdowns, coverage, spread = {}, defaultdict(dict), {}, {}
     for period in wanted:
         rows = [f for f in per_period[period] if f["force_id"] in targets]
@@ -596,6 +590,22 @@ def campaign_rollup(
     return result
 
 
+def _document_states(campaign: Campaign, forces: set[int]) -> dict[int, dict[str, int]]:
+    """How many documents each force has in each status, for the forces missing a figure
+    (the reason given for them); none read when every force reported."""
+    states: dict[int, dict[str, int]] = defaultdict(dict)
+    if not forces:
+        return states
+    for row in (
+        Document.objects.filter(request__campaign=campaign, request__force_id__in=forces)
+        .values("request__force_id", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        states[row["request__force_id"]][row["status"]] = row["n"]
+    return states
+
+
 def rows_for(per_period: dict[str, list[dict]], period: str, targets: dict) -> list[dict]:
     return [f for f in per_period[period] if f["force_id"] in targets]
 
@@ -603,12 +613,20 @@ def rows_for(per_period: dict[str, list[dict]], period: str, targets: dict) -> l
 def _breakdown(rows: list[dict], dimension: str, *, ordered: bool) -> dict:
     """One dimension's national breakdown for a period: {value: bounds and forces reporting}."""
     with_it = [f for f in rows if f["breakdowns"].get(dimension)]
-    sums: dict[str, Bounds] = defaultdict(lambda: ZERO)
-    for f in with_it:
-        for k, v in f["breakdowns"][dimension].items():
-            sums[k] = sums[k] + Bounds(*v)
+    sums = _sums(f["breakdowns"][dimension] for f in with_it)
     items = sorted(sums.items(), key=_age_order if ordered else lambda kv: kv[0])
     return {k: {**bounds_json(b), "forces_reporting": len(with_it)} for k, b in items}
+
+
+def _sums(breakdowns) -> dict[str, Bounds]:
+    """Several forces' breakdowns ({value: [lower, upper]}) added up value by value."""
+    lower: dict[str, int] = defaultdict(int)
+    upper: dict[str, int] = defaultdict(int)
+    for breakdown in breakdowns:
+        for k, (low, high) in breakdown.items():
+            lower[k] += low
+            upper[k] += high
+    return {k: Bounds(low, upper[k]) for k, low in lower.items()}
 
 
 def _at_or_under(ages: dict[str, Bounds]) -> Bounds | None:
@@ -643,13 +661,11 @@ def _mode(ages: dict[str, Bounds]) -> int | None:
 
 def _age_figures(rows: list[dict], dimension: str | None) -> dict:
     with_ages = [f for f in rows if dimension and f["breakdowns"].get(dimension)]
-    ages: dict[str, Bounds] = defaultdict(lambda: ZERO)
+    ages = _sums(f["breakdowns"][dimension] for f in with_ages)
     under: Bounds = ZERO
     under_forces = 0
     for f in with_ages:
         force_ages = {k: Bounds(*v) for k, v in f["breakdowns"][dimension].items()}
-        for k, b in force_ages.items():
-            ages[k] = ages[k] + b
         share = _at_or_under(force_ages)
         if share is not None:
             under = under + share

@@ -110,11 +110,21 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     sources = reverse("dashboard-sources", args=[campaign.slug])
     period = _chosen_period(request, rollup)
     # A campaign may have thousands of conflicts: summarised per force, read a page at a time.
-    conflicts = None
+    conflicts, conflict_rows = None, []
     if rollup["conflicts_count"]:
         paginator = Paginator(stored_conflicts(campaign), CONFLICTS_PER_PAGE)
         paginator.count = rollup["conflicts_count"]  # stored with the rows: no count(*) again
         conflicts = paginator.get_page(request.GET.get("conflicts"))
+        # Each document's admin page, from the list's URL reversed once, not twice per row.
+        documents = reverse("admin:requests_app_document_changelist")
+        conflict_rows = [
+            (
+                c,
+                f"{documents}{c.document_id}/change/",
+                c.other_document_id and f"{documents}{c.other_document_id}/change/",
+            )
+            for c in conflicts
+        ]
     names = rollup["force_names"]
     # Built by charts.py, which escapes every text it draws.
     drawn = {k: mark_safe(v) for k, v in _charts(sources, rollup, period).items()}
@@ -135,6 +145,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": _national_rows(sources, rollup),
         "force_rows": _force_rows(sources, rollup, names),
         "conflicts": conflicts,
+        "conflict_rows": conflict_rows,
     }
     return render(request, "aggregation/dashboard.html", context)
 

@@ -501,8 +501,11 @@ def test_the_dashboard_summarises_conflicts_per_force_and_pages_through_them(
     page = staff.get(reverse("dashboard", args=["many"]) + "?conflicts=3").content.decode()
     assert f"{first.name}: 4 figures in other documents differ from the one counted" in page
     assert "Page 3 of 3" in page and "?conflicts=2#conflict-details" in page
-    rows = page.split('id="conflict-details"')[1].split("</tbody>")[0].count("<tr><td>")
-    assert rows == 2  # 12 conflicts, 5 a page
+    details = page.split('id="conflict-details"')[1].split("</tbody>")[0]
+    assert details.count("<tr><td>") == 2  # 12 conflicts, 5 a page
+    last = rollups.stored_conflicts(c).last()
+    counted = reverse("admin:requests_app_document_change", args=[last.document_id])
+    assert f'<a href="{counted}">document {last.document_id}</a>' in details
 
 
 def test_the_api_pages_through_conflicts_and_summarises_them_in_the_figures(
