@@ -650,7 +650,8 @@ def _apply_subtotals(
 
     checks = []
     for position, subtotal in subtotals.items():
-        if subtotal.grand:
+        if subtotal.grand or labels.get(position) == ParsedLabel(LabelKind.TOTAL):
+            # The figures confirm a total the label already reads as the table's whole.
             labels[position] = ParsedLabel(LabelKind.TOTAL)
             continue
         members = value_of(position)

@@ -488,6 +488,13 @@ def test_a_region_total_column_is_a_check_on_its_forces_not_a_force() -> None:
     assert checked.cells == "D2,G2"
 
 
+def test_a_lone_region_total_after_its_forces_is_a_check_on_them() -> None:
+    result = _regional([["Year", "Kent", "Surrey", "South East total"], ["2018/19", 5, 7, 12]])
+    assert {dict(k).get("force") for k in _read(result)} == {"kent", "surrey"}
+    (checked,) = [r for r in result.reasons if r.code == "subtotal_columns"]
+    assert checked.cells == "D1" and result.verdict is Verdict.PARSED
+
+
 def test_a_region_total_that_does_not_add_up_is_never_read_as_a_force() -> None:
     result = _regional([["Year", "Kent", "Surrey", "South East total"], ["2018/19", 5, 7, 13]])
     assert {dict(k).get("force") for k in _read(result)} == {"kent", "surrey"}
