@@ -102,6 +102,10 @@ def read_counts(layout: Layout, ctx: Context) -> None:
         if not dated.labels:
             return  # no row is for a period of the campaign's kind: a reason says so
         row_axes.insert(0, _Axis(PERIOD, dated.labels, dated.column))
+        # The dates come first: the other label columns hold no groups filled down past them.
+        _grand_total_spans_the_other_axes(
+            row_axes[0], row_axes, lambda other, r: layout.sheet.value(r, other.source)
+        )
     col_axes = _column_axes(layout, values, ctx)
     if _columns_split_by_unknown(layout, values, row_axes, col_axes, ctx, cells):
         return
@@ -551,7 +555,25 @@ def _row_axes(
                 if hinted in HINTED_LABELS:
                     labels[r] = HINTED_LABELS[hinted]
         axes.append(_Axis(dimension, labels, column.index))
+    raws = {id(axis): raw for axis, (_d, _c, raw) in zip(axes, found, strict=True)}
+    for axis in axes:
+        _grand_total_spans_the_other_axes(axis, axes, lambda other, r: raws[id(other)].get(r))
     return axes
+
+
+def _grand_total_spans_the_other_axes(
+    axis: _Axis, axes: list[_Axis], raw: Callable[[_Axis, int], object]
+) -> None:
+    """A "Grand Total" row of a long table leaves its other label cells empty: it is the total
+    over those axes too, never a row with a missing label. ``raw``: an axis's label as the
+    table gives it for a row (groups filled down)."""
+    grand = ParsedLabel(LabelKind.TOTAL)
+    for r, parsed in axis.labels.items():
+        if parsed != grand:
+            continue
+        for other in axes:
+            if other is not axis and other.dimension != MEASURE and not clean(raw(other, r)):
+                other.labels[r] = grand
 
 
 def _read_years_under_their_end(

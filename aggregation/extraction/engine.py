@@ -143,7 +143,9 @@ def understand(
         verdict=verdict,
         reasons=ctx.reasons,
         tables=ctx.tables,
-        observations=[_observation(f) for f in ctx.figures],
+        # Every figure of a campaign is of a period: a total over every period ("Grand Total"
+        # under a column of years) is a check on the others, never a figure of its own.
+        observations=[_observation(f) for f in ctx.figures if PERIOD in f.dims],
         format=workbook.format,
         sheets=[s.name for s in workbook.sheets],
         rows_read=sum(s.n_rows for s in workbook.sheets),

@@ -629,3 +629,18 @@ def test_a_label_whose_two_halves_read_differently_is_never_guessed():
     result = understand(_sheet(rows), default_vocabulary(("2018-19",)))
     assert "unknown_label" in _codes(result)
     assert {o.dimensions.get("age") for o in result.observations} == {"16-17"}
+
+
+def test_a_grand_total_row_of_a_long_table_leaves_its_other_labels_empty_and_is_no_doubt():
+    rows = [
+        ["Year", "Age", "Offences"],
+        ["2017/18", "0-12", 5],
+        ["2017/18", "13-17", 7],
+        ["2018/19", "0-12", 4],
+        ["2018/19", "13-17", 6],
+        ["Grand Total", None, 22],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2017-18", "2018-19")))
+    assert result.verdict is Verdict.PARSED, result.reasons
+    assert all("period" in o.dimensions for o in result.observations)
+    assert sorted(o.value for o in result.observations) == [4, 5, 6, 7]
