@@ -72,10 +72,23 @@ def extract(
     researcher's corrections of this file's reading (``vocabulary.Hint``).
     """
     try:
-        from .reading import UnreadableFile, read_workbook
+        from .reading.cells import paused_collector
     except ImportError as exc:  # the reading layer is missing: a deployment fault, not the file's
         log.exception("reading layer unavailable")
         return _failed("reader_unavailable", f"The file reader is not available: {exc}.")
+    # Reading and understanding together, the collector off throughout (see paused_collector).
+    with paused_collector():
+        return _read_and_understand(source, vocabulary, progress, hints)
+
+
+def _read_and_understand(
+    source: Source,
+    vocabulary: Vocabulary,
+    progress: Callable[[int], None] | None,
+    hints: tuple[Hint, ...] | list[Hint],
+) -> ExtractionResult:
+    from .reading import UnreadableFile, read_workbook
+
     try:
         workbook = read_workbook(source, progress=progress)
     except UnreadableFile as exc:
