@@ -13,9 +13,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..collector import paused_collector
 from ..grid import Workbook
 from ..interrupts import reraise_if_interrupt
-from .cells import RowProgress, paused_collector
+from .cells import RowProgress
 from .csvfile import read_csv
 from .errors import UnreadableFile
 from .limits import DEFAULT_LIMITS, Limits

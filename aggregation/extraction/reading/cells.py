@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import resource
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..grid import MergedRange
 from .errors import UnreadableFile
@@ -15,23 +13,6 @@ from .limits import DEFAULT_LIMITS, MB, Limits
 PROGRESS_EVERY = 10_000
 
 Progress = Callable[[int], None]
-
-
-@contextmanager
-def paused_collector() -> Iterator[None]:
-    """The cyclic garbage collector off for the block, back as it was after (also on error).
-
-    A read and its understanding build millions of small objects and no reference cycles: the
-    collector, run again and again over the growing grid, costs a fifth of the time and frees
-    nothing. Nested uses leave it to the outermost.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def memory_in_use() -> int:
