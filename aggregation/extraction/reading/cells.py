@@ -86,11 +86,12 @@ def plain_rows(raw: list[list[object]]) -> list[list[object]]:
 
 
 def _plain_column(column: tuple[object, ...]) -> Sequence[object]:
-    types = set(map(type, column))
-    # True == 1 == 1.0 as set members and dict keys: booleans are converted cell by cell.
-    if bool in types:
-        return list(map(_plain, column))
     distinct = set(column)
+    # True == 1 == 1.0 as set members and dict keys: booleans are converted cell by cell. A
+    # column without a value equal to True or False has none (the cells' types only then).
+    if (True in distinct or False in distinct) and bool in set(map(type, column)):
+        return list(map(_plain, column))
+    types = set(map(type, distinct))
     if float not in types and "" not in distinct and len(distinct) > len(column) // 2:
         return column  # nothing to change, and little to share
     shared = dict(zip(distinct, distinct, strict=True))
