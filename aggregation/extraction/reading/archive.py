@@ -204,7 +204,9 @@ def _compressed_data(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> memory
         raise NotImplementedError("compressed patched data (flag bit 5)")
     if entry.flag_bits & 0x40:
         raise NotImplementedError("strong encryption (flag bit 6)")
-    buffer = archive.fp.getbuffer()  # type: ignore[union-attr]  # zip_archive's BytesIO
+    # zip_archive's BytesIO still shares the file's bytes: getvalue() hands them over without
+    # a copy (getbuffer() would copy them all first).
+    buffer = memoryview(archive.fp.getvalue())  # type: ignore[union-attr]
     start = entry.header_offset
     header = buffer[start : start + _LOCAL_HEADER.size]
     if len(header) < _LOCAL_HEADER.size:
