@@ -206,20 +206,27 @@ def _year_to(text: str, *, within: bool = False) -> PeriodLabel | None:
 
 
 def period_ending_under(heading: object, value: object) -> PeriodLabel | None:
-    """A bare year under a heading that names the day twelve months end ("Year ending 31 March"
-    over 2016): those twelve months (2015-16), or a rolling year for other months. None when
-    the heading names no such day or the value is no bare year."""
-    text = clean(heading)
-    if not text or isinstance(value, bool):
+    """Twelve months named half by their heading and half by their label: a bare year under a
+    heading that names the day they end ("Year ending 31 March" over 2016: 2015-16), or a month
+    under a heading that says its months end them ("Year ending" over "Jun 2015": the rolling
+    year to June 2015; over "Mar 2016": 2015-16). None for any other heading or label."""
+    text = re.sub(r"[()]", " ", clean(heading)).strip() if clean(heading) else ""
+    if not text or isinstance(value, bool) or value is None:
         return None
-    whole = isinstance(value, int | float) and float(value).is_integer()
-    year = str(int(value)) if whole else clean(value)
-    if not year or not _CAL_YEAR.fullmatch(year):
-        return None
-    text = re.sub(r"[()]", " ", text).strip()
-    if _year_to(text) is not None or not _YEAR_TO.fullmatch(text):
-        return None  # no heading of an end day, or one that names its year already
-    return _year_to(_SPACES.sub(" ", f"{text} {year}"))
+    if isinstance(value, dt.datetime | dt.date):
+        label = value.strftime("%d %B %Y").lower()
+    elif isinstance(value, int | float):
+        label = str(int(value)) if float(value).is_integer() else ""
+    else:
+        label = clean(value)
+    if not label or _year_to(text) is not None or _year_to(label) is not None:
+        return None  # the heading or the label names the twelve months on its own
+    if _CAL_YEAR.fullmatch(label):
+        # The heading must name the end's day or month, and only the year is left to say.
+        return _year_to(_SPACES.sub(" ", f"{text} {label}")) if _YEAR_TO.fullmatch(text) else None
+    if not _YEAR_TO.fullmatch(f"{text} x"):
+        return None  # the heading is more than "Year ending"
+    return _year_to(_SPACES.sub(" ", f"{text} {label}"))
 
 
 def _calendar(year_text: str) -> PeriodLabel | None:

@@ -644,3 +644,17 @@ def test_a_grand_total_row_of_a_long_table_leaves_its_other_labels_empty_and_is_
     assert result.verdict is Verdict.PARSED, result.reasons
     assert all("period" in o.dimensions for o in result.observations)
     assert sorted(o.value for o in result.observations) == [4, 5, 6, 7]
+
+
+def test_months_under_a_year_ending_heading_are_rolling_years_and_march_gives_the_year():
+    rows = [
+        ["Year ending", "Age group", "Offences"],
+        ["Dec 2017", "Under 13", 9],
+        ["Dec 2017", "13-17", 8],
+        ["Mar 2018", "Under 13", 4],
+        ["Mar 2018", "13-17", 6],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2017-18",)))
+    read = {(o.dimensions["period"], o.dimensions["age"]): o.value for o in result.observations}
+    assert read == {("2017-18", "0-12"): 4, ("2017-18", "13-17"): 6}
+    assert "rolling_years" in _codes(result)
