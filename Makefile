@@ -33,6 +33,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_extract.py --write
+	$(PY) bench/bench_import.py --write
 	$(PY) bench/bench_rollup.py --write
 	$(PY) bench/bench_deadlines.py --write
 

@@ -7,16 +7,18 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aggregation import services
 from aggregation.models import Observation, ReadingHint, ReviewAction
-from aggregation.rollups import campaign_rollup
+from aggregation.rollups import campaign_conflicts, campaign_rollup, conflict_json
 from aggregation.selectors import campaign_document_statuses, campaign_doubts
 from aggregation.serializers import (
     CampaignMapLabelSerializer,
+    ConflictSerializer,
     DocumentSerializer,
     EnteredFigureSerializer,
     EnterFigureSerializer,
@@ -293,12 +295,39 @@ class RollupViewSet(CampaignScopedViewSetMixin, viewsets.GenericViewSet):
         responses=RollupSerializer,
     )
     def retrieve(self, request: Request, slug: str | None = None) -> Response:
+        """The figures, with the conflicts summarised per force (``conflict_summary``,
+        ``conflicts_count``); ``conflicts/`` pages through them."""
         campaign = self.get_object()
+        periods = self._periods(request, campaign)
+        return Response(campaign_rollup(campaign, periods=periods, conflicts=False))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", str, many=True, description="Only these periods."),
+            OpenApiParameter("force", str, description="Only this force (its slug)."),
+        ],
+        responses=ConflictSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=PageNumberPagination)
+    def conflicts(self, request: Request, slug: str | None = None) -> Response:
+        """Every conflict between a force's documents (or its stated totals), a page at a
+        time, by force name and period."""
+        campaign = self.get_object()
+        rows = campaign_conflicts(
+            campaign,
+            periods=self._periods(request, campaign),
+            force=request.query_params.get("force"),
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([conflict_json(c) for c in page])
+
+    @staticmethod
+    def _periods(request: Request, campaign: Campaign) -> list[str] | None:
         periods = request.query_params.getlist("period") or None
         unknown = sorted(set(periods or ()) - set(campaign.periods))
         if unknown:
             raise ValidationError({"period": f"Not asked by this campaign: {', '.join(unknown)}."})
-        return Response(campaign_rollup(campaign, periods=periods))
+        return periods
 
     @extend_schema(responses=RollupSerializer(many=True))
     def list(self, request: Request) -> Response:

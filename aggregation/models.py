@@ -438,7 +438,14 @@ class ReviewAction(models.Model):
 
 
 class CampaignRollup(models.Model):
-    """The campaign's figures as last computed, kept until its documents change."""
+    """The campaign's figures as last computed, kept until its documents change.
+
+    ``data`` holds the counted figure of every force and period (``rollups.compute``), the
+    conflicts counted per force, kind and period, and the ``basis`` they were computed on (the
+    campaign's documents: how many, the last one, the latest change; the periods asked), from
+    which ``rollups.stored_figures`` tells which documents changed since. The conflicts
+    themselves are ``RollupConflict`` rows, paged through rather than carried whole.
+    """
 
     campaign_lookup = "campaign"
 
@@ -451,3 +458,54 @@ class CampaignRollup(models.Model):
 
     def __str__(self) -> str:
         return f"Figures for {self.campaign} ({self.computed_at:%Y-%m-%d %H:%M})"
+
+
+class ConflictKind(models.TextChoices):
+    DOCUMENTS_DIFFER = "documents_differ", "Another document gives a different figure"
+    TOTALS_DIFFER = "totals_differ", "The counted document's stated totals disagree"
+
+
+class RollupConflict(models.Model):
+    """A force's figure for a period given differently from the one counted: by another of the
+    force's documents (``documents_differ``, with both figures), or by two stated totals of the
+    counted document itself (``totals_differ``). Rewritten with the stored figures, only for
+    the forces and periods a changed document touches."""
+
+    campaign_lookup = "campaign"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=10)
+    kind = models.CharField(max_length=16, choices=ConflictKind.choices)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    other_document = models.ForeignKey(
+        Document, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    counted_lower = models.BigIntegerField(null=True)
+    counted_upper = models.BigIntegerField(null=True)
+    other_lower = models.BigIntegerField(null=True)
+    other_upper = models.BigIntegerField(null=True)
+
+    objects = CampaignScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["force__name", "period", "other_document_id", "id"]
+        indexes = [models.Index(fields=["campaign", "force", "period"], name="conflict_by_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.period}"
+
+    @property
+    def counted(self) -> dict | None:
+        """The counted figure's bounds (``documents_differ`` only), as figures are shown."""
+        return _bounds(self.counted_lower, self.counted_upper)
+
+    @property
+    def other(self) -> dict | None:
+        return _bounds(self.other_lower, self.other_upper)
+
+
+def _bounds(lower: int | None, upper: int | None) -> dict | None:
+    if lower is None:
+        return None
+    return {"value": lower if lower == upper else None, "lower": lower, "upper": upper}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,8 @@ from django.db.models import F, Prefetch, Q, QuerySet
 
 from aggregation.extraction import vocabulary as v
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, TEMPLATES, Template
+from aggregation.extraction.grid import Workbook
 from aggregation.extraction.labels import clean as clean_label
-from aggregation.extraction.reading import UnreadableFile, read_workbook
 from aggregation.models import (
     Alias,
     CampaignTemplate,
@@ -124,41 +125,57 @@ def _words(text: str) -> str:
     return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("&", " and "))) + " "
 
 
-def _forces_named_in(text: str) -> list[Force]:
+def force_phrases() -> list[tuple[Force, list[str]]]:
+    """Every force with the phrases that name it (slug, name, short name, aliases), as
+    ``recognise_force`` matches them: built once for many files."""
+    table = []
+    for force in Force.objects.prefetch_related("aliases"):
+        names = {force.slug.replace("-", " "), force.name, force.short_name}
+        names |= {a.alias for a in force.aliases.all()}
+        table.append((force, [phrase for name in names if (phrase := _words(name)).strip()]))
+    return table
+
+
+def _forces_named_in(text: str, phrases: list[tuple[Force, list[str]]]) -> list[Force]:
     """Forces whose slug, name, short name or alias appears in the text as whole words.
 
     A name inside a longer name that also matched ("Wales" in "South Wales") is not counted.
     """
     haystack = _words(text)
     hits: dict[str, tuple[Force, str]] = {}
-    for force in Force.objects.prefetch_related("aliases"):
-        names = {force.slug.replace("-", " "), force.name, force.short_name}
-        names |= {a.alias for a in force.aliases.all()}
-        for name in names:
-            phrase = _words(name)
-            if phrase.strip() and phrase in haystack:
+    for force, names in phrases:
+        for phrase in names:
+            if phrase in haystack:
                 best = hits.get(force.slug)
                 if best is None or len(phrase) > len(best[1]):
                     hits[force.slug] = (force, phrase)
-    phrases = [p for _, p in hits.values()]
+    found = [p for _, p in hits.values()]
     return [
         force
         for force, phrase in hits.values()
-        if not any(phrase != other and phrase in other for other in phrases)
+        if not any(phrase != other and phrase in other for other in found)
     ]
 
 
-def recognise_force(name: str, content: bytes, *, rows: int = 25) -> list[Force]:
+def recognise_force(
+    name: str,
+    read: Callable[[], Workbook | None],
+    *,
+    rows: int = 25,
+    phrases: list[tuple[Force, list[str]]] | None = None,
+) -> list[Force]:
     """The force a response file comes from: from its name, else from its first rows.
 
-    Returns every candidate; the caller decides when there is not exactly one.
+    ``read`` gives the file's workbook (None when it cannot be read); it is called only when
+    the name does not tell. ``phrases`` (``force_phrases()``), when the caller recognises many
+    files. Returns every candidate; the caller decides when there is not exactly one.
     """
-    from_name = _forces_named_in(Path(name).stem)
+    phrases = force_phrases() if phrases is None else phrases
+    from_name = _forces_named_in(Path(name).stem, phrases)
     if from_name:
         return from_name
-    try:
-        workbook = read_workbook(content)
-    except UnreadableFile:
+    workbook = read()
+    if workbook is None:
         return []
     text = " ".join(
         str(value)
@@ -167,7 +184,7 @@ def recognise_force(name: str, content: bytes, *, rows: int = 25) -> list[Force]
         for value in row
         if isinstance(value, str)
     )
-    return _forces_named_in(text)
+    return _forces_named_in(text, phrases)
 
 
 # Review: every open doubt of a campaign, grouped by what would fix it.

@@ -3,7 +3,14 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from aggregation.models import LABEL_MAX_LENGTH, Observation, ReadingHint, ReviewAction, Term
+from aggregation.models import (
+    LABEL_MAX_LENGTH,
+    ConflictKind,
+    Observation,
+    ReadingHint,
+    ReviewAction,
+    Term,
+)
 from requests_app.models import NOTE_MAX_LENGTH, Document, Force
 from requests_app.serializers import CampaignScopedRelatedField
 
@@ -214,6 +221,27 @@ class BreakdownFigureSerializer(FigureSerializer):
     forces_reporting = serializers.IntegerField()
 
 
+class ConflictSerializer(serializers.Serializer):
+    """A force's figure for a period given differently from the one counted."""
+
+    force_id = serializers.IntegerField()
+    force = serializers.CharField(help_text="The force's slug.")
+    period = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ConflictKind.choices)
+    document = serializers.IntegerField(help_text="The document counted.")
+    other_document = serializers.IntegerField(required=False)
+    counted = FigureSerializer(required=False)
+    other = FigureSerializer(required=False)
+
+
+class ConflictSummarySerializer(serializers.Serializer):
+    force = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ConflictKind.choices)
+    periods = serializers.ListField(child=serializers.CharField())
+    conflicts = serializers.IntegerField()
+
+
 class RollupSerializer(serializers.Serializer):
     """Documents the rollup's shape for the schema; the view returns the rollup as computed."""
 
@@ -235,6 +263,8 @@ class RollupSerializer(serializers.Serializer):
         help_text="dimension -> period -> term or age -> figure and forces reporting.",
     )
     coverage = serializers.DictField(child=serializers.DictField(), required=False)
+    conflict_summary = ConflictSummarySerializer(many=True, required=False)
+    conflicts_count = serializers.IntegerField(required=False)
     headline = serializers.CharField(required=False)
     url = serializers.URLField(required=False)
 

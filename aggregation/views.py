@@ -13,9 +13,14 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from aggregation import charts, exports
-from aggregation.rollups import CONFLICTS_PER_PAGE, campaign_rollup, figure_sources
+from aggregation.rollups import (
+    CONFLICTS_PER_PAGE,
+    campaign_rollup,
+    figure_sources,
+    stored_conflicts,
+)
 from requests_app import access
-from requests_app.models import Campaign, Document
+from requests_app.models import Campaign, FOIRequest
 from requests_app.selectors import campaign_outcome
 
 # Staff who may view campaigns at all (403 otherwise); then only the campaigns they belong to.
@@ -101,12 +106,25 @@ def _chosen_period(request: HttpRequest, rollup: dict) -> str | None:
 @can_view
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
-    rollup = campaign_rollup(campaign)
+    rollup = campaign_rollup(campaign, conflicts=False)
     sources = reverse("dashboard-sources", args=[campaign.slug])
     period = _chosen_period(request, rollup)
-    conflicts = Paginator(rollup["conflicts"], CONFLICTS_PER_PAGE).get_page(
-        request.GET.get("conflicts")
-    )
+    # A campaign may have thousands of conflicts: summarised per force, read a page at a time.
+    conflicts, conflict_rows = None, []
+    if rollup["conflicts_count"]:
+        paginator = Paginator(stored_conflicts(campaign), CONFLICTS_PER_PAGE)
+        paginator.count = rollup["conflicts_count"]  # stored with the rows: no count(*) again
+        conflicts = paginator.get_page(request.GET.get("conflicts"))
+        # Each document's admin page, from the list's URL reversed once, not twice per row.
+        documents = reverse("admin:requests_app_document_changelist")
+        conflict_rows = [
+            (
+                c,
+                f"{documents}{c.document_id}/change/",
+                c.other_document_id and f"{documents}{c.other_document_id}/change/",
+            )
+            for c in conflicts
+        ]
     names = rollup["force_names"]
     # Built by charts.py, which escapes every text it draws.
     drawn = {k: mark_safe(v) for k, v in _charts(sources, rollup, period).items()}
@@ -127,20 +145,24 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": _national_rows(sources, rollup),
         "force_rows": _force_rows(sources, rollup, names),
         "conflicts": conflicts,
-        "conflict_names": names,
-        "conflict_summary": _with_requests(rollup["conflict_summary"]),
+        "conflict_rows": conflict_rows,
+        "conflict_summary": _with_requests(campaign, rollup["conflict_summary"]),
     }
     return render(request, "aggregation/dashboard.html", context)
 
 
-def _with_requests(summary: list[dict]) -> list[dict]:
-    """Each conflict with the request of its files, for the link to their comparison page."""
-    documents = {d for c in summary for d in c["documents"]}
-    request_of = dict(Document.objects.filter(pk__in=documents).values_list("pk", "request_id"))
-    return [
-        {**c, "request": next((request_of[d] for d in c["documents"] if d in request_of), None)}
-        for c in summary
-    ]
+def _with_requests(campaign: Campaign, summary: list[dict]) -> list[dict]:
+    """Each force's conflicts with its request in the campaign, for the link to its files side
+    by side (``request``: None where the campaign asked the force nothing, its figures coming
+    from another force's file)."""
+    if not summary:
+        return []
+    request_of = dict(
+        FOIRequest.objects.filter(
+            campaign=campaign, force__slug__in={c["force"] for c in summary}
+        ).values_list("force__slug", "pk")
+    )
+    return [{**c, "request": request_of.get(c["force"])} for c in summary]
 
 
 def _national_rows(sources: str, rollup: dict) -> list[dict]:
@@ -215,7 +237,9 @@ def sources(request: HttpRequest, slug: str) -> HttpResponse:
 @can_view
 def export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
-    content = exports.workbook_bytes(campaign_rollup(campaign), figure_sources(campaign))
+    content = exports.workbook_bytes(
+        campaign_rollup(campaign, conflicts=False), figure_sources(campaign)
+    )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -226,7 +250,7 @@ def export_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
 @can_view
 def export_csv(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _campaign(request, slug)
-    text = exports.csv_text(campaign_rollup(campaign), figure_sources(campaign))
+    text = exports.csv_text(campaign_rollup(campaign, conflicts=False), figure_sources(campaign))
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-figures.csv"'
     return response

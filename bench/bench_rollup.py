@@ -13,12 +13,20 @@ Each document's per-table sums (``DocumentFigure``) are computed by the product'
 
 Measured interleaved, median of 5, warm:
 
-- `rollups.compute`: the campaign's figures from the per-document sums (ORM + every rule);
-- baseline A, the same statement hand-written: the one GROUP BY-free read of the per-document
-  sums `compute` runs, with a raw cursor and no rules;
-- baseline B, the old way: one hand-written GROUP BY over every counted observation;
-- the dashboard, warm (stored figures), in process through the Django test client, and after a
-  document changed (figures recomputed), against the admin's login page for scale;
+- `rollups.recompute`: the campaign's figures from the per-document sums and its conflicts
+  stored (ORM + every rule), in a transaction set up as the product's recomputation is
+  (work_mem for the ranking's sort) and rolled back;
+- baseline A, the same statements hand-written: the old conflicts deleted, the counted figures
+  ranked, the counted documents' rows read, the differing figures ranked into the conflicts
+  table (INSERT ... SELECT), their counts, with a raw cursor, the same settings and no rules;
+- baseline B, the old way, once (it takes tens of seconds): one hand-written GROUP BY over every
+  counted observation;
+- the ranking statement's plan (EXPLAIN ANALYZE): estimated against actual rows, and whether its
+  sort spills to disk, as the product runs it and at PostgreSQL's defaults with no parallel
+  worker free;
+- the dashboard, warm (stored figures), in process through the Django test client; after a
+  document changed (only the forces and periods it touches recomputed); and its first view
+  (everything computed and stored), with their query counts, against the admin's login page;
 - writing one document's sums after its observations, against writing those observations.
 """
 
@@ -36,7 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DB = "foitrack_bench_rollup"
+DB = os.environ.get("BENCH_DB", "foitrack_bench_rollup")
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 os.environ["DATABASE_URL"] = f"{SERVER}/{DB}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foitrack.settings")
@@ -65,27 +73,42 @@ RUNS = 5
 
 # Baseline A: the two statements `compute` runs, hand-written: every counted document's own
 # figure ranked per force and period (only the counted ones and those that differ returned),
-# then the counted documents' breakdowns.
+# then the counted documents' own rows (their sources, totals and breakdowns).
 RANKED = """
 WITH ranked AS (
-  SELECT f.force_id, s.slug, f.period, f.document_id, f.key, f.tables, f.lower, f.upper,
-         f.lower_max, f.upper_min, ROW_NUMBER() OVER w AS rank,
+  SELECT f.force_id, f.period, f.document_id, f.kind, f.lower, f.upper,
+         ROW_NUMBER() OVER w AS rank, FIRST_VALUE(f.document_id) OVER w AS counted_document,
          FIRST_VALUE(f.lower) OVER w AS counted_lower, FIRST_VALUE(f.upper) OVER w AS counted_upper
   FROM aggregation_documentfigure f
   JOIN requests_app_document d ON d.id = f.document_id
   JOIN requests_app_foirequest r ON r.id = d.request_id
-  JOIN requests_app_force s ON s.id = f.force_id
   WHERE r.campaign_id = %s AND d.status IN ('parsed', 'approved') AND f.period = ANY(%s)
     AND ((f.kind = 'figure' AND NOT d.count_breakdown)
          OR (f.kind = 'breakdown' AND d.count_breakdown))
   WINDOW w AS (PARTITION BY f.force_id, f.period
                ORDER BY d.pinned DESC, d.uploaded_at DESC, f.document_id DESC)
 )
-SELECT * FROM ranked WHERE rank = 1 OR lower <> counted_lower OR upper <> counted_upper
 """
-BREAKDOWNS = """
-SELECT force_id, period, document_id, "table", kind, dimension, key, lower, upper
-FROM aggregation_documentfigure WHERE document_id = ANY(%s) AND kind IN ('shape', 'part')
+COUNTED = (
+    RANKED + "SELECT force_id, period, document_id, kind, lower, upper FROM ranked WHERE rank = 1"
+)
+DIFFER = (
+    "INSERT INTO aggregation_rollupconflict (force_id, period, document_id, other_document_id, "
+    "counted_lower, counted_upper, other_lower, other_upper, campaign_id, kind) "
+    + RANKED
+    + "SELECT force_id, period, counted_document, document_id, counted_lower, counted_upper, "
+    "lower, upper, %s, 'documents_differ' FROM ranked "
+    "WHERE rank > 1 AND (lower <> counted_lower OR upper <> counted_upper)"
+)
+COUNTS = """
+SELECT force_id, kind, period, COUNT(*) FROM aggregation_rollupconflict WHERE campaign_id = %s
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
+DETAILS = """
+SELECT f.force_id, s.slug, f.period, f.document_id, f."table", f.kind, f.dimension, f.key,
+       f.tables, f.lower, f.upper, f.lower_max, f.upper_min
+FROM aggregation_documentfigure f JOIN requests_app_force s ON s.id = f.force_id
+WHERE f.document_id = ANY(%s) AND f.kind IN ('shape', 'part', 'figure', 'breakdown')
 """
 # Baseline B: the old way, every counted cell grouped by what the rules need.
 OLD_WAY = """
@@ -237,24 +260,88 @@ def timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def plan_facts(sql: str, params: list, *, product: bool) -> dict:
+    """EXPLAIN (ANALYZE) of the ranking statement: estimated and actual rows of its result and
+    of the worst-estimated node, and how its sort ran (memory or disk)."""
+    from django.db import connection, transaction
+
+    from aggregation import rollups
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        if product:
+            rollups._sort_in_memory()
+        else:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    root = plan[0]["Plan"]
+    nodes, sorts, workers = [], [], []
+
+    def walk(node: dict) -> None:
+        loops = node.get("Actual Loops", 1) or 1
+        if node["Node Type"] not in ("BitmapOr", "BitmapAnd"):  # these report no rows
+            nodes.append(
+                (node["Node Type"], node["Plan Rows"] * loops, node["Actual Rows"] * loops)
+            )
+        workers.append(node.get("Workers Launched", 0))
+        if node["Node Type"] == "Sort":
+            sorts.append(
+                (node.get("Sort Method"), node.get("Sort Space Type"), node.get("Sort Space Used"))
+            )
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(root)
+
+    def off(n: tuple) -> float:
+        estimated, actual = max(n[1], 1), max(n[2], 1)
+        return max(estimated / actual, actual / estimated)
+
+    worst = max(nodes, key=off)
+    return {
+        "estimated": root["Plan Rows"],
+        "actual": root["Actual Rows"],
+        "worst": f"{worst[0]} {worst[1]:,} estimated, {worst[2]:,} actual ({off(worst):.1f}x)",
+        "sort": (", ".join(f"{m} ({t}, {kb:,} kB)" for m, t, kb in sorts) or "none")
+        + f"; {max(workers)} parallel workers",
+        "ms": plan[0]["Execution Time"],
+    }
+
+
 def measure(campaign_id: int) -> dict:
     from django.db import connection, transaction
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from django.utils import timezone
 
     from aggregation import rollups, services
-    from aggregation.models import Observation
+    from aggregation.models import CampaignRollup, Observation
     from requests_app.models import Campaign, Document
 
     campaign = Campaign.objects.get(pk=campaign_id)
 
     def same() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(RANKED, [campaign_id, PERIODS])
-            counted = sorted({row[3] for row in cursor.fetchall() if row[10] == 1})
-            cursor.execute(BREAKDOWNS, [counted])
+        with transaction.atomic(), connection.cursor() as cursor:
+            rollups._sort_in_memory()
+            cursor.execute(
+                "DELETE FROM aggregation_rollupconflict WHERE campaign_id = %s", [campaign_id]
+            )
+            cursor.execute(COUNTED, [campaign_id, PERIODS])
+            counted = sorted({row[2] for row in cursor.fetchall()})
+            cursor.execute(DETAILS, [counted])
             cursor.fetchall()
+            cursor.execute(DIFFER, [campaign_id, PERIODS, campaign_id])
+            cursor.execute(COUNTS, [campaign_id])
+            cursor.fetchall()
+            transaction.set_rollback(True)
+
+    def compute() -> None:
+        with transaction.atomic():
+            rollups._sort_in_memory()
+            rollups.recompute(campaign)
+            transaction.set_rollback(True)
 
     def old_way() -> None:
         with connection.cursor() as cursor:
@@ -269,6 +356,10 @@ def measure(campaign_id: int) -> dict:
         .distinct()
         .latest("uploaded_at")
     )
+
+    def first_dashboard() -> None:
+        CampaignRollup.objects.filter(campaign=campaign).delete()
+        assert client.get(dashboard).status_code == 200
 
     def warm_dashboard() -> None:
         assert client.get(dashboard).status_code == 200
@@ -303,10 +394,17 @@ def measure(campaign_id: int) -> dict:
             services.document_refresh_figures(document=newest)
             transaction.set_rollback(True)
 
+    result: dict = {}
+    queries = {}
+    # The first view once, cold (as after a deploy); then one of each to count their queries.
+    for key, fn in (("first", first_dashboard), ("warm", warm_dashboard),
+                    ("changed", changed_dashboard)):  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            result[key] = timed(fn)
+        queries[key] = len(captured)
     tasks = {
-        "compute": lambda: rollups.compute(campaign),
+        "compute": compute,
         "same": same,
-        "old_way": old_way,
         "dashboard": warm_dashboard,
         "dashboard_changed": changed_dashboard,
         "login": login_page,
@@ -319,48 +417,82 @@ def measure(campaign_id: int) -> dict:
     for _ in range(RUNS):
         for key, fn in tasks.items():
             times[key].append(timed(fn))
-    result: dict = {k: statistics.median(v) for k, v in times.items()}
-    data = rollups.compute(campaign)
+    result |= {k: statistics.median(v) for k, v in times.items()}
+    result["old_way"] = timed(old_way)
+    differing = rollups._differing(campaign, forces=None, periods=PERIODS)
+    ranked_sql, ranked_params = differing.query.sql_with_params()
+    result["plan"] = plan_facts(ranked_sql, list(ranked_params), product=True)
+    result["plan_default"] = plan_facts(ranked_sql, list(ranked_params), product=False)
+    result["queries"] = queries
+    data = rollups.stored_figures(campaign)
     result["rows"] = Observation.objects.count()
     result["documents"] = Document.objects.filter(request__campaign=campaign).count()
     result["figures"] = len(data["figures"])
-    result["conflicts"] = len(data["conflicts"])
+    result["conflicts"] = sum(n for *_, n in data["conflict_counts"])
     result["document_rows"] = len(rows)
     return result
 
 
 def table(r: dict) -> str:
-    same, old = r["same"], r["old_way"]
+    same, old, login = r["same"], r["old_way"], r["login"]
+    plan, default, q = r["plan"], r["plan_default"], r["queries"]
     return "\n".join(
         [
             f"{r['rows']:,} observations in PostgreSQL from {r['documents']:,} documents (44 "
             f"forces, 4 periods: {r['figures']} force-period figures, {r['conflicts']:,} "
             f"conflicts between documents); median of {RUNS}, interleaved, warm. Targets: rollup "
-            "<= 1.2x the same statement hand-written; dashboard warm < 200 ms. Measured "
-            f"{dt.date.today()} on this 2-core machine.",
+            "<= 1.2x the same statements hand-written; dashboard warm < 200 ms; its query count "
+            f"bounded. Measured {dt.date.today()} on this shared 2-core machine (other work "
+            "running: absolute times vary, ratios are from the same run).",
             "",
             "| task | wall (ms) | ratio |",
             "|---|---:|---:|",
-            f"| baseline A: the two statements `compute` runs, hand-written, raw cursor | "
+            f"| baseline A: the statements `recompute` runs, hand-written, raw cursor | "
             f"{same * 1000:.1f} | 1.00 |",
-            f"| `rollups.compute` (ORM + every rule: supersession, breakdowns, conflicts) | "
+            f"| `rollups.recompute` (ORM + every rule: supersession, breakdowns, conflicts "
+            "stored) | "
             f"{r['compute'] * 1000:.1f} | {r['compute'] / same:.2f} x A |",
-            f"| baseline B: one hand-written GROUP BY over every counted observation | "
-            f"{old * 1000:.1f} | {r['compute'] / old:.3f} (compute / B) |",
-            f"| dashboard, warm (stored figures), in process | {r['dashboard'] * 1000:.1f} | "
-            f"{r['dashboard'] / r['login']:.1f} x login page |",
-            f"| dashboard after a document changed (figures recomputed) | "
-            f"{r['dashboard_changed'] * 1000:.1f} | "
-            f"{r['dashboard_changed'] / r['login']:.1f} x login page |",
-            f"| admin login page, for scale | {r['login'] * 1000:.1f} | |",
+            f"| baseline B: one hand-written GROUP BY over every counted observation (once) | "
+            f"{old * 1000:,.0f} | {r['compute'] / old:.4f} (recompute / B) |",
+            f"| dashboard, warm (stored figures), in process: {q['warm']} queries | "
+            f"{r['dashboard'] * 1000:.1f} | {r['dashboard'] / login:.1f} x login page |",
+            f"| dashboard after a document changed (its force recomputed): {q['changed']} "
+            f"queries | {r['dashboard_changed'] * 1000:.1f} | "
+            f"{r['dashboard_changed'] / login:.1f} x login page |",
+            f"| dashboard's first view (every figure computed, {r['conflicts']:,} conflicts "
+            f"stored; once, cold): {q['first']} queries | {r['first'] * 1000:.0f} | |",
+            f"| admin login page, for scale | {login * 1000:.1f} | |",
             f"| writing one document's sums after a parse ({r['document_rows']:,} cells) | "
             f"{r['write_sums'] * 1000:.1f} | "
             f"{r['write_sums'] / r['write_observations']:.2f} x writing its observations |",
             "",
-            "Each parse writes its document's sums beside its observations (`DocumentFigure`),",
-            "so the campaign's figures are computed from a few rows per document, never from the",
-            "cells; the dashboard and API read the stored result (`CampaignRollup`), recomputed",
-            "from those sums only when a document of the campaign changes.",
+            "The ranking statement's plan (EXPLAIN ANALYZE of the figures that differ from the",
+            "one counted, as `recompute` stores them; one row per document and period ranked):",
+            "",
+            "| run | rows estimated | rows actual | worst-estimated node | sort | ms |",
+            "|---|---:|---:|---|---|---:|",
+            f"| as the product runs it (work_mem 64 MB for the recomputation) | "
+            f"{plan['estimated']:,} | {plan['actual']:,} | {plan['worst']} | {plan['sort']} | "
+            f"{plan['ms']:.0f} |",
+            f"| PostgreSQL defaults (work_mem 4 MB), no parallel worker free | "
+            f"{default['estimated']:,} | {default['actual']:,} | {default['worst']} | "
+            f"{default['sort']} | {default['ms']:.0f} |",
+            "",
+            "Statistics matter: the load ANALYZEs after its COPY. Planned on the statistics of",
+            "a table still being loaded (measured once, 2026-11-30, at 4.7M observations), the",
+            "ranking estimated 1 row at every join against 46,776 actual, chose nested loops and",
+            "took 3.3 s; after ANALYZE, hash joins and the estimates above. Autovacuum analyzes",
+            "after large imports; run ANALYZE after a bulk load of responses.",
+            "",
+            "Each parse writes its document's sums beside its observations (`DocumentFigure`), so",
+            "the campaign's figures are ranked from one row per document and period, never from",
+            "the cells; the counted rows' sources and breakdowns are read for the counted",
+            "documents only, and the conflicts (`RollupConflict`) are ranked straight into their",
+            "table, summarised per force and read a page at a time. The dashboard and API read",
+            "the stored result (`CampaignRollup`); when documents change, only the forces and",
+            "periods they touch are ranked again.",
+            "The dashboard's query count is the same for 2 forces, 1 dimension and 2 documents as",
+            "for 10 forces, 3 dimensions and 30 documents (tests/test_rollups.py).",
             "",
         ]
     )

@@ -292,7 +292,10 @@ SPECTACULAR_SETTINGS = {
     # The schema is part of the API: anonymous users get nothing.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RequestStatusEnum": "requests_app.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "requests_app.models.Status",
+        "ConflictKindEnum": "aggregation.models.ConflictKind",
+    },
 }
 
 LOGGING = {

@@ -122,7 +122,7 @@ def test_count_this_one_on_the_comparison_page_makes_the_older_file_count(
     # The dashboard says the files differ, in words, and links to them side by side.
     page.goto(f"{base}/admin/dashboard/twice/")
     line = page.locator("#conflicts li", has_text="Kent Police")
-    assert "2 files give different figures" in line.inner_text()
+    assert "2 figures in other documents differ from the one counted" in line.inner_text()
     line.get_by_role("link", name="compare the files and choose which counts").click()
     page.wait_for_url(f"{base}/admin/dashboard/requests/{request.pk}/readings/")
     row = page.locator('#readings-table tr.period[data-period="2018-19"]')

@@ -122,6 +122,14 @@ def test_a_campaign_reaches_its_true_figures_mapping_each_odd_label_once(odd_cam
             )
 
 
+def test_the_review_command_says_each_doubt_and_the_document_statuses_in_words(odd_campaign):
+    out = StringIO()
+    call_command("review", "--campaign", "odd", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith(f"'{ODD_PERIOD}': ") for line in lines), lines
+    assert "needs review" in lines[-1] and "needs_review" not in lines[-1], lines[-1]
+
+
 def test_mapping_a_category_label_adds_an_alias_and_rereads_only_the_documents_reporting_it(
     odd_campaign,
 ):

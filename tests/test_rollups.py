@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
@@ -400,3 +401,217 @@ def test_pinning_through_the_service_moves_the_figure_and_is_recorded(campaign, 
     services.request_choose_document(request=old.request, document=old, by=researcher)
     assert rollups.campaign_rollup(campaign)["by_force"]["kent"]["2018-19"]["value"] == 30
     assert old.reviews.get().kind == "pin" and old.reviews.get().by == researcher
+
+
+def figures(doc, period, cells: list[tuple[dict, int]], *, total: int | None = None, table=0):
+    """A table of a document as a parse stores it: its cells by dimension, its stated total."""
+    rows = [(dims, n, False) for dims, n in cells]
+    if total is not None:
+        rows.append(({}, total, True))
+    Observation.objects.bulk_create(
+        Observation(
+            document=doc,
+            force=doc.request.force,
+            period=period,
+            dimensions=dims,
+            shape=shape_of(dims),
+            value=n,
+            lower=n,
+            upper=n,
+            derived=derived,
+            table=table,
+            sheet="Sheet1",
+            cell=f"B{i + 2}",
+            raw=str(n),
+        )
+        for i, (dims, n, derived) in enumerate(rows)
+    )
+    services.document_refresh_figures(document=doc)
+
+
+def campaign_of(researcher, slug: str, *, forces: int, dimensions: int, documents: int):
+    """A campaign of that many target forces, dimensions and documents (spread over the forces,
+    each force's documents giving different figures: conflicts), every figure broken down by
+    every dimension."""
+    from aggregation.models import Dimension, DimensionKind
+
+    targets = [f.slug for f in Force.objects.default_targets()[:forces]]
+    c = make_campaign(researcher, slug=slug, forces=targets)
+    c.periods = PERIODS
+    c.save()
+    request_services.campaign_record_sent(campaign=c, by=researcher, on=date(2024, 3, 1))
+    names = ["age", "offence", "sex"][:dimensions]
+    Dimension.objects.filter(campaign=c).exclude(name__in=names).delete()
+    if "sex" in names:
+        Dimension.objects.create(campaign=c, name="sex", kind=DimensionKind.CATEGORY, position=9)
+    values = {"age": ["12", "13"], "offence": ["Rape", "Sexual grooming"], "sex": ["Girl", "Boy"]}
+    for i in range(documents):
+        doc = document(c, targets[i % forces], name=f"{slug}-{i}.xlsx")
+        for period in PERIODS:
+            cells = [({name: values[name][j % 2]}, 5 + i + j) for name in names for j in (0, 1)]
+            figures(doc, period, cells, total=100 + i)
+            # A second table restating the total differently: the stated totals disagree.
+            figures(doc, period, [], total=101 + i, table=1)
+    return c
+
+
+def test_the_dashboard_runs_the_same_queries_whatever_its_forces_dimensions_and_documents(
+    staff, researcher
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small = campaign_of(researcher, "small", forces=2, dimensions=1, documents=2)
+    large = campaign_of(researcher, "large", forces=10, dimensions=3, documents=30)
+    counts = {}
+    for c in (small, large):
+        url = reverse("dashboard", args=[c.slug])
+        with CaptureQueriesContext(connection) as first:  # figures computed and stored
+            page = staff.get(url)
+        with CaptureQueriesContext(connection) as warm:  # stored figures read
+            assert staff.get(url + "?conflicts=2").status_code == 200
+        assert page.status_code == 200
+        counts[c.slug] = (len(first), len(warm))
+        html = page.content.decode()
+        forces = c.target_forces.count()
+        assert f"Figures came from {forces} of the {forces} forces" in html
+        assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 2 + len(
+            c.dimensions.all()
+        )
+    assert counts["small"] == counts["large"], counts
+
+
+def test_the_dashboard_summarises_conflicts_per_force_and_pages_through_them(
+    staff, researcher, monkeypatch
+):
+    from aggregation import views
+
+    monkeypatch.setattr(views, "CONFLICTS_PER_PAGE", 5)
+    c = campaign_of(researcher, "many", forces=2, dimensions=1, documents=6)
+    data = rollups.campaign_rollup(c)
+    # Each force: 3 documents, the newest counted; 2 other documents differ in each of 2
+    # periods, and the counted document's two stated totals disagree in each period.
+    assert data["conflicts_count"] == len(data["conflicts"]) == 2 * (2 * 2 + 2)
+    summary = {(s["force"], s["kind"]): s for s in data["conflict_summary"]}
+    assert len(summary) == 4
+    first = c.target_forces.order_by("name").first()
+    assert summary[(first.slug, "documents_differ")]["conflicts"] == 4
+    assert summary[(first.slug, "documents_differ")]["periods"] == PERIODS
+    assert summary[(first.slug, "totals_differ")]["conflicts"] == 2
+    page = staff.get(reverse("dashboard", args=["many"]) + "?conflicts=3").content.decode()
+    assert f"{first.name}: 4 figures in other documents differ from the one counted" in page
+    assert "Page 3 of 3" in page and "?conflicts=2#conflict-details" in page
+    details = page.split('id="conflict-details"')[1].split("</tbody>")[0]
+    assert details.count("<tr><td>") == 2  # 12 conflicts, 5 a page
+    last = rollups.stored_conflicts(c).last()
+    counted = reverse("admin:requests_app_document_change", args=[last.document_id])
+    assert f'<a href="{counted}">document {last.document_id}</a>' in details
+
+
+def test_the_api_pages_through_conflicts_and_summarises_them_in_the_figures(
+    researcher, monkeypatch
+):
+    from rest_framework.pagination import PageNumberPagination
+
+    monkeypatch.setattr(PageNumberPagination, "page_size", 4)
+    campaign_of(researcher, "api", forces=2, dimensions=1, documents=6)
+    client = APIClient()
+    client.force_authenticate(researcher)
+    body = client.get("/api/rollups/api/").json()
+    assert "conflicts" not in body and body["conflicts_count"] == 12
+    assert sum(s["conflicts"] for s in body["conflict_summary"]) == 12
+    seen = []
+    url = "/api/rollups/api/conflicts/"
+    while url:
+        page = client.get(url).json()
+        assert page["count"] == 12 and len(page["results"]) <= 4
+        seen += page["results"]
+        url = page["next"]
+    keys = {(r["force"], r["period"], r["kind"], r.get("other_document")) for r in seen}
+    assert len(seen) == len(keys) == 12  # every conflict once
+    differ = next(r for r in seen if r["kind"] == "documents_differ")
+    assert differ["counted"]["lower"] != differ["other"]["lower"]
+    force = seen[0]["force"]
+    only = client.get(f"{url or '/api/rollups/api/conflicts/'}?force={force}&period=2018-19")
+    assert {(r["force"], r["period"]) for r in only.json()["results"]} == {(force, "2018-19")}
+    assert only.json()["count"] == 3
+    assert client.get("/api/rollups/api/conflicts/?period=1999-00").status_code == 400
+
+
+def test_a_document_change_rewrites_only_its_own_sums(campaign):
+    from aggregation.models import DocumentFigure
+
+    kent, essex = document(campaign, "kent"), document(campaign, "essex")
+    for doc in (kent, essex):
+        figures(doc, "2018-19", [({"age": "12"}, 4), ({"age": "13"}, 6)], total=10)
+    before = {
+        doc.pk: list(DocumentFigure.objects.filter(document=doc).order_by("pk").values())
+        for doc in (kent, essex)
+    }
+    Observation.objects.filter(document=kent, dimensions__age="13").update(lower=7, upper=7)
+    services.document_refresh_figures(document=kent)
+    after = {
+        doc.pk: list(DocumentFigure.objects.filter(document=doc).order_by("pk").values())
+        for doc in (kent, essex)
+    }
+    assert after[essex.pk] == before[essex.pk]  # the same rows, ids and sums
+    assert not {r["id"] for r in after[kent.pk]} & {r["id"] for r in before[kent.pk]}
+    shape = next(r for r in after[kent.pk] if r["kind"] == "shape")
+    assert (shape["lower"], shape["upper"]) == (11, 11)
+
+
+def test_a_document_change_recomputes_only_the_forces_and_periods_it_touches(
+    campaign, researcher, monkeypatch
+):
+    from aggregation.models import RollupConflict
+
+    docs = {}
+    for force in ("kent", "essex"):
+        for n in (1, 2):
+            docs[(force, n)] = doc = document(campaign, force, name=f"{force}-{n}.xlsx")
+            for period in PERIODS:
+                figures(doc, period, [({"age": "13"}, 10 * n)], total=10 * n)
+    r = rollups.campaign_rollup(campaign)
+    assert r["national"]["2018-19"]["value"] == 40 and r["conflicts_count"] == 4
+    essex_rows = set(
+        RollupConflict.objects.filter(force__slug="essex").values_list("pk", flat=True)
+    )
+    calls = []
+    compute = rollups.compute
+    monkeypatch.setattr(rollups, "compute", lambda c, **kw: calls.append(kw) or compute(c, **kw))
+
+    kent_newest = docs[("kent", 2)]
+    Observation.objects.filter(document=kent_newest, period="2018-19").delete()
+    figures(kent_newest, "2018-19", [({"age": "13"}, 25)], total=25)
+    Document.objects.filter(pk=kent_newest.pk).update(status_changed_at=timezone.now())
+    r = rollups.campaign_rollup(campaign)
+    kent = Force.objects.get(slug="kent").pk
+    assert [(kw["forces"], kw["periods"]) for kw in calls] == [({kent}, set(PERIODS))]
+    assert r["by_force"]["kent"]["2018-19"]["value"] == 25
+    assert r["national"]["2018-19"]["value"] == 45 and r["national"]["2017-18"]["value"] == 40
+    assert (
+        set(RollupConflict.objects.filter(force__slug="essex").values_list("pk", flat=True))
+        == essex_rows
+    )  # untouched
+    kent_conflict = RollupConflict.objects.get(force_id=kent, period="2018-19")
+    assert (kent_conflict.counted_lower, kent_conflict.other_lower) == (25, 10)
+
+    # A choice moves the counted figure: both documents of that force are recomputed, no other.
+    calls.clear()
+    oldest = docs[("kent", 1)]
+    services.request_choose_document(request=oldest.request, document=oldest, by=researcher)
+    r = rollups.campaign_rollup(campaign)
+    assert [kw["forces"] for kw in calls] == [{kent}]
+    assert r["national"]["2018-19"]["value"] == 30
+    # What was kept and recomputed in parts is what a full computation gives.
+    stored = rollups.stored_figures(campaign)
+    assert stored["figures"] == compute(campaign)["figures"]
+    assert r["conflicts"] == rollups.campaign_rollup(campaign)["conflicts"]
+
+    # A deleted document: everything is recomputed.
+    calls.clear()
+    docs[("essex", 2)].delete()
+    r = rollups.campaign_rollup(campaign)
+    assert [kw.get("forces") for kw in calls] == [None]
+    assert r["national"]["2018-19"]["value"] == 20
+    assert not RollupConflict.objects.filter(force__slug="essex").exists()

@@ -18,6 +18,7 @@ from requests_app.access import Role
 from requests_app.models import Document, DocumentStatus
 from tests.conftest import wait_until
 from tests.endpoints import signed_in, token_client
+from tests.extraction import hostile
 from tests.factories import add_member, make_campaign
 from tests.test_decisions import while_reading
 from tests.test_worker import big_record_list, settled, status_of
@@ -279,8 +280,52 @@ def test_the_dashboard_links_a_conflict_to_the_comparison_in_words(two_files, st
     assert f'<a class="compare" href="{compare}">compare the files and choose which counts</a>' in (
         body
     )
-    assert "2 files give different figures for 2 periods" in body
+    assert "2 figures in other documents differ from the one counted, in 2 periods" in body
     assert "documents_differ" not in body
+
+
+def test_a_choice_and_a_figure_by_hand_move_the_stored_dashboard_figures(
+    two_files, staff, monkeypatch
+):
+    """The dashboard's stored figures are refreshed only for the forces and periods whose
+    documents changed since (by their timestamps): a choice, the file it unchooses and a figure
+    entered by hand must each be seen."""
+    request, first, second = two_files
+    campaign = request.campaign
+    essex = campaign.requests.get(force__slug="essex")
+    letter, _ = services.document_upload(
+        request=essex,
+        name="letter.doc",
+        content=hostile.ole({"WordDocument": b"\0" * 4096}),
+        by=staff,
+        letters=True,
+    )
+    client = signed_in(staff)
+    url = reverse("dashboard", args=["twice"])
+
+    def shown(force: str) -> int | None:
+        cell = client.get(url).context["rollup"]["by_force"].get(force, {}).get("2018-19")
+        return cell and cell["value"]
+
+    assert shown("kent") == total("second", "2018-19") and shown("essex") is None  # stored
+    recomputed = []
+    whole = rollups.recompute
+
+    def spy(campaign, **narrowed):
+        recomputed.append(narrowed.get("forces"))
+        return whole(campaign, **narrowed)
+
+    monkeypatch.setattr(rollups, "recompute", spy)
+    services.request_choose_document(request=request, document=first, by=staff)
+    assert shown("kent") == total("first", "2018-19")
+    services.request_choose_document(request=request, document=second, by=staff)
+    assert shown("kent") == total("second", "2018-19")  # the first file no longer chosen
+    services.document_enter_figure(
+        document=letter, period="2018-19", source="page 2", by=staff, value=40
+    )
+    assert shown("essex") == 40
+    kent, essex = (r.force_id for r in (request, essex))
+    assert recomputed == [{kent}, {kent}, {essex}]  # each time only the force that moved
 
 
 @pytest.mark.worker

@@ -3,6 +3,7 @@ legend (what its markers mean), the reasons found so far and the figures read so
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -11,10 +12,13 @@ from .labels import (
     UNKNOWN_AGE,
     CategoryMatcher,
     ForceMatcher,
+    PeriodLabel,
     clean,
+    is_catch_all,
     parse_age,
     parse_period,
     parse_total,
+    period_ending_under,
 )
 from .measures import COUNTED_NOUNS, MeasureReader
 from .result import Reason, Table
@@ -54,6 +58,10 @@ class LabelKind(StrEnum):
 
 # The value an ignored label's figures carry, so that they stay apart and are recognised.
 IGNORED_PREFIX = "\x00ignored:"
+
+
+# Two spellings of one label side by side, in English and Welsh: a slash with spaces round it.
+_BILINGUAL = re.compile(r"\s+/\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,24 +242,45 @@ class Context:
         direct = self._parse_value_label(dimension, value)
         if direct.kind is not LabelKind.UNKNOWN:
             return direct
+        if isinstance(value, str) and (bilingual := self._one_language(dimension, value)):
+            return bilingual
         total = parse_total(value)
         if total is None:
             return direct
         if not total.group or set(total.group.split()) <= _GENERIC_GROUP_WORDS:
-            return ParsedLabel(LabelKind.TOTAL)
+            # A bare "Sub-total" sums some group: a check on its parts, never the whole.
+            return ParsedLabel(LabelKind.SUBTOTAL if total.partial else LabelKind.TOTAL)
         group = self._parse_value_label(dimension, total.group)
         if group.kind is LabelKind.VALUE:
             return ParsedLabel(LabelKind.TOTAL, group.value)
         return ParsedLabel(LabelKind.UNKNOWN)
 
+    def _one_language(self, dimension: str, value: str) -> ParsedLabel | None:
+        """A label in two languages ("Dan 13 / Under 13", "Cyfanswm / Total", as Welsh forces
+        write them): the one half that reads, when the other reads as nothing at all."""
+        halves = _BILINGUAL.split(value)
+        if len(halves) != 2:
+            return None
+        read = [self._parse_label(dimension, half) for half in halves]
+        known = [p for p in read if p.kind is not LabelKind.UNKNOWN]
+        return known[0] if len(known) == 1 else None
+
+    def parse_period_under(self, heading: object, value: object) -> ParsedLabel | None:
+        """A bare year under a heading naming the day its twelve months end ("Year ending 31
+        March" over 2016), or None when the heading names no such day."""
+        period = period_ending_under(heading, value)
+        return None if period is None else self._period_label(period)
+
+    def _period_label(self, period: PeriodLabel | None) -> ParsedLabel:
+        if period is None:
+            return ParsedLabel(LabelKind.UNKNOWN)
+        if period.kind is self.vocabulary.period_kind:
+            return ParsedLabel(LabelKind.VALUE, period.canonical)
+        return ParsedLabel(LabelKind.OTHER_PERIOD, period.canonical, period.kind)
+
     def _parse_value_label(self, dimension: str, value: object) -> ParsedLabel:
         if dimension == PERIOD:
-            period = parse_period(value)
-            if period is None:
-                return ParsedLabel(LabelKind.UNKNOWN)
-            if period.kind is self.vocabulary.period_kind:
-                return ParsedLabel(LabelKind.VALUE, period.canonical)
-            return ParsedLabel(LabelKind.OTHER_PERIOD, period.canonical, period.kind)
+            return self._period_label(parse_period(value))
         kind = self._kinds.get(dimension)
         if kind is DimensionKind.AGE:
             age = parse_age(value)
@@ -283,21 +312,24 @@ class Context:
         present = [v for v in labels if clean(v)]
         if not present:
             return None
+        # A catch-all ("Other", "Not recorded") fits every dimension: evidence for none, unless
+        # the labels are nothing else.
+        telling = [v for v in present if not is_catch_all(clean(v))] or present
         best, best_score = None, 0
         for dimension in self.axes:
             if dimension == FORCE and self.forces.empty:
                 continue
             score = sum(
                 self.parse_label(dimension, v).kind in (LabelKind.VALUE, LabelKind.OTHER_PERIOD)
-                for v in present
+                for v in telling
             )
             if score > best_score or (score == best_score and score and dimension == hint):
                 best, best_score = dimension, score
         # Under a foreign heading most labels must read: "Male, Female, Not recorded" is not an
         # age axis for its one catch-all.
-        if foreign and best_score * 2 <= len(present):
+        if foreign and best_score * 2 <= len(telling):
             best = None
-        if best is None or best_score * 3 < len(present):
+        if best is None or best_score * 3 < len(telling):
             # Too few labels read for the axis to be trusted: fall back on the heading, whose
             # unreadable labels then become reasons.
             if hint in self.axes:

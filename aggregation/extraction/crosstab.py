@@ -102,7 +102,13 @@ def read_counts(layout: Layout, ctx: Context) -> None:
         if not dated.labels:
             return  # no row is for a period of the campaign's kind: a reason says so
         row_axes.insert(0, _Axis(PERIOD, dated.labels, dated.column))
+        # The dates come first: the other label columns hold no groups filled down past them.
+        _grand_total_spans_the_other_axes(
+            row_axes[0], row_axes, lambda other, r: layout.sheet.value(r, other.source)
+        )
     col_axes = _column_axes(layout, values, ctx)
+    if _columns_split_by_unknown(layout, values, row_axes, col_axes, ctx, cells):
+        return
     axis_dims = [a.dimension for a in row_axes + col_axes if a.dimension != MEASURE]
     _report_other_measure_rows(layout, row_axes, ctx, sheet)
     if len(set(axis_dims)) != len(axis_dims):
@@ -143,10 +149,17 @@ def read_counts(layout: Layout, ctx: Context) -> None:
             )
 
 
+# Cells only a spreadsheet's machinery writes, where a figure should be: a table of them is
+# a table of figures gone wrong, never a legend ("not available" may be a legend's words).
+_MACHINE_KINDS = frozenset({ValueKind.NO_FORMULA_VALUE, ValueKind.ERROR})
+
+
 def _holds_figures(layout: Layout, values: list[Column]) -> bool:
+    """Whether a table holds figures, or cells where figures should be (a formula saved
+    without its value, an Excel error): a legend or a list of notes holds neither."""
     sheet = layout.sheet
     return any(
-        parse_value(sheet.value(r, c.index)).kind in FIGURE_KINDS
+        parse_value(sheet.value(r, c.index)).kind in FIGURE_KINDS | _MACHINE_KINDS
         for r in layout.body_rows
         for c in values
     )
@@ -230,6 +243,64 @@ def _split_by_unasked(
                 f"({', '.join(repr(e) for e in examples)}) that match no dimension of the "
                 "campaign's; it was not read.",
                 sheet.name,
+                cells,
+            )
+        return True
+    return False
+
+
+def _columns_split_by_unknown(
+    layout: Layout,
+    values: list[Column],
+    row_axes: list[_Axis],
+    col_axes: list[_Axis],
+    ctx: Context,
+    cells: str,
+) -> bool:
+    """Columns told apart only by labels of no dimension of the campaign's ("Male", "Female",
+    "Not recorded" in an age campaign): no column is a figure of the campaign's. Reported, not
+    read; informational under a title naming a dimension the campaign does not ask about,
+    unless the rows split the campaign's own figures (those would need summing over it)."""
+    read_levels = {axis.source for axis in col_axes}
+    for level in range(len(layout.header_rows)):
+        if level in read_levels:
+            continue
+        by_key: dict[tuple, dict[str, str]] = {}  # column key -> clean label -> as written
+        for column in values:
+            label = clean(column.headers[level])
+            if not label or ctx.headers.role(label) is Role.MEASURE:
+                continue
+            dims, _over, ok = _combine(col_axes, column.index, {})
+            if ok:
+                key = tuple(sorted(dims.items()))
+                by_key.setdefault(key, {})[label] = str(column.headers[level]).strip()
+        split = next((labels for labels in by_key.values() if len(labels) > 1), None)
+        if split is None:
+            continue
+        own = [a.dimension for a in row_axes if a.dimension not in (PERIOD, MEASURE)]
+        examples = ", ".join(repr(label) for label in list(split.values())[:4])
+        title = _title(layout)
+        if title and ctx.headers.role(title) is Role.OTHER:
+            ctx.reason(
+                "breakdown_not_asked",
+                f"This table's columns ({examples}) are split by '{title}', which the campaign "
+                "does not ask about; "
+                + (
+                    f"its figures by {', '.join(own)} would need summing over it, so it was "
+                    "not read."
+                    if own
+                    else "it was not read."
+                ),
+                layout.sheet.name,
+                cells,
+                blocking=bool(own),
+            )
+        else:
+            ctx.reason(
+                "unknown_breakdown",
+                f"This table's columns are split by labels ({examples}) that match no "
+                "dimension of the campaign's; it was not read.",
+                layout.sheet.name,
                 cells,
             )
         return True
@@ -473,6 +544,8 @@ def _row_axes(
             axes.append(_Axis(MEASURE, _measure_labels(raw, ctx), column.index))
             continue
         labels = {r: ctx.parse_label(dimension, v) for r, v in raw.items()}
+        if dimension == PERIOD:
+            _read_years_under_their_end(column.headers, raw, labels, ctx)
         if position == len(found) - 1 and dimension != PERIOD:
             where = {r: outer_col for r in outer_rows}
             _mark_subtotals(layout, column, raw, values, labels, ctx, where)
@@ -482,7 +555,36 @@ def _row_axes(
                 if hinted in HINTED_LABELS:
                     labels[r] = HINTED_LABELS[hinted]
         axes.append(_Axis(dimension, labels, column.index))
+    raws = {id(axis): raw for axis, (_d, _c, raw) in zip(axes, found, strict=True)}
+    for axis in axes:
+        _grand_total_spans_the_other_axes(axis, axes, lambda other, r: raws[id(other)].get(r))
     return axes
+
+
+def _grand_total_spans_the_other_axes(
+    axis: _Axis, axes: list[_Axis], raw: Callable[[_Axis, int], object]
+) -> None:
+    """A "Grand Total" row of a long table leaves its other label cells empty: it is the total
+    over those axes too, never a row with a missing label. ``raw``: an axis's label as the
+    table gives it for a row (groups filled down)."""
+    grand = ParsedLabel(LabelKind.TOTAL)
+    for r, parsed in axis.labels.items():
+        if parsed != grand:
+            continue
+        for other in axes:
+            if other is not axis and other.dimension != MEASURE and not clean(raw(other, r)):
+                other.labels[r] = grand
+
+
+def _read_years_under_their_end(
+    headers: list[object], raw: dict[int, object], labels: dict[int, ParsedLabel], ctx: Context
+) -> None:
+    """Bare years under a heading that names the day their twelve months end ("Year ending 31
+    March" over 2016, 2017): read as those twelve months, never as calendar years."""
+    heading = next((h for h in reversed(headers) if clean(h)), None)
+    for r, value in raw.items():
+        if (parsed := ctx.parse_period_under(heading, value)) is not None:
+            labels[r] = parsed
 
 
 # A row label column that names measures ("Crimes", "Victims" under each year): an axis that
@@ -570,7 +672,8 @@ def _apply_subtotals(
 
     checks = []
     for position, subtotal in subtotals.items():
-        if subtotal.grand:
+        if subtotal.grand or labels.get(position) == ParsedLabel(LabelKind.TOTAL):
+            # The figures confirm a total the label already reads as the table's whole.
             labels[position] = ParsedLabel(LabelKind.TOTAL)
             continue
         members = value_of(position)
@@ -627,6 +730,10 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
         if dimension is None:
             continue  # a level of measure names ("Count", "Number of offences")
         parsed = {c: ctx.parse_label(dimension, v) for c, v in raw.items()}
+        if dimension == PERIOD:
+            for column in values:  # under a band naming the end day, or the table's title
+                above = [_title(layout), *column.headers[:level]]
+                _read_years_under_their_end(above, {column.index: raw[column.index]}, parsed, ctx)
         if all(p.kind is LabelKind.UNKNOWN for p in parsed.values()) and hint is None:
             continue
         if level == len(layout.header_rows) - 1 and dimension != PERIOD:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from .checks import check_merged_cells, check_scope, check_totals, drop_totals_over_forces
+from .collector import paused_collector
 from .context import Context, Figure, Hints
 from .crosstab import read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
@@ -71,21 +72,42 @@ def extract(
     ``progress`` is handed to the reader, which reports rows read so far; ``hints`` are a
     researcher's corrections of this file's reading (``vocabulary.Hint``).
     """
+    # The collector off from the read to the result (see collector.paused_collector).
+    with paused_collector():
+        read = read_file(source, progress=progress)
+        if isinstance(read, ExtractionResult):
+            return read
+        return extract_workbook(read, vocabulary, hints=hints)
+
+
+def read_file(
+    source: Source, *, progress: Callable[[int], None] | None = None
+) -> Workbook | ExtractionResult:
+    """The file's workbook, or the failed result that says why it cannot be read (what
+    ``extract`` returns for it). Never raises for bad input."""
     try:
         from .reading import UnreadableFile, read_workbook
     except ImportError as exc:  # the reading layer is missing: a deployment fault, not the file's
         log.exception("reading layer unavailable")
         return _failed("reader_unavailable", f"The file reader is not available: {exc}.")
     try:
-        workbook = read_workbook(source, progress=progress)
+        return read_workbook(source, progress=progress)
     except UnreadableFile as exc:
         return _failed(exc.code, exc.message)
     except Exception as exc:
         reraise_if_interrupt(exc)
         log.exception("unexpected error reading a file")
         return _failed("read_error", f"The file could not be read ({type(exc).__name__}: {exc}).")
+
+
+def extract_workbook(
+    workbook: Workbook, vocabulary: Vocabulary, *, hints: tuple[Hint, ...] | list[Hint] = ()
+) -> ExtractionResult:
+    """``extract`` of a file already read by ``read_file``: for a caller that looked into the
+    workbook first (which force sent it?), so that the file is read once."""
     try:
-        result = understand(workbook, vocabulary, hints)
+        with paused_collector():
+            return understand(workbook, vocabulary, hints)
     except Exception as exc:
         reraise_if_interrupt(exc)
         log.exception("unexpected error understanding a file")
@@ -96,7 +118,7 @@ def extract(
         )
         result.format = workbook.format
         result.sheets = [s.name for s in workbook.sheets]
-    return result
+        return result
 
 
 def _failed(code: str, message: str) -> ExtractionResult:
@@ -143,7 +165,9 @@ def understand(
         verdict=verdict,
         reasons=ctx.reasons,
         tables=ctx.tables,
-        observations=[_observation(f) for f in ctx.figures],
+        # Every figure of a campaign is of a period: a total over every period ("Grand Total"
+        # under a column of years) is a check on the others, never a figure of its own.
+        observations=[_observation(f) for f in ctx.figures if PERIOD in f.dims],
         format=workbook.format,
         sheets=[s.name for s in workbook.sheets],
         rows_read=sum(s.n_rows for s in workbook.sheets),

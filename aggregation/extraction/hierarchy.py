@@ -71,7 +71,9 @@ def _rows(
                 text,
                 cells,
                 total_like=total is not None,
-                grand_like=total is not None and (not total.group or text.startswith("all ")),
+                grand_like=total is not None
+                and not total.partial
+                and (not total.group or text.startswith("all ")),
             )
         )
     return out
@@ -130,7 +132,15 @@ def find_subtotals(
     table = _rows(rows, label, indent, values)
     levels = {row.level for row in table}
     if len(levels) == 1 and not any(r.total_like for r in table[:-1]):
-        return {}  # a flat list, perhaps closed by one total: nothing nested to find
+        # A flat list, perhaps closed by one total. One named for a group ("South West total"
+        # after its forces) sums that group: confirmed by the figures, it is the group's.
+        last = table[-1] if table else None
+        if last is None or not last.total_like or last.grand_like:
+            return {}
+        members = [r for r in table[:-1] if not r.heading]
+        if not _adds_up(last, members):
+            return {}
+        return {last.index: Subtotal(last.index, tuple(m.index for m in members), False)}
     found: dict[int, Subtotal] = {}
     # Deepest groups first, so that an outer total sums its groups' subtotals, not their rows.
     order = sorted(range(len(table)), key=lambda i: -table[i].level)

@@ -120,8 +120,8 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 # Words that may surround a period without changing it: "Financial Year 2018-19", "FY18/19",
 # "2018/19 (Apr-Mar)", "2018/19*".
 _PREFIX = re.compile(
-    r"^(?:(?P<cal>calendar\s*year|cal\.?\s*year|cy)|(?P<fin>financial\s*year|fin\.?\s*year|fiscal\s*year"
-    r"|fin\s*yr|f/?y|fye?)|year|yr|period)?\s*[:\-]?\s*"
+    r"^(?:(?P<cal>calendar\s*year|cal\.?\s*year|cy)|(?P<fin>(?:financial|fiscal|fin\.?)\s*(?:year|yr\.?)"
+    r"|f/?y|fye?)|year|yr|period)?\s*[:\-]?\s*"
 )
 _SUFFIX = re.compile(
     r"\s*(?:\((?:apr(?:il)?\s*-\s*mar(?:ch)?|jan(?:uary)?\s*-\s*dec(?:ember)?|[a-z]|\d|note \d+"
@@ -203,6 +203,30 @@ def _year_to(text: str, *, within: bool = False) -> PeriodLabel | None:
             return PeriodLabel(PeriodKind.FINANCIAL_YEAR, financial_year(year - 1))
         return PeriodLabel(PeriodKind.ROLLING_YEAR, f"12 months to {year}-{month:02d}")
     return None
+
+
+def period_ending_under(heading: object, value: object) -> PeriodLabel | None:
+    """Twelve months named half by their heading and half by their label: a bare year under a
+    heading that names the day they end ("Year ending 31 March" over 2016: 2015-16), or a month
+    under a heading that says its months end them ("Year ending" over "Jun 2015": the rolling
+    year to June 2015; over "Mar 2016": 2015-16). None for any other heading or label."""
+    text = re.sub(r"[()]", " ", clean(heading)).strip() if clean(heading) else ""
+    if not text or isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        label = value.strftime("%d %B %Y").lower()
+    elif isinstance(value, int | float):
+        label = str(int(value)) if float(value).is_integer() else ""
+    else:
+        label = clean(value)
+    if not label or _year_to(text) is not None or _year_to(label) is not None:
+        return None  # the heading or the label names the twelve months on its own
+    if _CAL_YEAR.fullmatch(label):
+        # The heading must name the end's day or month, and only the year is left to say.
+        return _year_to(_SPACES.sub(" ", f"{text} {label}")) if _YEAR_TO.fullmatch(text) else None
+    if not _YEAR_TO.fullmatch(f"{text} x"):
+        return None  # the heading is more than "Year ending"
+    return _year_to(_SPACES.sub(" ", f"{text} {label}"))
 
 
 def _calendar(year_text: str) -> PeriodLabel | None:
@@ -406,6 +430,16 @@ _UNKNOWN_AGE_WORDS = frozenset(
         "unknown age",
     }
 )
+# Words that fit any breakdown ("Other", "Not recorded"): in a list of labels they say nothing
+# about which dimension the labels are of (issue 10: a gender table's "Not known" is no age).
+_CATCH_ALL_WORDS = _UNKNOWN_AGE_WORDS | {"other", "others", "any other", "none", "n/a", "na"}
+
+
+def is_catch_all(text: object) -> bool:
+    """Whether a label is a catch-all that any dimension may hold ("Other", "Not recorded")."""
+    return isinstance(text, str) and text.strip().lower().rstrip(".:") in _CATCH_ALL_WORDS
+
+
 _AGE_PREFIX = re.compile(r"^(?:victims?\s+)?(?:age[sd]?|aged)\s*:?\s*")
 _AGE_SUFFIX = re.compile(r"\s*(?:years?\s*old|year\s*olds?|years?|yrs?|y/?o|y)\.?$")
 _AGE_SINGLE = re.compile(r"^(\d{1,3})$")
@@ -485,9 +519,13 @@ _TOTAL_FILLER = re.compile(
 )
 
 
+_SUBTOTAL_WORD = re.compile(r"\bsub\s*-?\s*totals?\b")
+
+
 @dataclass(frozen=True, slots=True)
 class TotalLabel:
     group: str  # "" for a grand total, else the label of the group it sums ("rape")
+    partial: bool = False  # says it is a subtotal ("Sub-total"): of a group, never the whole
 
 
 def parse_total(value: object) -> TotalLabel | None:
@@ -497,7 +535,7 @@ def parse_total(value: object) -> TotalLabel | None:
     rest = _TOTAL_WORDS.sub(" ", text)
     rest = _TOTAL_FILLER.sub(" ", rest)
     rest = re.sub(r"[^a-z0-9+ ]", " ", rest)
-    return TotalLabel(_SPACES.sub(" ", rest).strip())
+    return TotalLabel(_SPACES.sub(" ", rest).strip(), bool(_SUBTOTAL_WORD.search(text)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 
@@ -78,5 +78,35 @@ class ExtractionResult:
     sheets: list[str] = field(default_factory=list)
     rows_read: int = 0  # rows of every sheet, hidden ones included
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self, *, observations: bool = True) -> dict:
+        """The result as plain data, as ``dataclasses.asdict`` gives it (field order kept);
+        without the ``observations`` key when they are stored apart. Built field by field:
+        ``asdict`` deep-copies every value of thousands of observations, the dearest part of
+        storing a result."""
+        data: dict = {}
+        for name in _RESULT_FIELDS:
+            if name == "observations":
+                if observations:
+                    data[name] = [_observation_dict(o) for o in self.observations]
+            elif name in ("reasons", "tables"):
+                data[name] = [_flat_dict(item) for item in getattr(self, name)]
+            elif name == "sheets":
+                data[name] = list(self.sheets)
+            else:
+                data[name] = getattr(self, name)
+        return data
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(ExtractionResult))
+_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (Reason, Table, Observation)}
+
+
+def _flat_dict(item: Reason | Table) -> dict:
+    """A dataclass of plain immutable values as a dict."""
+    return {name: getattr(item, name) for name in _FIELDS[type(item)]}
+
+
+def _observation_dict(o: Observation) -> dict:
+    data = {name: getattr(o, name) for name in _FIELDS[Observation]}
+    data["dimensions"] = dict(o.dimensions)
+    return data

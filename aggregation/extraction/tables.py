@@ -9,8 +9,11 @@ record list costs no more here than a ten-row table.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import compress, repeat
+from operator import sub
 
 from .grid import Sheet
 from .headers import HeaderReader, Role
@@ -150,10 +153,18 @@ def scan_sheet(sheet: Sheet, headings: HeaderReader) -> SheetScan:
             titles.clear()
         header, body = [], []
 
-    for r in range(len(rows)):
+    sparse = _sparse_rows(rows)
+    is_sparse = set(sparse)
+    r = -1
+    while r + 1 < len(rows):
+        r += 1
         row = rows[r]
-        if body and len(row) - row.count(None) - row.count("") >= 2:
-            body.append(r)  # the fast path through a long body: two values make a body row
+        if body and r not in is_sparse:
+            # The fast path through a long body: two values make a body row, and every row up
+            # to the next one with fewer than two joins the body at once.
+            end = sparse[bisect_right(sparse, r)] if sparse and sparse[-1] > r else len(rows)
+            body.extend(range(r, end))
+            r = end - 1
             continue
         cols = filled[r]
         if not cols:
@@ -186,6 +197,17 @@ def scan_sheet(sheet: Sheet, headings: HeaderReader) -> SheetScan:
         body.append(r)
     close()
     return SheetScan(layouts, prose)
+
+
+def _sparse_rows(rows: list[list[object]]) -> list[int]:
+    """Indices, ascending, of the rows holding fewer than two values other than None and "",
+    counted in C (a 200,000-row body costs no Python step per row)."""
+    filled = map(
+        sub,
+        map(sub, map(len, rows), map(list.count, rows, repeat(None))),
+        map(list.count, rows, repeat("")),
+    )
+    return list(compress(range(len(rows)), map((2).__gt__, filled)))
 
 
 def _row_text(row: list[object], cols: list[int]) -> str:

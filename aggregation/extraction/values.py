@@ -243,8 +243,12 @@ _SUPPRESSED = re.compile(
     r"|disclos|identif|low number|<"
 )
 _BETWEEN = re.compile(
-    r"between\s+(\d+)\s+(?:and|to|-)\s+(\d+)|(?<![\d/])(\d+)\s*(?:-|\u2013|to)\s*(\d+)(?![\d/])"
+    r"between\s+(\d+)\s+(?:and|to|-)\s+(\d+)"
+    r"|(?<![\d/])(\d+)\s*(?:-|\u2013|to|or)\s*(\d+)(?![\d/])"
 )
+# A meaning that is a span of counts and nothing else said ("1 or 2 offences", "1-4"): the
+# figure was withheld and lies in it.
+_SPAN_ONLY = re.compile(r"^(?:between\s+)?\d+\s*(?:-|\u2013|to|or|and)\s*\d+\b")
 _UNDER = re.compile(r"(?:<|less than|fewer than|under|below)\s*(\d+|[a-z]+)")
 _NOT_AVAILABLE = re.compile(
     r"not (?:available|applicable|recorded|collected|provided|held|known)|unavailable|no data"
@@ -258,7 +262,7 @@ _ANNOTATION = re.compile(r"revis|provisional|estimat|amend|update|break in (?:th
 def _meaning(text: str) -> Marker | None:
     """What a legend's words say a marker stands for, or None when they say nothing we use."""
     lowered = text.lower()
-    if _SUPPRESSED.search(lowered):
+    if _SUPPRESSED.search(lowered) or _SPAN_ONLY.match(lowered.strip()):
         if match := _BETWEEN.search(lowered):
             lo, hi = (int(g) for g in match.groups() if g is not None)
             if 0 <= lo < hi <= 100:
@@ -286,7 +290,8 @@ def read_legend(lines: list[str], pairs: list[tuple[object, object]]) -> Legend:
     found = [
         (m.group("mark"), m.group("meaning"))
         for line in lines
-        if (m := _LEGEND_LINE.match(line.strip()))
+        for entry in _entries(line)
+        if (m := _LEGEND_LINE.match(entry))
     ]
     found += [
         (str(mark).strip(), str(meaning))
@@ -308,6 +313,22 @@ def read_legend(lines: list[str], pairs: list[tuple[object, object]]) -> Legend:
         ):
             return Legend(markers, threshold.lower, threshold.upper, line.strip())
     return Legend(markers)
+
+
+# "Key: - nil | † 1 or 2 offences | § not available": several entries on one line.
+_KEY_PREFIX = re.compile(r"^(?:key|legend|symbols?|notes?)\s*:\s*", re.IGNORECASE)
+_ENTRY_BREAK = re.compile(r"\s*[|;]\s*")
+
+
+def _entries(line: str) -> list[str]:
+    """A note line's legend entries: its parts when it is a key or holds several entries, else
+    the line itself ("~ figures revised; see notes" is one entry)."""
+    text = line.strip()
+    keyed = _KEY_PREFIX.match(text)
+    entries = [e for e in _ENTRY_BREAK.split(text[keyed.end() :] if keyed else text) if e]
+    if keyed or sum(bool(_LEGEND_LINE.match(e)) for e in entries) >= 2:
+        return entries
+    return [text]
 
 
 def _is_marker(text: str) -> bool:

@@ -47,6 +47,9 @@ FY = PeriodKind.FINANCIAL_YEAR
         "Financial Year 2018-19",
         "Financial year 2018/19",
         "FY 2018/19",
+        "Financial Yr 2018/19",
+        "Fiscal Yr. 2018-19",
+        "Fin. Year 2018/19",
         "FY2018/19",
         "2018 \u2013 19",
         "2018/19*",
@@ -258,6 +261,10 @@ def test_notes_without_a_threshold_leave_the_default() -> None:
         ([], [("R", "revised since previously published")], "17R", ("exact", 17, 17)),
         (["* = fewer than five"], [], "*", ("suppressed", 1, 4)),
         (["~ marks revised data"], [], "~", ("revision", None, None)),
+        (["† 1 or 2 offences"], [], "†", ("suppressed", 1, 2)),
+        (["Key: - nil | † 1 or 2 offences | § not available"], [], "-", ("exact", 0, 0)),
+        (["Key: - nil | † 1 or 2 offences | § not available"], [], "†", ("suppressed", 1, 2)),
+        (["x = not available; * = fewer than 3"], [], "*", ("suppressed", 1, 2)),
     ],
 )
 def test_markers_mean_what_the_files_own_legend_says(lines, pairs, cell, reading) -> None:
@@ -300,6 +307,9 @@ OFFENCE_LABELS = [
     ("Sexual activity involving a child under 13", "Sexual activity involving a child"),
     ("Sexual activity involving a child under 16", "Sexual activity involving a child"),
     ("Sex Act w/ Child", "Sexual activity involving a child"),
+    ("Sex Asslt on F U13", "Sexual assault"),
+    ("SA on M U13", "Sexual assault"),
+    ("Cause/incite ch U13 sex act", "Sexual activity involving a child"),
     (
         "Causing or inciting a child to engage in sexual activity",
         "Sexual activity involving a child",

@@ -488,6 +488,13 @@ def test_a_region_total_column_is_a_check_on_its_forces_not_a_force() -> None:
     assert checked.cells == "D2,G2"
 
 
+def test_a_lone_region_total_after_its_forces_is_a_check_on_them() -> None:
+    result = _regional([["Year", "Kent", "Surrey", "South East total"], ["2018/19", 5, 7, 12]])
+    assert {dict(k).get("force") for k in _read(result)} == {"kent", "surrey"}
+    (checked,) = [r for r in result.reasons if r.code == "subtotal_columns"]
+    assert checked.cells == "D1" and result.verdict is Verdict.PARSED
+
+
 def test_a_region_total_that_does_not_add_up_is_never_read_as_a_force() -> None:
     result = _regional([["Year", "Kent", "Surrey", "South East total"], ["2018/19", 5, 7, 13]])
     assert {dict(k).get("force") for k in _read(result)} == {"kent", "surrey"}
@@ -533,3 +540,121 @@ def test_a_summary_whose_rows_name_other_sheets_is_still_read() -> None:
     )
     assert "Summary" in {o.sheet for o in result.observations}
     assert "contents" not in {r.code for r in result.reasons}
+
+
+def test_a_bare_sub_total_row_is_a_check_on_its_group_never_the_period_total():
+    sheet = [
+        ["Offence", "2017/18", "2018/19"],
+        ["Rape", None, None],
+        ["    Rape of a female child under 16", 5, 6],
+        ["    Rape of a male child under 16", 2, 1],
+        ["Sub-total", 7, 7],
+        ["Other sexual offences", None, None],
+        ["    Sexual grooming", 3, 4],
+        ["    Indecent images of children", 10, 20],
+        ["Sub-total", 13, 24],
+        ["TOTAL", 20, 31],
+    ]
+    result = understand(_sheet(sheet), default_vocabulary(("2017-18", "2018-19")))
+    totals = {
+        o.dimensions["period"]: o.value for o in result.observations if len(o.dimensions) == 1
+    }
+    assert totals == {"2017-18": 20, "2018-19": 31}
+    assert result.verdict is Verdict.PARSED
+
+
+def test_a_block_of_columns_by_gender_below_the_ages_is_reported_never_read_as_unknown_age():
+    sheet = [
+        ["Age of victim"],
+        ["Year", "Under 13", "13-17", "Age not recorded"],
+        ["2017/18", 4, 6, 1],
+        ["2018/19", 5, 7, 2],
+        [],
+        ["Gender of victim"],
+        ["Year", "Male", "Female", "Other", "Not recorded"],
+        ["2017/18", 3, 7, 0, 1],
+        ["2018/19", 4, 8, 1, 1],
+    ]
+    result = understand(_sheet(sheet), default_vocabulary(("2017-18", "2018-19")))
+    unknown = {
+        o.dimensions["period"]: o.value
+        for o in result.observations
+        if o.dimensions.get("age") == "unknown"
+    }
+    assert unknown == {"2017-18": 1, "2018-19": 2}
+    assert all(o.cell[0] in "BCD" and int(o.cell[1:]) <= 4 for o in result.observations)
+    assert "breakdown_not_asked" in _codes(result)
+
+
+@pytest.mark.parametrize(
+    ("heading", "periods"),
+    [
+        ("Year ending 31 March", {"2016-17": 7, "2017-18": 9}),
+        ("Financial year ending (31 March)", {"2016-17": 7, "2017-18": 9}),
+    ],
+)
+def test_bare_years_under_a_heading_naming_their_end_day_are_those_twelve_months(
+    heading: str, periods: dict[str, int]
+):
+    down = [[heading, "Count"], [2017, 7], [2018, 9]]
+    across = [[heading], ["Offence", 2017, 2018], ["Rape", 7, 9]]
+    for rows in (down, across):
+        result = understand(_sheet(rows), default_vocabulary(("2016-17", "2017-18")))
+        read = {o.dimensions["period"]: o.value for o in result.observations}
+        assert read == periods, rows
+
+
+def test_bare_years_under_a_heading_ending_in_june_are_rolling_years_never_read():
+    rows = [["Year ending 30 June", "Count"], [2017, 7], [2018, 9]]
+    result = understand(_sheet(rows), default_vocabulary(("2016-17", "2017-18")))
+    assert result.observations == []
+    assert result.verdict is not Verdict.PARSED
+
+
+def test_labels_in_welsh_and_english_read_by_the_half_that_reads():
+    rows = [
+        ["Oed / Age", "2018/19"],
+        ["Dan 13 / Under 13", 4],
+        ["13 - 17", 6],
+        ["Cyfanswm / Total", 10],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2018-19",)))
+    read = {o.dimensions.get("age", "total"): o.value for o in result.observations}
+    assert read == {"0-12": 4, "13-17": 6, "total": 10}
+    assert result.verdict is Verdict.PARSED
+
+
+def test_a_label_whose_two_halves_read_differently_is_never_guessed():
+    rows = [["Age", "2018/19"], ["Under 13 / 13-15", 4], ["16-17", 6]]
+    result = understand(_sheet(rows), default_vocabulary(("2018-19",)))
+    assert "unknown_label" in _codes(result)
+    assert {o.dimensions.get("age") for o in result.observations} == {"16-17"}
+
+
+def test_a_grand_total_row_of_a_long_table_leaves_its_other_labels_empty_and_is_no_doubt():
+    rows = [
+        ["Year", "Age", "Offences"],
+        ["2017/18", "0-12", 5],
+        ["2017/18", "13-17", 7],
+        ["2018/19", "0-12", 4],
+        ["2018/19", "13-17", 6],
+        ["Grand Total", None, 22],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2017-18", "2018-19")))
+    assert result.verdict is Verdict.PARSED, result.reasons
+    assert all("period" in o.dimensions for o in result.observations)
+    assert sorted(o.value for o in result.observations) == [4, 5, 6, 7]
+
+
+def test_months_under_a_year_ending_heading_are_rolling_years_and_march_gives_the_year():
+    rows = [
+        ["Year ending", "Age group", "Offences"],
+        ["Dec 2017", "Under 13", 9],
+        ["Dec 2017", "13-17", 8],
+        ["Mar 2018", "Under 13", 4],
+        ["Mar 2018", "13-17", 6],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2017-18",)))
+    read = {(o.dimensions["period"], o.dimensions["age"]): o.value for o in result.observations}
+    assert read == {("2017-18", "0-12"): 4, ("2017-18", "13-17"): 6}
+    assert "rolling_years" in _codes(result)

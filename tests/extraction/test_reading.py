@@ -229,6 +229,13 @@ def test_it_computes_a_sum_saved_without_a_value_from_its_plain_number_parts() -
     assert type(rows[0][3].value) is int
 
 
+def test_it_computes_a_subtotal_sum_only_over_plain_numbers() -> None:
+    rows = _formula_sheet({"D1": "SUBTOTAL(9,B1:B2)", "D2": "SUBTOTAL(9, B1:B2, D1:D1)"})
+    assert rows[0][3] == ComputedFormula(15, "=SUBTOTAL(9,B1:B2)")
+    # D1 is itself a subtotal, which SUBTOTAL leaves out: not knowable without reading it.
+    assert rows[1][3] == FormulaWithoutValue("SUBTOTAL(9, B1:B2, D1:D1)")
+
+
 @pytest.mark.parametrize(
     "formula",
     [
@@ -240,6 +247,9 @@ def test_it_computes_a_sum_saved_without_a_value_from_its_plain_number_parts() -
         "B1*2",  # another operator
         "B1+1.5",  # a non-integer constant
         "D1",  # a cycle
+        "SUBTOTAL(1,B1:B2)",  # an average
+        "SUBTOTAL(109,B1:B2)",  # leaves out hidden rows, which this reading does not know
+        "SUBTOTAL(9,B1,B2)",  # references only, never cells one by one
         "SUM(B3,B7:B9)",  # only blank parts: nothing the force counted
         "1+1",  # constants only
         "SUM(B1:B2",  # broken

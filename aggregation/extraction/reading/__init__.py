@@ -9,11 +9,11 @@ metadata XML of untrusted files is only ever parsed through it.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+from ..collector import paused_collector
 from ..grid import Workbook
 from ..interrupts import reraise_if_interrupt
 from .cells import RowProgress
@@ -58,17 +58,14 @@ def read_workbook(
     progress: Callable[[int], None] | None = None,
 ) -> Workbook:
     """Read a response file; the format comes from its bytes, never from its name."""
-    # A read builds millions of small objects and no reference cycles: the cyclic collector,
-    # run again and again over the growing grid, would cost more than the reading itself.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        data = _load(source, limits)
-        kind = sniff(data)
-        counter = RowProgress(progress, limits)
-        workbook = _READERS[kind](data, limits, counter)
-        counter.finish()
-        return workbook
+        with paused_collector():
+            data = _load(source, limits)
+            kind = sniff(data)
+            counter = RowProgress(progress, limits)
+            workbook = _READERS[kind](data, limits, counter)
+            counter.finish()
+            return workbook
     except UnreadableFile:
         raise
     except MemoryError as exc:
@@ -80,9 +77,6 @@ def read_workbook(
         raise UnreadableFile(
             "corrupt", f"The file could not be read ({type(exc).__name__}: {exc})."
         ) from exc
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _load(source: bytes | str | os.PathLike[str], limits: Limits) -> bytes:

@@ -10,7 +10,7 @@ import python_calamine
 
 from ..grid import FormulaWithoutValue, Sheet, Visibility
 from ..interrupts import reraise_if_interrupt
-from .cells import Normaliser, RowProgress, clip_merges, place, trim
+from .cells import RowProgress, clip_merges, place, plain_rows, trim
 from .errors import UnreadableFile
 from .formulas import compute_formulas
 
@@ -69,7 +69,6 @@ def read_chunks(
     own positions; values normalised, calamine's blanks replaced by ``markers``."""
     rows: list[list[object]] = []
     ranges: list[tuple[int, int, int, int]] = []
-    normaliser = Normaliser()
     for index in indices:
         try:
             sheet = workbook.get_sheet_by_index(index)
@@ -82,7 +81,7 @@ def read_chunks(
                 raise
             raise UnreadableFile("corrupt", f"Sheet {name!r} cannot be read ({exc}).") from exc
         del sheet  # calamine's copy of these rows goes before the next chunk is read
-        chunk = normaliser.rows(raw)
+        chunk = plain_rows(raw)
         del raw
         progress.advance_rows(len(chunk))
         if start:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Callable, Iterable, Mapping
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..grid import MergedRange
 from .errors import UnreadableFile
 from .limits import DEFAULT_LIMITS, MB, Limits
 
 PROGRESS_EVERY = 10_000
-# Distinct values of one column kept as shared objects across chunks; past this the column is
-# mostly unique (references, free text) and sharing saves nothing.
-MAX_SHARED_VALUES = 10_000
 
 Progress = Callable[[int], None]
 
@@ -74,39 +70,38 @@ def _plain(value: object) -> object:
     return None if value == "" else value
 
 
-class Normaliser:
+def plain_rows(raw: list[list[object]]) -> list[list[object]]:
     """calamine's rows into the grid's values: "" (its empty) becomes None, integral floats int.
 
     Column by column, each distinct value converted once and looked up per cell (C loops, no
     Python call per cell), so that equal values of a column are one object: a million rows of
-    six offence names, two flags and a few thousand dates cost those objects, not a million.
+    six offence names, two flags and a few thousand dates cost those objects per chunk, not a
+    million. A column of distinct values needing no change (references) is kept as it is.
     """
+    if not raw:
+        return []
+    # calamine's rows are all one width.
+    columns = [_plain_column(column) for column in zip(*raw, strict=True)]
+    return list(map(list, zip(*columns, strict=True)))
 
-    def __init__(self) -> None:
-        self._shared: list[dict[object, object]] = []
 
-    def rows(self, raw: list[list[object]]) -> list[list[object]]:
-        if not raw:
-            return []
-        width = len(raw[0])  # calamine's rows are all one width
-        columns = [self._column(i, list(map(itemgetter(i), raw))) for i in range(width)]
-        return list(map(list, zip(*columns, strict=True)))
-
-    def _column(self, i: int, column: list[object]) -> list[object]:
-        while len(self._shared) <= i:
-            self._shared.append({})
-        shared = self._shared[i]
-        distinct = set(column)
-        # True == 1 == 1.0 as dict keys: a column holding booleans is converted cell by cell,
-        # and so is one of mostly distinct values (references), where sharing saves nothing.
-        if len(distinct) > MAX_SHARED_VALUES or bool in set(map(type, distinct)):
-            self._shared[i] = {}
-            return [_plain(v) for v in column]
-        for value in distinct.difference(shared):
-            shared[value] = _plain(value)
-        if len(shared) > MAX_SHARED_VALUES:
-            self._shared[i] = {}
-        return list(map(shared.__getitem__, column))
+def _plain_column(column: tuple[object, ...]) -> Sequence[object]:
+    distinct = set(column)
+    # True == 1 == 1.0 as set members and dict keys: booleans are converted cell by cell. A
+    # column without a value equal to True or False has none (the cells' types only then).
+    if (True in distinct or False in distinct) and bool in set(map(type, column)):
+        return list(map(_plain, column))
+    types = set(map(type, distinct))
+    if float not in types and "" not in distinct and len(distinct) > len(column) // 2:
+        return column  # nothing to change, and little to share
+    shared = dict(zip(distinct, distinct, strict=True))
+    if float in types:
+        for value in distinct:
+            if value.__class__ is float and value.is_integer():  # type: ignore[attr-defined]
+                shared[value] = int(value)  # type: ignore[call-overload]
+    if "" in shared:
+        shared[""] = None
+    return list(map(shared.__getitem__, column))
 
 
 def place(rows: list[list[object]], values: Mapping[tuple[int, int], object]) -> None:

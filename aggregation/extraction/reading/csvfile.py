@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice, repeat
 
 from charset_normalizer import from_bytes
 
@@ -24,6 +25,10 @@ _DELIMITERS = ",;\t|"
 # zero low bytes (U+0100, U+0200... are rare in English text) a real UTF-16 text holds.
 _UTF16_ZERO_SHARE = 0.6
 _UTF16_STRAY_ZEROS = 0.05
+# Encodings in which the delimiters and line ends are single bytes found in no other character.
+_BYTE_COUNTABLE = frozenset({"utf-8", "utf-8-sig", "cp1252", "latin-1"})
+# An empty field is an empty cell: "" -> None, any other text as it is (``get(v, v)``).
+_NONE_FOR_EMPTY: dict[str, None] = {"": None}
 
 
 def read_csv(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
@@ -31,7 +36,10 @@ def read_csv(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     sample = _sample(data, encoding)
     delimiter, quotechar = detect_dialect(sample)
-    rows = _parse(text, delimiter, quotechar, limits, progress)
+    if encoding in _BYTE_COUNTABLE and _within_limits(data, delimiter, limits):
+        rows = _parse_bounded(text, delimiter, quotechar, limits, progress)
+    else:
+        rows = _parse(text, delimiter, quotechar, limits, progress)
     trim(rows)
     note = (
         f"CSV read as {encoding}, {_describe(delimiter)}-separated, {_line_ends(sample)} line ends."
@@ -143,27 +151,69 @@ def _lines(text: io.TextIOWrapper, limits: Limits) -> Iterator[str]:
         yield line
 
 
+def _within_limits(data: bytes, delimiter: str, limits: Limits) -> bool:
+    """Whether the bytes alone prove that no physical line is over the field limit and that
+    the cells are not over ``max_cells`` (then the parse needs no check per line or row).
+
+    For encodings in which the delimiter and line ends are single bytes that no other
+    character contains: a line holds at most as many characters as bytes, and the fields of
+    all rows number at most the delimiters plus the line ends plus one (quoted delimiters and
+    line ends only make that more). Counted in C, chunk by chunk.
+    """
+    longest = cells = 0
+    start = 0
+    while start < len(data):
+        end = len(data) if len(data) - start <= _CHUNK else data.rfind(b"\n", start, start + _CHUNK)
+        if end <= start:
+            return False  # no line end in a whole chunk: a line far over the limit
+        chunk = data[start:end]
+        # Lines split at "\n" only: one ended by "\r" alone reads longer, never shorter.
+        longest = max(longest, max(map(len, chunk.split(b"\n"))))
+        cells += chunk.count(delimiter.encode()) + chunk.count(b"\n") + chunk.count(b"\r")
+        start = end
+    return longest <= limits.max_csv_field_chars and cells + 1 <= limits.max_cells
+
+
+def _parse_bounded(
+    text: io.TextIOWrapper, delimiter: str, quotechar: str, limits: Limits, progress: RowProgress
+) -> list[list[object]]:
+    """``_parse`` of a text that ``_within_limits`` cleared: the csv module reads the lines
+    itself, and rows are converted ``PROGRESS_EVERY`` at a time in C."""
+    rows: list[list[object]] = []
+    with _field_limit(limits.max_csv_field_chars), _csv_errors(limits):
+        reader = csv.reader(text, delimiter=delimiter, quotechar=quotechar)
+        while batch := list(islice(reader, PROGRESS_EVERY)):
+            rows += map(list, map(map, repeat(_NONE_FOR_EMPTY.get), batch, batch))
+            progress.advance(len(batch))
+    return rows
+
+
 def _parse(
     text: io.TextIOWrapper, delimiter: str, quotechar: str, limits: Limits, progress: RowProgress
 ) -> list[list[object]]:
     rows: list[list[object]] = []
     cells = 0
-    with _field_limit(limits.max_csv_field_chars):
+    with _field_limit(limits.max_csv_field_chars), _csv_errors(limits):
         reader = csv.reader(_lines(text, limits), delimiter=delimiter, quotechar=quotechar)
-        try:
-            for fields in reader:
-                rows.append([value or None for value in fields])
-                cells += len(fields)
-                if cells > limits.max_cells:
-                    raise _too_many(len(rows), limits)
-                if len(rows) % PROGRESS_EVERY == 0:
-                    progress.advance(PROGRESS_EVERY)
-        except csv.Error as exc:
-            if "field limit" in str(exc):
-                raise _too_large(limits) from exc
-            raise UnreadableFile("corrupt", f"The CSV cannot be parsed ({exc}).") from exc
+        for fields in reader:
+            rows.append(list(map(_NONE_FOR_EMPTY.get, fields, fields)))
+            cells += len(fields)
+            if cells > limits.max_cells:
+                raise _too_many(len(rows), limits)
+            if len(rows) % PROGRESS_EVERY == 0:
+                progress.advance(PROGRESS_EVERY)
     progress.advance(len(rows) % PROGRESS_EVERY)
     return rows
+
+
+@contextmanager
+def _csv_errors(limits: Limits) -> Iterator[None]:
+    try:
+        yield
+    except csv.Error as exc:
+        if "field limit" in str(exc):
+            raise _too_large(limits) from exc
+        raise UnreadableFile("corrupt", f"The CSV cannot be parsed ({exc}).") from exc
 
 
 def _too_many(n_rows: int, limits: Limits) -> UnreadableFile:

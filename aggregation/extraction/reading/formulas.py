@@ -6,6 +6,8 @@ results, typically the totals: ``=SUM(B2:B7)`` or ``=B2+B3-B4``. What is compute
 
 - ``SUM(...)`` over cells and ranges of this sheet (``A1``, ``$B$2:B9``), and ``+``/``-`` of cell
   references, integer constants and such sums, with parentheses;
+- ``SUBTOTAL(9, ...)`` (a sum) over ranges of plain numbers only: a formula among its parts may
+  be another subtotal, which it would leave out;
 - ODS spellings of the same (``of:=SUM([.B2:.B5];[.C2])``).
 
 A part that is blank counts as zero, as in Excel, but at least one part must be a number found in
@@ -39,6 +41,7 @@ _ODS_CELL = re.compile(r"\[\.(\$?[A-Za-z]+\$?\d+)\]")
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<sum>SUM\s*\()
+      | (?P<subtotal>SUBTOTAL\s*\(\s*9\s*[,;])
       | (?P<range>\$?[A-Za-z]{1,3}\$?[0-9]{1,7}:\$?[A-Za-z]{1,3}\$?[0-9]{1,7})
       | (?P<ref>\$?[A-Za-z]{1,3}\$?[0-9]{1,7})(?![A-Za-z0-9_(!.])
       | (?P<int>[0-9]{1,15})(?![0-9.A-Za-z])
@@ -67,8 +70,16 @@ class _Range:
     last_col: int
 
 
-# An expression is a list of (sign, term); a term is an int, a _Ref, or a SUM's list of
-# arguments, each a _Range or an expression.
+@dataclass(frozen=True, slots=True)
+class _Subtotal:
+    """``SUBTOTAL(9, ...)``: a SUM that leaves out other subtotals in its ranges. Computed only
+    where its parts are plain numbers, since a part's formula may be such a subtotal."""
+
+    arguments: list[object]
+
+
+# An expression is a list of (sign, term); a term is an int, a _Ref, a SUM's list of
+# arguments, each a _Range or an expression, or a _Subtotal.
 Expression = list[tuple[int, object]]
 
 
@@ -142,16 +153,18 @@ class _Evaluator:
             return term
         if isinstance(term, _Ref):
             return self._part(term.row, term.col, depth)
-        assert isinstance(term, list)
+        plain = isinstance(term, _Subtotal)
         total: int | float = 0
-        for argument in term:
+        for argument in term.arguments if plain else term:
             if isinstance(argument, _Range):
-                total += self._range(argument, depth)
+                total += self._range(argument, depth, plain=plain)
+            elif plain:
+                raise _Unknown  # SUBTOTAL takes references only
             else:
                 total += self._expression(argument, depth)
         return total
 
-    def _range(self, area: _Range, depth: int) -> int | float:
+    def _range(self, area: _Range, depth: int, *, plain: bool = False) -> int | float:
         rows = self.rows
         # Cells beyond the grid are blank: zero, and never visited.
         last_row = min(area.last_row, len(rows) - 1)
@@ -160,6 +173,8 @@ class _Evaluator:
             cells = rows[row]
             last_col = min(area.last_col, len(cells) - 1)
             for col in range(area.first_col, last_col + 1):
+                if plain and isinstance(cells[col], FormulaWithoutValue | ComputedFormula):
+                    raise _Unknown
                 total += self._part(row, col, depth)
         return total
 
@@ -258,6 +273,8 @@ class _Parser:
             return _ref(text)
         if kind == "sum":
             return self._arguments(depth + 1)
+        if kind == "subtotal":
+            return _Subtotal(self._arguments(depth + 1))
         if (kind, text) == ("op", "("):
             inner = self.expression(depth + 1)
             if self._take() != ("op", ")"):

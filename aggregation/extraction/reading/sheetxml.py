@@ -10,7 +10,10 @@ asks for half a terabyte and aborts the process. So every sheet part is scanned 
   indenting styles (``indent_styles``: index in styles.xml cellXfs -> level).
 
 ``FastSheetScan`` relies on the layout every known writer emits (``<c r="A1" ...>``, no namespace
-prefix) and costs a few byte searches per chunk. Anything else, or a box too large to read, goes
+prefix). A chunk in which one RE2 pass (linear, a DFA: no backtracking at every cell as Python's
+``re`` does) finds nothing notable - no formula, error, indented cell, unusual or prefixed cell,
+nor a cell beyond the box seen so far - is done with; only a chunk where it finds something is
+scanned in full with the searches below. Anything else, or a box too large to read, goes
 to ``ExactSheetScan``: a real XML parse that places cells the way calamine does and counts only
 cells holding something.
 """
@@ -20,6 +23,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from xml.sax.saxutils import unescape
+
+import re2
 
 from ..grid import ExcelError, FormulaWithoutValue, column_letter
 from .xmlstream import XmlStream
@@ -41,6 +46,19 @@ _FORMULA_TEXT = re.compile(rb"<f(?:\s[^>]*)?>([^<]*)</f>")
 # Past this many new maxima in one chunk the cells are far out of order: count them all instead.
 _MAX_RAISES = 64
 _OVERLAP = 64
+# The same cells, written for RE2 (no look-ahead; ``\s`` spelled out as Python's bytes ``\s``):
+# a cell that is not <c r="...", a prefixed cell, a formula, an error.
+_UNUSUAL_CELL_RE2 = rb'<c(?:[\t\n\r>/]| (?:[^r]|r[^=]|r=[^"]|r=?\z|\z))'
+_NOTABLE = rb':c[ \t\n\r\f\v>/]|<f[ >/]| t="e"|' + _UNUSUAL_CELL_RE2
+_WHITESPACE = rb"[ \t\n\r\f\v]"
+
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    # Bytes as bytes: in its default UTF-8 mode RE2 lets "[^r]" miss an invalid UTF-8 byte.
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.never_capture = True
+    return options
 
 
 def column_index(letters: str) -> int:
@@ -87,6 +105,20 @@ def _beyond(max_row: int, max_col: int) -> re.Pattern[bytes]:
     return re.compile(_UNUSUAL_CELL + rb'|<c r="(?P<past>' + col_past + b"|" + row_past + b")")
 
 
+@lru_cache(maxsize=256)
+def _notable(max_row: int, max_col: int, indent_styles: bytes) -> re2._Regexp:
+    """Anything in a chunk that the full scan would act on, given the box so far: what
+    ``_beyond`` finds, a prefixed cell, a formula, an error, a cell styled with one of
+    ``indent_styles`` ("|"-joined indices; b"" for none). It may find more (a style attribute
+    outside a cell): the full scan then decides, so it never finds less."""
+    col_past = _greater_letters(max_col) + b"[0-9]"
+    row_past = rb"[A-Za-z]+" + _greater_number(max_row + 1) + b'"'
+    pattern = _NOTABLE + b'|<c r="(?:' + col_past + b"|" + row_past + b")"
+    if indent_styles:
+        pattern += b"|" + _WHITESPACE + b's="(?:' + indent_styles + b')"'
+    return re2.compile(pattern, _re2_options())
+
+
 def _indented_cell(styles: dict[int, int]) -> re.Pattern[bytes] | None:
     """A cell whose style attribute names one of ``styles``, in the usual layout."""
     if not styles:
@@ -106,6 +138,7 @@ class FastSheetScan:
         self.indents: dict[tuple[int, int], int] = {}
         self.indent_styles = indent_styles or {}
         self._indented = _indented_cell(self.indent_styles)
+        self._indent_names = b"|".join(str(index).encode() for index in sorted(self.indent_styles))
         self._carry = b""
 
     def feed(self, chunk: bytes) -> None:
@@ -131,6 +164,14 @@ class FastSheetScan:
     def _scan(self, data: bytes) -> None:
         if not data:
             return
+        last = data.rfind(_CELL)
+        if last >= 0:
+            # As ``_raise_box`` starts: the box grows to the last cell's row first.
+            ref = _REF.match(data, last)
+            if ref:
+                self.max_row = max(self.max_row, int(ref.group(2)) - 1)
+            if _notable(self.max_row, self.max_col, self._indent_names).search(data) is None:
+                return
         if _PREFIXED_CELL.search(data):
             self.usual = False
             return

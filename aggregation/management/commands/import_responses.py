@@ -14,13 +14,14 @@ from django.utils.text import slugify
 
 from aggregation import services
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE
-from aggregation.extraction.engine import extract, period_reasons
+from aggregation.extraction.engine import extract, extract_workbook, period_reasons, read_file
+from aggregation.extraction.grid import Workbook
 from aggregation.extraction.result import ExtractionResult
 from aggregation.extraction.vocabulary import PERIOD
 from aggregation.models import CampaignTemplate
-from aggregation.selectors import force_names, recognise_force, template_of
+from aggregation.selectors import force_names, force_phrases, recognise_force, template_of
 from requests_app import services as request_services
-from requests_app.models import Campaign, Document, DocumentStatus, Force
+from requests_app.models import Campaign, Document, DocumentStatus, FOIRequest, Force
 
 IN_FLIGHT = {DocumentStatus.QUEUED, DocumentStatus.PARSING}
 
@@ -58,8 +59,13 @@ class Command(BaseCommand):
             forced = Force.objects.filter(slug=force_slug).first()
             if forced is None:
                 raise CommandError(f"--force: no force with slug {force_slug!r}")
-        # Decide every file's force before writing anything: all or nothing.
-        forces = {f: forced or self._recognise(f, contents[f]) for f in files}
+        # Decide every file's force before writing anything: all or nothing. A file whose name
+        # does not say is read to find out, and that reading is kept for --create.
+        forces: dict[Path, Force] = {}
+        workbooks: dict[Path, Workbook | ExtractionResult] = {}
+        phrases = force_phrases() if forced is None else []
+        for f in files:
+            forces[f] = forced or self._recognise(f, contents[f], workbooks, phrases)
         target = Campaign.objects.filter(slug=campaign).first()
         read: dict[Path, ExtractionResult] = {}
         if target is None:
@@ -67,11 +73,15 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"--campaign: no campaign {campaign!r} (add --create to make it)"
                 )
-            target, read = self._create(campaign, template, contents, set(forces.values()))
+            target, read = self._create(
+                campaign, template, contents, workbooks, set(forces.values())
+            )
+        workbooks.clear()
         owner = target.owner
+        requests = {r.force_id: r for r in target.requests.all()}
         rows = []
         for f in files:
-            request = self._request(target, forces[f], owner)
+            request = self._request(target, forces[f], owner, requests)
             try:
                 document, _ = services.document_upload(
                     request=request, name=f.name, content=contents[f], by=owner, result=read.get(f)
@@ -91,8 +101,18 @@ class Command(BaseCommand):
                 for reason in r["reasons"]:
                     self.stdout.write(f"    {reason}")
 
-    def _recognise(self, path: Path, content: bytes) -> Force:
-        candidates = recognise_force(path.name, content)
+    def _recognise(
+        self,
+        path: Path,
+        content: bytes,
+        workbooks: dict[Path, Workbook | ExtractionResult],
+        phrases: list[tuple[Force, list[str]]],
+    ) -> Force:
+        def read() -> Workbook | None:
+            workbooks[path] = read_file(content)
+            return workbooks[path] if isinstance(workbooks[path], Workbook) else None
+
+        candidates = recognise_force(path.name, read, phrases=phrases)
         if len(candidates) == 1:
             return candidates[0]
         listed = ", ".join(f.slug for f in candidates) or "none found"
@@ -102,15 +122,29 @@ class Command(BaseCommand):
         )
 
     def _create(
-        self, slug: str, template: str, contents: dict[Path, bytes], forces: set[Force]
+        self,
+        slug: str,
+        template: str,
+        contents: dict[Path, bytes],
+        workbooks: dict[Path, Workbook | ExtractionResult],
+        forces: set[Force],
     ) -> tuple[Campaign, dict[Path, ExtractionResult]]:
         """The campaign, with the periods of every file together, and what each file reads as
-        (each file is read once: the results are stored, not read again)."""
+        (each file is read once: ``workbooks`` holds those read to recognise their force, and
+        the results are stored, not read again)."""
         if not CampaignTemplate.objects.filter(slug=template).exists():
             known = ", ".join(CampaignTemplate.objects.values_list("slug", flat=True))
             raise CommandError(f"--template: no template {template!r} (templates: {known})")
         vocabulary = template_of(template).vocabulary(forces=force_names())
-        read = {f: extract(content, vocabulary) for f, content in contents.items()}
+        read = {}
+        for f, content in contents.items():
+            workbook = workbooks.pop(f, None)
+            if workbook is None:
+                read[f] = extract(content, vocabulary)
+            elif isinstance(workbook, Workbook):
+                read[f] = extract_workbook(workbook, vocabulary)
+            else:
+                read[f] = workbook  # could not be read: what extract says of it
         found = {
             f: {o.dimensions[PERIOD] for o in result.observations if PERIOD in o.dimensions}
             for f, result in read.items()
@@ -136,13 +170,16 @@ class Command(BaseCommand):
         owner = User.objects.filter(is_superuser=True).order_by("pk").first()
         return owner or User.objects.get_or_create(username="importer")[0]
 
-    def _request(self, campaign: Campaign, force: Force, owner):
-        request = campaign.requests.filter(force=force).first()
+    def _request(self, campaign: Campaign, force: Force, owner, requests: dict[int, FOIRequest]):
+        """The campaign's request to ``force`` (``requests``: those known, by force id, kept up
+        to date), recording the campaign as sent when it is not yet."""
+        request = requests.get(force.pk)
         if request is None:
             if not campaign.target_forces.filter(pk=force.pk).exists():
                 raise CommandError(f"{force.slug} is not a target of campaign {campaign.slug}")
             request_services.campaign_record_sent(campaign=campaign, by=owner)
-            request = campaign.requests.get(force=force)
+            requests.update((r.force_id, r) for r in campaign.requests.all())
+            request = requests[force.pk]
         return request
 
     def _wait(self, documents: list[Document], timeout: float) -> None:

@@ -1,9 +1,11 @@
 import json
+from collections import Counter
 
 from django.core.management.base import BaseCommand
 
 from aggregation.selectors import campaign_document_statuses, campaign_doubts
 from requests_app.management.options import campaign_option
+from requests_app.models import DocumentStatus
 
 
 class Command(BaseCommand):
@@ -39,9 +41,7 @@ class Command(BaseCommand):
                 f"{what} ({len(d.documents)} document{'s' if len(d.documents) > 1 else ''}: "
                 f"{', '.join(f'#{pk}' for pk in d.documents)})"
             )
-        counts: dict[str, int] = {}
-        for status in statuses.values():
-            counts[status] = counts.get(status, 0) + 1
+        counts = Counter(DocumentStatus(status).label.lower() for status in statuses.values())
         self.stdout.write(
             "Documents: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         )

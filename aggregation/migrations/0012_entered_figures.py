@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aggregation', '0010_review_mappings_and_hints'),
+        ('aggregation', '0011_rollup_conflicts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
