@@ -20,7 +20,7 @@ from .labels import (
     parse_total,
     period_ending_under,
 )
-from .measures import COUNTED_NOUNS, MeasureReader
+from .measures import COUNTED_NOUNS, MeasureKind, MeasureReader
 from .result import Reason, Table
 from .values import DEFAULT_LEGEND, CellValue, Legend
 from .vocabulary import (
@@ -58,6 +58,11 @@ class LabelKind(StrEnum):
 
 # The value an ignored label's figures carry, so that they stay apart and are recognised.
 IGNORED_PREFIX = "\x00ignored:"
+
+
+# Words that say what a column counts, never which period: "No. of offences", "Number recorded".
+_COUNTING_WORDS = COUNTED_NOUNS | {"no", "no.", "number", "of", "count", "recorded", "total"}
+_WORDS = re.compile(r"[^\s]+")
 
 
 # Two spellings of one label side by side, in English and Welsh: a slash with spaces round it.
@@ -244,6 +249,18 @@ class Context:
             return direct
         if isinstance(value, str) and (bilingual := self._one_language(dimension, value)):
             return bilingual
+        if dimension == PERIOD and isinstance(value, str):
+            # "2015/16 No. of offences": a period beside the words of what is counted (the
+            # columns of another measure are set aside before any period is read).
+            words = _WORDS.findall(clean(value))
+            rest = " ".join(w for w in words if w not in _COUNTING_WORDS)
+            counted = " ".join(w for w in words if w in _COUNTING_WORDS)
+            if (
+                counted
+                and self.measures.read(counted) is MeasureKind.OURS
+                and (period := parse_period(rest)) is not None
+            ):
+                return self._period_label(period)
         total = parse_total(value)
         if total is None:
             return direct

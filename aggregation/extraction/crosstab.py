@@ -473,9 +473,12 @@ def _measure_columns(
         kinds = {c.index: ctx.measures.read(c.headers[level]) for c in values}
         if MeasureKind.OTHER not in kinds.values():
             continue
-        if ctx.resolve_axis([c.headers[level] for c in values], None) is not None:
-            continue  # the level names a dimension's values, whatever its words
         other = [c for c in values if kinds[c.index] is MeasureKind.OTHER]
+        dimension = ctx.resolve_axis([c.headers[level] for c in values], None)
+        if dimension is not None and all(
+            ctx.parse_label(dimension, c.headers[level]).kind is LabelKind.VALUE for c in other
+        ):
+            continue  # the level names a dimension's values, whatever its words
         named = sorted({clean(c.headers[level]) for c in other})
         kept = [c for c in values if kinds[c.index] is not MeasureKind.OTHER]
         ctx.reason(

@@ -658,3 +658,16 @@ def test_months_under_a_year_ending_heading_are_rolling_years_and_march_gives_th
     read = {(o.dimensions["period"], o.dimensions["age"]): o.value for o in result.observations}
     assert read == {("2017-18", "0-12"): 4, ("2017-18", "13-17"): 6}
     assert "rolling_years" in _codes(result)
+
+
+def test_a_period_beside_the_words_of_what_is_counted_reads_and_another_measure_is_left_out():
+    rows = [
+        ["Age band", "2017/18 No. of offences", "2017/18 No. of victims"],
+        ["0-12", 5, 4],
+        ["13-17", 7, 6],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2017-18",)))
+    read = {o.dimensions["age"]: o.value for o in result.observations}
+    assert read == {"0-12": 5, "13-17": 7}
+    (other,) = [r for r in result.reasons if r.code == "other_measure"]
+    assert other.cells == "C1" and result.verdict is Verdict.PARSED
