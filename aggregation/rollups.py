@@ -52,6 +52,7 @@ from requests_app.models import (
     Document,
     DocumentStatus,
     FOIRequest,
+    Force,
     Lateness,
     Status,
 )
@@ -709,6 +710,9 @@ def campaign_rollup(
 
     figures = [f for f in data["figures"] if f["period"] in wanted]
     slugs |= {f["force_id"]: f["force"] for f in figures}  # a national table names others too
+    if others := {f["force_id"] for f in figures} - set(targets):
+        # Named too, never shown by slug (they are left out of the national figures).
+        names |= dict(Force.objects.filter(pk__in=others).values_list("slug", "name"))
     by_force: dict[str, dict] = defaultdict(dict)
     per_period: dict[str, list[dict]] = defaultdict(list)
     for f in figures:

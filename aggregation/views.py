@@ -62,6 +62,7 @@ def _charts(sources: str, rollup: dict, period: str | None) -> dict[str, str]:
     }
     if period is None:
         return result
+    expected_slugs = set(rollup["coverage"][period]["reporting"])
     forces = [
         _bar(
             names.get(slug, slug),
@@ -69,7 +70,8 @@ def _charts(sources: str, rollup: dict, period: str | None) -> dict[str, str]:
             _sources_url(sources, period=period, force=slug),
         )
         for slug, by_period in rollup["by_force"].items()
-        if period in by_period
+        # The forces the campaign asked: the national figure and its coverage count only them.
+        if slug in expected_slugs
     ]
     forces.sort(key=lambda b: (-(b.upper or 0), b.label))
     forces += [

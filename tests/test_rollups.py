@@ -615,3 +615,24 @@ def test_a_document_change_recomputes_only_the_forces_and_periods_it_touches(
     assert [kw.get("forces") for kw in calls] == [None]
     assert r["national"]["2018-19"]["value"] == 20
     assert not RollupConflict.objects.filter(force__slug="essex").exists()
+
+
+def test_a_force_the_campaign_did_not_ask_is_named_and_never_charted_beside_its_forces(
+    staff, campaign
+):
+    doc = document(campaign, "kent", name="national-table.xlsx")
+    obs(doc, "2018-19", 30, derived=True)
+    durham = Force.objects.get(slug="durham")
+    Observation.objects.create(
+        document=doc, force=durham, period="2018-19", dimensions={}, shape=shape_of({}),
+        value=366, lower=366, upper=366, derived=True, table=0, sheet="Sheet1", cell="B9",
+        raw="366",
+    )  # fmt: skip
+    services.document_refresh_figures(document=doc)
+    figures = rollups.campaign_rollup(campaign)
+    assert figures["national"]["2018-19"]["value"] == 30
+    assert figures["force_names"]["durham"] == durham.name
+    html = staff.get(reverse("dashboard", args=["roll"]) + "?period=2018-19").content.decode()
+    chart = html[html.index("By force, 2018-19") :]
+    chart = chart[: chart.index("</svg>")]
+    assert "Kent" in chart and durham.name not in chart and "durham" not in chart

@@ -9,6 +9,7 @@ over that label's dimension; ``checks`` later compares it with its parts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -579,15 +580,22 @@ def _grand_total_spans_the_other_axes(
                 other.labels[r] = grand
 
 
+# A title saying its columns are twelve months named by their end.
+_ROLLING = re.compile(r"\brolling\b|\b(?:12|twelve)[- ]months?\b|\byears? (?:ending|to)\b")
+
+
 def _read_years_under_their_end(
     headers: list[object], raw: dict[int, object], labels: dict[int, ParsedLabel], ctx: Context
 ) -> None:
     """Bare years under a heading that names the day their twelve months end ("Year ending 31
-    March" over 2016, 2017): read as those twelve months, never as calendar years."""
-    heading = next((h for h in reversed(headers) if clean(h)), None)
+    March" over 2016, 2017), or months under "Year ending": read as those twelve months, never
+    as calendar years or months. ``headers``: the headings above, the nearest last."""
+    headings = [h for h in reversed(headers) if clean(h)]  # the nearest first
     for r, value in raw.items():
-        if (parsed := ctx.parse_period_under(heading, value)) is not None:
-            labels[r] = parsed
+        for heading in headings:
+            if (parsed := ctx.parse_period_under(heading, value)) is not None:
+                labels[r] = parsed
+                break
 
 
 # A row label column that names measures ("Crimes", "Victims" under each year): an axis that
@@ -735,7 +743,10 @@ def _column_axes(layout: Layout, values: list[Column], ctx: Context) -> list[_Ax
         parsed = {c: ctx.parse_label(dimension, v) for c, v in raw.items()}
         if dimension == PERIOD:
             for column in values:  # under a band naming the end day, or the table's title
-                above = [_title(layout), *column.headers[:level]]
+                title = _title(layout)
+                # "Rolling 12-month totals": each column names the end of its twelve months.
+                rolling = "year ending" if _ROLLING.search(clean(title)) else None
+                above = [rolling, title, *column.headers[:level]]
                 _read_years_under_their_end(above, {column.index: raw[column.index]}, parsed, ctx)
         if all(p.kind is LabelKind.UNKNOWN for p in parsed.values()) and hint is None:
             continue

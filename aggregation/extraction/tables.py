@@ -263,7 +263,15 @@ def _is_header_like(
         if words and known * 2 > len(cols):
             return True
     if any(_is_date(row[c]) for c in cols):
-        return False  # headings are never dates ("1 Apr 2018 to 31 Mar 2019" is a period)
+        # Headings are never dates ("1 Apr 2018 to 31 Mar 2019" is a period), but for dates
+        # across the top under an axis name ("Offence | 30/06/2015 | 30/09/2015"): the ends of
+        # the periods the columns count.
+        return (
+            headings.is_axis_name(first)
+            and len(rest) >= 2
+            and all(_is_date(v) for v in rest)
+            and len(set(map(str, rest))) == len(rest)
+        )
     values = [parse_value(v) for v in rest]
     figures = [cv for cv in values if cv.kind in _FIGURE_LIKE]
     if not figures:

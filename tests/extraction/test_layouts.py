@@ -671,3 +671,24 @@ def test_a_period_beside_the_words_of_what_is_counted_reads_and_another_measure_
     assert read == {"0-12": 5, "13-17": 7}
     (other,) = [r for r in result.reasons if r.code == "other_measure"]
     assert other.cells == "C1" and result.verdict is Verdict.PARSED
+
+
+def test_dates_across_the_top_of_a_rolling_table_are_the_ends_of_twelve_months():
+    rows = [
+        ["Rolling 12-month totals, year ending on the date shown"],
+        [],
+        ["Offence", dt.date(2017, 12, 31), dt.date(2018, 3, 31)],
+        ["Rape", 5, 6],
+        ["Sexual assault", 7, 8],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2017-18",)))
+    read = {o.dimensions["offence"]: o.value for o in result.observations}
+    assert read == {"Rape": 6, "Sexual assault": 8}
+    assert {o.dimensions["period"] for o in result.observations} == {"2017-18"}
+    assert "rolling_years" in _codes(result)
+
+
+def test_dates_across_the_top_without_a_rolling_title_are_months_never_converted():
+    rows = [["Offence", dt.date(2017, 12, 31), dt.date(2018, 3, 31)], ["Rape", 5, 6]]
+    result = understand(_sheet(rows), default_vocabulary(("2017-18",)))
+    assert result.observations == [] and "months" in _codes(result)
