@@ -9,8 +9,9 @@ touch are recomputed.
 Rules: a force's figure for a period is its explicit total where it gave one, else the sum of one
 complete breakdown (the first table's, a one-way breakdown before a crosstab); totals and
 subtotals are never added to their parts; suppressed cells make ranges, exact only when the
-bounds meet; among a force's documents the newest counts unless a researcher pinned one, and a
-different figure in another document is a conflict. Each dimension's breakdown comes from one
+bounds meet; among a force's documents the newest counts unless a researcher pinned one (its own
+reply before another force's file that names it), and a different figure in another document is a
+conflict. Each dimension's breakdown comes from one
 table of the document counted, never from two copies of it.
 """
 
@@ -25,7 +26,16 @@ from functools import lru_cache
 from itertools import pairwise
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q, QuerySet, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Window,
+)
 from django.db.models.functions import FirstValue, RowNumber
 from django.utils import timezone
 
@@ -78,9 +88,13 @@ def bounds_json(b: Bounds | None) -> dict:
     return {"value": b.value, "lower": b.lower, "upper": b.upper}
 
 
-# Among a force's documents the newest counts for a period, unless a researcher pinned one.
+# Among a force's documents the newest counts for a period, unless a researcher pinned one;
+# the force's own reply before another force's file that names it (a national table).
 COUNTS_FIRST = [
     F("document__pinned").desc(),
+    ExpressionWrapper(
+        Q(document__request__force_id=F("force_id")), output_field=BooleanField()
+    ).desc(),
     F("document__uploaded_at").desc(),
     F("document_id").desc(),
 ]
@@ -629,7 +643,13 @@ def _counting_rule(
         when = f" on {_when(choice.at)}" if choice else ""
         return f"{name} counts: {who} chose it{when}."
     if counted not in {d.pk for d in documents}:
-        return f"{name} counts: a file of another request that names this force, the newest."
+        # Its own counted reply comes first (COUNTS_FIRST) unless the other file was chosen.
+        why = (
+            "chosen on its own request"
+            if any(d.status in COUNTED for d in with_figure)
+            else "none of this request's files counted gives a figure for it"
+        )
+        return f"{name} counts: a file of another request that names this force, {why}."
     rivals = [d for d in with_figure if d.status in COUNTED and d.pk != counted]
     why = []
     if chosen is not None:

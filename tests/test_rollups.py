@@ -133,6 +133,25 @@ def test_the_newest_document_supersedes_and_a_differing_one_is_a_conflict(campai
     assert conflict["other"]["value"] == 30
 
 
+def test_a_forces_own_reply_counts_before_a_newer_national_table_that_names_it(campaign):
+    own = document(campaign, "essex", name="essex.xlsx")
+    obs(own, "2018-19", 30, derived=True)
+    national = document(campaign, "kent", name="national.xlsx")
+    Document.objects.filter(pk=national.pk).update(uploaded_at=own.uploaded_at.replace(year=2030))
+    obs(national, "2018-19", 12, derived=True)
+    Observation.objects.create(
+        document=national, force=own.request.force, period="2018-19", dimensions={},
+        shape=shape_of({}), value=35, lower=35, upper=35, derived=True, table=0,
+        sheet="Sheet1", cell="B9", raw="35",
+    )  # fmt: skip
+    services.document_refresh_figures(document=national)
+    r = rollups.campaign_rollup(campaign)
+    assert r["by_force"]["essex"]["2018-19"]["value"] == 30
+    assert r["by_force"]["kent"]["2018-19"]["value"] == 12
+    (conflict,) = r["conflicts"]
+    assert conflict["force"] == "essex" and conflict["other"]["value"] == 35
+
+
 def test_a_pinned_document_wins_over_a_newer_one(campaign):
     old = document(campaign, "kent", name="old.xlsx", pinned=True)
     obs(old, "2018-19", 30, derived=True)

@@ -187,6 +187,21 @@ def test_the_comparison_says_why_a_chosen_file_awaiting_review_does_not_count(
 # The API.
 
 
+def test_the_rule_says_why_another_requests_file_counts_for_this_force():
+    # The force's own counted reply ranks before another force's file naming it, unless that
+    # file was chosen on its own request.
+    own = Document(pk=1, original_name="own.xlsx", status=DocumentStatus.PARSED, pinned=False)
+    names = {9: "national.xlsx"}
+    assert rollups._counting_rule([own], [None], 9, names, None) == (
+        "national.xlsx counts: a file of another request that names this force, none of this "
+        "request's files counted gives a figure for it."
+    )
+    assert rollups._counting_rule([own], [{"total": [4, 4]}], 9, names, None) == (
+        "national.xlsx counts: a file of another request that names this force, chosen on its "
+        "own request."
+    )
+
+
 def test_the_api_shows_the_readings_and_counts_the_file_chosen(two_files, researcher):
     request, first, _ = two_files
     api = token_client(researcher)
