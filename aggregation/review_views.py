@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -141,6 +141,7 @@ def review_queue(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "aggregation/review_queue.html",
         {
+            **admin.site.each_context(request),
             "campaign": campaign,
             "rows": rows,
             "counts": sorted(counts.items()),
@@ -361,6 +362,7 @@ def document_grid(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "aggregation/document_grid.html",
         {
+            **admin.site.each_context(request),
             "document": document,
             "campaign": campaign,
             "sheet": sheet.name,

@@ -732,6 +732,9 @@ def test_the_dashboard_file_and_review_views_answer_each_role_exactly(persona, w
             assert (file_links > 0) == ("alpha" in WRITES[persona])
         if view in {"dashboard", "dashboard-sources"} and response.status_code == 200:
             assert not_leaking(persona, world, response.content.decode()) == []
+        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+            page = response.content.decode()  # the admin's own frame, named for the product
+            assert "foitrack" in page and "Django administration" not in page, view
     assert got == {view: expected_custom(persona, view) for view in CUSTOM_VIEWS}
     assert not any(wrote.values()), wrote  # a GET changes nothing
     downloads = world.alpha.document.downloads.values_list("by__username", flat=True)
