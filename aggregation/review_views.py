@@ -208,6 +208,7 @@ def request_readings(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "aggregation/request_readings.html",
         {
+            **admin.site.each_context(request),
             "foi_request": foi_request,
             "campaign": foi_request.campaign,
             "readings": readings,
