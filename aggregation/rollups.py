@@ -1033,7 +1033,12 @@ def headline(rollup: dict) -> str:
         if ages["mode"] is not None:
             bits.append(f"the most common age was {ages['mode']}")
         if ages["at_or_under_10"]["lower"] is not None:
-            bits.append(f"{_amount(ages['at_or_under_10'])} involved children aged 10 and under")
+            under = ages["at_or_under_10_forces"]
+            # Fewer forces give ages that fall wholly at or under 10 than give ages at all.
+            among = "" if under == ages["forces_reporting"] else f" (from {_forces(under)})"
+            bits.append(
+                f"{_amount(ages['at_or_under_10'])} involved children aged 10 and under{among}"
+            )
         if bits:
             sentence += (
                 f" Among the {_forces(ages['forces_reporting'])} giving ages, "

@@ -201,6 +201,7 @@ DOUBT_WORDS = {
     "rolling_years": "counted by rolling year",
     "no_figures": "tables were found but no figure could be read",
     "no_tables": "no table was found",
+    "other_force": "the file names another force, not the request's",
     "unknown_breakdown": "rows split by labels of no dimension of the campaign's",
     "breakdown_not_asked": "figures split by something the campaign does not ask about",
     "other_measure": "counts another measure than the campaign's",

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from itertools import chain
 from operator import itemgetter
@@ -24,8 +24,10 @@ from simple_history.utils import bulk_create_with_history
 from aggregation import selectors
 from aggregation.document_figures import Cell, Sum, document_sums, shape_of
 from aggregation.extraction.campaign_templates import DEFAULT_TEMPLATE, Template
+from aggregation.extraction.collector import paused_collector
 from aggregation.extraction.context import PERIOD_KIND_NAMES
-from aggregation.extraction.engine import extract
+from aggregation.extraction.engine import extract_workbook, read_file
+from aggregation.extraction.grid import Workbook
 from aggregation.extraction.labels import clean as clean_label
 from aggregation.extraction.labels import parse_age, parse_period
 from aggregation.extraction.reading import UnreadableFile
@@ -221,8 +223,37 @@ def document_parse(*, document_id: int) -> DocumentStatus | None:
         content = f.read()
     progress = ProgressWriter(document_id)
     hints = selectors.document_hints(document)
-    result = extract(content, vocabulary, progress=progress, hints=hints)
+    with paused_collector():  # as ``extract`` reads: the collector off from read to result
+        workbook = read_file(content, progress=progress)
+        if isinstance(workbook, ExtractionResult):
+            result = workbook  # unreadable: the result says why
+        else:
+            result = extract_workbook(workbook, vocabulary, hints=hints)
+            result = _check_sender(document, workbook, result)
     return _store_result(document, result)
+
+
+def _check_sender(
+    document: Document, workbook: Workbook, result: ExtractionResult
+) -> ExtractionResult:
+    """A file whose name or first rows name other forces, never the request's own ("Hampshire
+    Constabulary" in a file on Avon and Somerset's request), may be another force's response
+    filed on the wrong request: a doubt, never figures counted for the wrong force. A national
+    table (figures by force) is exempt: it names many forces by design."""
+    if result.verdict is Verdict.FAILED or any(FORCE in o.dimensions for o in result.observations):
+        return result
+    named = selectors.recognise_force(document.original_name, lambda: workbook)
+    own = document.request.force
+    if not named or own in named:
+        return result
+    names = ", ".join(sorted(f.name for f in named))
+    reason = Reason(
+        "other_force",
+        f"The file names {names}, not {own.name}, in its name or first rows: is it "
+        f"{own.name}'s response? Approve it if so; else upload it on the right request.",
+    )
+    verdict = Verdict.NEEDS_REVIEW if result.verdict is Verdict.PARSED else result.verdict
+    return replace(result, verdict=verdict, reasons=[*result.reasons, reason])
 
 
 def _letter_result(file_format: str) -> ExtractionResult:

@@ -32,15 +32,15 @@ def queued(researcher) -> Document:
 
 def while_reading(monkeypatch, decide) -> None:
     """Run `decide()` in the middle of the next parse, after it has read the file."""
-    real = services.extract
+    real = services.extract_workbook
 
-    def extract(*args, **kwargs):
+    def extract_workbook(*args, **kwargs):
         result = real(*args, **kwargs)
-        monkeypatch.setattr(services, "extract", real)
+        monkeypatch.setattr(services, "extract_workbook", real)
         decide()
         return result
 
-    monkeypatch.setattr(services, "extract", extract)
+    monkeypatch.setattr(services, "extract_workbook", extract_workbook)
 
 
 def history(document: Document) -> list[tuple[str, str]]:

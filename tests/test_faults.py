@@ -16,7 +16,8 @@ import pytest
 import redis
 from django.db import connection, transaction
 
-from aggregation import demo, selectors, services
+from aggregation import demo, selectors
+from aggregation.extraction.engine import extract
 from requests_app.models import Document, DocumentStatus
 from tests.conftest import wait_until
 from tests.factories import sent_request
@@ -38,7 +39,7 @@ PROGRESS_MID_READ = pytest.mark.worker(env={"PARSE_PROGRESS_MS": "50"})
 def assert_one_reading(document: Document, content: bytes) -> None:
     """The document holds exactly the observations one parse of its bytes gives, none twice."""
     vocabulary = selectors.campaign_vocabulary(document.request.campaign, document.request.force)
-    expected = services.extract(content, vocabulary).observations
+    expected = extract(content, vocabulary).observations
     keys = observation_keys(document, "table")
     assert len(keys) == len(expected) > 0
     assert len(keys) == len(set(keys)), "an observation was stored twice"

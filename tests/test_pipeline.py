@@ -53,6 +53,27 @@ def test_an_upload_is_parsed_into_observations_that_point_to_cells(researcher):
     assert total.value == sum(data["2018-19"].values())
 
 
+@pytest.mark.parametrize(
+    ("name", "sender", "status"),
+    [
+        ("response.xlsx", "Hampshire Constabulary", DocumentStatus.NEEDS_REVIEW),
+        ("hampshire.xlsx", "Police response", DocumentStatus.NEEDS_REVIEW),
+        ("response.xlsx", "Kent Police", DocumentStatus.PARSED),
+        ("kent-and-essex.xlsx", "Kent Police", DocumentStatus.PARSED),
+    ],
+)
+def test_a_file_naming_only_another_force_waits_for_a_researcher(researcher, name, sender, status):
+    request = sent_request(researcher, force="kent")
+    content = demo.ages_by_year_xlsx(sender, demo.figures("kent", PERIODS))
+    document, _ = services.document_upload(request=request, name=name, content=content, by=None)
+    document.refresh_from_db()
+    assert document.status == status
+    codes = [r["code"] for r in document.result["reasons"]]
+    assert ("other_force" in codes) == (status == DocumentStatus.NEEDS_REVIEW), codes
+    if status == DocumentStatus.NEEDS_REVIEW:
+        assert "Hampshire" in document.status_reason and "Kent Police" in document.status_reason
+
+
 def test_a_record_list_is_stored_as_counts_however_many_rows_it_has(researcher):
     """One row per crime holds a child victim's age, offence and date: only counts are kept."""
     stored = {}

@@ -266,6 +266,18 @@ def test_the_headline_states_the_figures_and_coverage(campaign):
     assert "Figures came from 1 of the 4 forces" in headline
 
 
+def test_the_headline_says_how_few_forces_the_aged_10_and_under_figure_comes_from(campaign):
+    kent, essex = document(campaign, "kent"), document(campaign, "essex")
+    obs(kent, "2018-19", 12, derived=True)
+    obs(kent, "2018-19", 5, age="0-9")
+    obs(kent, "2018-19", 7, age="13")
+    obs(essex, "2018-19", 9, derived=True)
+    obs(essex, "2018-19", 9, age="0-13")  # straddles 10: no part of it is surely 10 or under
+    headline = rollups.campaign_rollup(campaign)["headline"]
+    assert "Among the 2 forces giving ages" in headline
+    assert "5 involved children aged 10 and under (from 1 force)" in headline
+
+
 def test_the_rollup_command_prints_the_documented_json(campaign):
     obs(document(campaign, "kent"), "2018-19", 30, derived=True)
     out = StringIO()

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from aggregation import demo, services
+from aggregation.extraction.engine import extract
 from aggregation.models import Observation
 from requests_app.models import Document, DocumentStatus
 from tests.conftest import wait_until
@@ -89,7 +90,7 @@ def test_killing_the_pool_process_mid_parse_ends_parsed_once(celery_worker_proce
     assert final.status == DocumentStatus.NEEDS_REVIEW  # two partial years, as the engine says
     assert final.attempts == 2
     # Exactly one reading's worth of observations: no duplicates from the killed attempt.
-    reread = services.extract(content, services.selectors.campaign_vocabulary(request.campaign))
+    reread = extract(content, services.selectors.campaign_vocabulary(request.campaign))
     assert Observation.objects.filter(document=document).count() == len(reread.observations)
     keys = observation_keys(document)
     assert len(keys) == len(set(keys))
