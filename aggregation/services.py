@@ -991,7 +991,9 @@ def document_enter_figure(
     lower, upper = _entered_bounds(value, lower, upper)
     source = source.strip()
     if not source:
-        raise _refuse("source", "Say where in the document the figure is: page 2, paragraph 3.")
+        raise _refuse(
+            "source", "Say where in the document the figure is, e.g. page 2, paragraph 3."
+        )
     check_length(field="source", value=source, limit=200)
     breakdown = ", ".join(f"{k} {v}" for k, v in dimensions.items()) or "total"
     for other in Observation.objects.filter(

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from aggregation import demo, services
@@ -72,6 +74,13 @@ def test_a_file_naming_only_another_force_waits_for_a_researcher(researcher, nam
     assert ("other_force" in codes) == (status == DocumentStatus.NEEDS_REVIEW), codes
     if status == DocumentStatus.NEEDS_REVIEW:
         assert "Hampshire" in document.status_reason and "Kent Police" in document.status_reason
+        researcher.is_staff = True
+        researcher.save()
+        client = Client()
+        client.force_login(researcher)
+        page = client.get(reverse("review-queue", args=[request.campaign.slug])).content.decode()
+        assert "The file names another force, not the request" in page
+        assert "the whole file" in page  # the doubt points at no cell
 
 
 def test_a_record_list_is_stored_as_counts_however_many_rows_it_has(researcher):
