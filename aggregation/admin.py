@@ -26,7 +26,12 @@ from aggregation.models import (
 from aggregation.review_views import map_choices
 from aggregation.rollups import COUNTED
 from requests_app import access
-from requests_app.admin_base import AuditedAdmin, CampaignScopedAdmin, CampaignScopedInline
+from requests_app.admin_base import (
+    AuditedAdmin,
+    CampaignScopedAdmin,
+    CampaignScopedInline,
+    ReadOnlyAdmin,
+)
 from requests_app.models import Document, DocumentDownload
 
 
@@ -98,7 +103,7 @@ class AliasAdmin(CampaignScopedAdmin, AuditedAdmin):
 
 
 @admin.register(LabelMapping)
-class LabelMappingAdmin(CampaignScopedAdmin, AuditedAdmin):
+class LabelMappingAdmin(ReadOnlyAdmin, CampaignScopedAdmin, AuditedAdmin):
     """Labels researchers mapped for a whole campaign: made and changed from the review queue
     and the grid (which read the campaign's documents again), listed here with their history."""
 
@@ -110,15 +115,6 @@ class LabelMappingAdmin(CampaignScopedAdmin, AuditedAdmin):
     @admin.display(description="reads as")
     def reads_as(self, obj: LabelMapping) -> str:
         return obj.value or "not part of this request"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(KeywordRule)
@@ -181,21 +177,12 @@ class ReviewActionInline(CampaignScopedInline, admin.TabularInline):
 
 
 @admin.register(ReviewAction)
-class ReviewActionAdmin(CampaignScopedAdmin, AuditedAdmin):
+class ReviewActionAdmin(ReadOnlyAdmin, CampaignScopedAdmin, AuditedAdmin):
     """Review decisions are made on the document's page; here, read-only, with history."""
 
     list_display = ["document", "kind", "by", "at"]
     list_select_related = ["document", "by"]
     list_filter = ["kind"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DocumentDownloadInline(admin.TabularInline):

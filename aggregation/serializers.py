@@ -67,11 +67,16 @@ class UploadSerializer(serializers.Serializer):
     )
 
 
-class ObservationSerializer(serializers.ModelSerializer):
-    force = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    entered_by = serializers.CharField(
+def _entered_by() -> serializers.CharField:
+    """Who entered a figure by hand (a username), or None for a figure read from the file."""
+    return serializers.CharField(
         source="entered_by.get_username", read_only=True, allow_null=True, default=None
     )
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    force = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    entered_by = _entered_by()
 
     class Meta:
         model = Observation
@@ -100,9 +105,7 @@ class ObservationSerializer(serializers.ModelSerializer):
 class EnteredFigureSerializer(serializers.ModelSerializer):
     """A figure entered by hand: where in the document it is, who entered it and when."""
 
-    entered_by = serializers.CharField(
-        source="entered_by.get_username", read_only=True, allow_null=True, default=None
-    )
+    entered_by = _entered_by()
 
     class Meta:
         model = Observation

@@ -15,13 +15,12 @@ import json
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks_md import write_section
+from benchmarks_md import timed_process, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -141,20 +140,7 @@ def _task(kind: str, paths: list[str]) -> None:
 def _once(kind: str, paths: list[Path]) -> dict[str, float]:
     """One fresh process: the task's own wall and CPU seconds (imports and start-up left out),
     the whole process's wall and CPU seconds (them included), and its peak RSS."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, __file__, "--task", kind, *map(str, paths)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    process_wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = json.loads(out.strip().splitlines()[-1])
-    result["process_wall"] = process_wall
-    result["process_cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return result
+    return timed_process([sys.executable, __file__, "--task", kind, *map(str, paths)])
 
 
 def interleaved(kinds: dict[str, tuple[str, list[Path]]], runs: int = RUNS) -> dict[str, dict]:

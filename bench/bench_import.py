@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -24,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks_md import write_section
+from benchmarks_md import timed_process, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 N_FILES = 40
@@ -130,15 +129,7 @@ def _once(kind: str, files: list[str]) -> dict[str, float]:
         database = WORK / "round.sqlite3"
         shutil.copyfile(WORK / "template.sqlite3", database)
         args.append(str(database))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    out = subprocess.run([*args, *files], check=True, capture_output=True, text=True).stdout
-    process_wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = json.loads(out.strip().splitlines()[-1])
-    result["process_wall"] = process_wall
-    result["process_cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return result
+    return timed_process([*args, *files])
 
 
 def run(runs: int = RUNS) -> str:

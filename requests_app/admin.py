@@ -18,6 +18,7 @@ from requests_app.admin_base import (
     AuditedAdmin,
     CampaignScopedAdmin,
     CampaignScopedInline,
+    ReadOnlyAdmin,
 )
 from requests_app.mail_admin import campaign_send_view, send_result_message
 from requests_app.models import (
@@ -573,7 +574,9 @@ class FOIRequestAdmin(CampaignScopedAdmin, AuditedAdmin):
 
 
 @admin.register(RequestEvent)
-class RequestEventAdmin(CampaignScopedAdmin, AuditedAdmin):
+class RequestEventAdmin(ReadOnlyAdmin, CampaignScopedAdmin, AuditedAdmin):
+    """Events are added on the request's page, where the service checks each transition."""
+
     list_display = [
         "request",
         "kind",
@@ -584,12 +587,3 @@ class RequestEventAdmin(CampaignScopedAdmin, AuditedAdmin):
     ]
     list_select_related = ["request__force", "request__campaign", "recorded_by"]
     list_filter = ["kind", "request__campaign"]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # add events on the request's page, where the service checks them
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -121,6 +121,21 @@ class CampaignScopedInline:
         )
 
 
+class ReadOnlyAdmin:
+    """Records made by services elsewhere (a review decision, a mapping, a timeline event):
+    listed with their history here, never added, changed or deleted through this page. Put it
+    first among the bases, so that no scoped base grants what this refuses."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AuditedAdmin(SimpleHistoryAdmin):
     """The history pages of simple-history, where only a user who may change may revert.
 
