@@ -41,7 +41,7 @@ from .period_dates import names_periods
 from .result import Table, TableKind
 from .tables import Column, ColumnKind, Layout
 from .values import CellValue, ValueKind
-from .vocabulary import PERIOD
+from .vocabulary import PERIOD, PeriodKind
 
 _FLAG_YES = frozenset({"y", "yes", "1", "true", "x", "flagged", "✓", "✔"})
 _FLAG_NO = frozenset({"n", "no", "0", "false", "", "not flagged", "none", "-", "nil"})
@@ -379,6 +379,22 @@ def _says_no_victim(value: object) -> bool:
     return isinstance(value, str) and _NO_VICTIM.search(value.lower()) is not None
 
 
+def _term(dimension: str, value: object, ctx: Context) -> str:
+    """The term a row's label maps to, "" when none; a researcher's mapping first."""
+    if not value:
+        return ""
+    parsed = ctx.parse_label(dimension, value)
+    return parsed.value if parsed.kind in (LabelKind.VALUE, LabelKind.IGNORED) else ""
+
+
+def _period_of(value: object, dated: bool, kind: PeriodKind, ctx: Context) -> str | None:
+    """A row's period: from its date when the list has a date column, else from its label."""
+    if dated:
+        return period_of(value, kind) if value else None  # type: ignore[arg-type]
+    parsed = ctx.parse_label(PERIOD, value)
+    return parsed.value if parsed.kind is LabelKind.VALUE else None
+
+
 class _Reader:
     """Reads a record list block by block into one ``_Tally``."""
 
@@ -389,30 +405,21 @@ class _Reader:
         self.max_age = vocabulary.scope.max_age
         self.kind = vocabulary.period_kind
         self.use_flag = vocabulary.scope.require_flag
+        # The parsers close over locals, never over ``self``: a reader in a reference cycle
+        # would keep the whole grid alive until the cyclic collector walks it.
+        dated, kind, max_age = columns.date is not None, self.kind, self.max_age
         self.dates = _Cached(parse_date)
-        self.periods = _Cached(self._period_of)
-        self.ages = _Cached(lambda v: _age_class(v, self.max_age))
+        self.periods = _Cached(lambda v: _period_of(v, dated, kind, ctx))
+        self.date_periods = _Cached(lambda v: _period_of(parse_date(v), dated, kind, ctx))
+        self.ages = _Cached(lambda v: _age_class(v, max_age))
         self.births = _Cached(_parse_birth)
         self.aged: dict[tuple[object, ...], str | _Maybe] = {}
         self.flags = _Cached(_flag)
         self.no_victim = _Cached(_says_no_victim)
         self.terms = {
-            name: _Cached(lambda v, name=name: self._term(name, v)) for name in columns.categories
+            name: _Cached(lambda v, name=name: _term(name, v, ctx)) for name in columns.categories
         }
         self.merged = _merged_over(layout, columns.age.index if columns.age else -1)
-
-    def _term(self, dimension: str, value: object) -> str:
-        """The term a row's label maps to, "" when none; a researcher's mapping first."""
-        if not value:
-            return ""
-        parsed = self.ctx.parse_label(dimension, value)
-        return parsed.value if parsed.kind in (LabelKind.VALUE, LabelKind.IGNORED) else ""
-
-    def _period_of(self, value: object) -> str | None:
-        if self.columns.date is not None:
-            return period_of(value, self.kind) if value else None  # type: ignore[arg-type]
-        parsed = self.ctx.parse_label(PERIOD, value)
-        return parsed.value if parsed.kind is LabelKind.VALUE else None
 
     def tally(self) -> _Tally:
         body = self.layout.body_rows
@@ -424,22 +431,31 @@ class _Reader:
     def _read(self, block: list[int], tally: _Tally) -> None:
         columns = self.columns
         column = _columns_of(self.rows, block)
-        dates = self.dates(column(columns.date)) if columns.date else None
-        periods = self.periods(dates if dates is not None else column(self.source))
+        raw_dates = column(columns.date) if columns.date else None
+        # A date's period straight from its cell (one cache); the dates themselves, cell by
+        # cell, only where a birth needs them.
+        periods = self.date_periods(raw_dates) if raw_dates else self.periods(column(self.source))
+        dates = self.dates(raw_dates) if raw_dates and columns.birth else None
         ages = self._ages(block, column, dates, periods, tally)
         flags = self.flags(column(columns.flag)) if columns.flag and self.use_flag else None
         if flags is None:
             flags = [True] * len(block)
         raw_labels = {name: column(c) for name, c in columns.categories.items()}
         terms = [self.terms[name](raw) for name, raw in raw_labels.items()]
-        categories = zip(*terms, strict=True) if terms else repeat((), len(block))
         self._mark_no_victim(block, column, ages)
+        # The usual list has one category column: its terms as they are, no 1-tuple per row.
+        single = len(terms) == 1
+        categories = (
+            terms[0] if single else zip(*terms, strict=True) if terms else repeat((), len(block))
+        )
         for (period, age, category, flag), n in Counter(
             zip(periods, ages, categories, flags, strict=True)
         ).items():
+            category = (category,) if single else category
             _tally_group(tally, period, age, category, flag, n)  # type: ignore[arg-type]
         _locate_problems(tally, block, periods, flags, ages, terms, raw_labels)
-        known: list[dt.date] = [d for d in set(dates or ()) if isinstance(d, dt.date)]
+        distinct = self.dates(list(set(raw_dates))) if raw_dates else ()
+        known: list[dt.date] = [d for d in distinct if isinstance(d, dt.date)]
         if known:
             low, high = min(known), max(known)
             tally.first_date = min(low, tally.first_date or low)

@@ -1063,6 +1063,33 @@ def test_it_reads_a_sheet_cut_into_chunks_exactly_as_a_whole_one(monkeypatch) ->
     assert chunked.rows[0][0] is chunked.rows[7][0]  # one object for a repeated label
 
 
+def test_it_parses_at_most_two_chunks_at_once_however_long_the_sheet(monkeypatch) -> None:
+    import threading
+
+    from aggregation.extraction.reading import calamine, xlsx
+
+    monkeypatch.setattr(xlsx, "CHUNK_BYTES", 4096)
+    lock, running, most, parsed = threading.Lock(), [0], [0], []
+    parse = calamine.ChunkedWorkbook._parse
+
+    def counted(self, index, name):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return parse(self, index, name)
+        finally:
+            with lock:
+                running[0] -= 1
+                parsed.append(index)
+
+    monkeypatch.setattr(calamine.ChunkedWorkbook, "_parse", counted)
+    sheet = read_workbook(_long_sheet()).sheets[0]
+    assert sheet.n_rows == 2001
+    assert sorted(parsed) == list(range(len(parsed))) and len(parsed) > 10
+    assert most[0] <= calamine.ChunkedWorkbook.PARSERS
+
+
 def test_it_stops_a_read_that_needs_more_memory_than_its_ceiling() -> None:
     data = b"".join(b"%d,%d,row %d\n" % (i, i * 7, i) for i in range(400_000))
     refusal = refused(data, "too_large", limits=Limits(max_memory_mb=10))

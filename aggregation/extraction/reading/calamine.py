@@ -4,7 +4,11 @@ once the caller has made sure no sheet can make it allocate an absurd grid."""
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 
 import python_calamine
 
@@ -54,35 +58,116 @@ def read_sheet(
     """One sheet, values normalised, calamine's blanks replaced by ``markers``."""
     metadata = workbook.sheets_metadata[index]
     visibility = _VISIBILITY[_member_name(metadata.visible)]
-    return read_chunks(workbook, [index], metadata.name, visibility, markers, progress)
+    return _sheet(
+        _parsed_in_turn(workbook, [index], metadata.name),
+        metadata.name,
+        visibility,
+        markers,
+        progress,
+    )
 
 
-def read_chunks(
-    workbook: python_calamine.CalamineWorkbook,
-    indices: list[int],
+class ChunkedWorkbook:
+    """The vetted copy of an xlsx (``package``), whose large sheets are cut into chunk sheets.
+
+    calamine parses with the GIL released: a sheet of several chunks is parsed ``PARSERS``
+    chunks at a time on their own threads (each with its own handle on the copy), while this
+    thread turns the chunks already parsed into plain rows. At most ``PARSERS`` chunks are in
+    calamine's hands at once, so memory stays that of ``PARSERS`` chunks, whatever the rows.
+    Use as a context manager: leaving it waits for any parse still running.
+    """
+
+    PARSERS = 2
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.workbook = open_workbook(path)
+        self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+
+    def __enter__(self) -> ChunkedWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def sheet(
+        self,
+        indices: list[int],
+        name: str,
+        visibility: Visibility,
+        markers: Mapping[tuple[int, int], object],
+        progress: RowProgress,
+    ) -> Sheet:
+        """One original sheet from its chunk sheets ``indices``, each holding some of its rows
+        at their own positions; values normalised, calamine's blanks replaced by ``markers``."""
+        if len(indices) == 1:
+            chunks = _parsed_in_turn(self.workbook, indices, name)
+        else:
+            chunks = self._parsed_ahead(indices, name)
+        return _sheet(chunks, name, visibility, markers, progress)
+
+    def _parsed_ahead(self, indices: list[int], name: str) -> Iterator[_Chunk]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.PARSERS, thread_name_prefix="calamine")
+        pool = self._pool
+        following = iter(indices)
+        pending = deque(pool.submit(self._parse, i, name) for i in islice(following, self.PARSERS))
+        try:
+            while pending:
+                yield pending.popleft().result()  # held by no name here: freed once laid
+                # Only once this chunk is consumed: PARSERS chunks in flight, never more.
+                if (index := next(following, None)) is not None:
+                    pending.append(pool.submit(self._parse, index, name))
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def _parse(self, index: int, name: str) -> _Chunk:
+        workbook = getattr(self._local, "workbook", None)
+        if workbook is None:  # one handle per thread: a calamine workbook is not shared
+            workbook = self._local.workbook = open_workbook(self.path)
+        return _parse(workbook, index, name)
+
+
+# A parsed chunk: its first cell, its rows as calamine gives them, its merged ranges.
+_Chunk = tuple[tuple[int, int] | None, list[list[object]], list[tuple[int, int, int, int]]]
+
+
+def _parsed_in_turn(
+    workbook: python_calamine.CalamineWorkbook, indices: list[int], name: str
+) -> Iterator[_Chunk]:
+    for index in indices:
+        yield _parse(workbook, index, name)
+
+
+def _parse(workbook: python_calamine.CalamineWorkbook, index: int, name: str) -> _Chunk:
+    try:
+        sheet = workbook.get_sheet_by_index(index)
+        start = sheet.start
+        raw: list[list[object]] = sheet.to_python() if start else []  # type: ignore[assignment]
+        ranges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []]
+    except BaseException as exc:
+        reraise_if_interrupt(exc)
+        if not (isinstance(exc, Exception) or is_panic(exc)):
+            raise
+        raise UnreadableFile("corrupt", f"Sheet {name!r} cannot be read ({exc}).") from exc
+    return start, raw, ranges
+
+
+def _sheet(
+    chunks: Iterator[_Chunk],
     name: str,
     visibility: Visibility,
     markers: Mapping[tuple[int, int], object],
     progress: RowProgress,
 ) -> Sheet:
-    """One sheet from the workbook's sheets ``indices``, each holding some of its rows at their
-    own positions; values normalised, calamine's blanks replaced by ``markers``."""
     rows: list[list[object]] = []
     ranges: list[tuple[int, int, int, int]] = []
-    for index in indices:
-        try:
-            sheet = workbook.get_sheet_by_index(index)
-            start = sheet.start
-            raw: list[list[object]] = sheet.to_python() if start else []  # type: ignore[assignment]
-            ranges += [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or []]
-        except BaseException as exc:
-            reraise_if_interrupt(exc)
-            if not (isinstance(exc, Exception) or is_panic(exc)):
-                raise
-            raise UnreadableFile("corrupt", f"Sheet {name!r} cannot be read ({exc}).") from exc
-        del sheet  # calamine's copy of these rows goes before the next chunk is read
+    for start, raw, merged in chunks:
+        ranges += merged
         chunk = plain_rows(raw)
-        del raw
         progress.advance_rows(len(chunk))
         if start:
             _lay(rows, chunk, start)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
+from operator import itemgetter
 
 from ..grid import MergedRange
 from .errors import UnreadableFile
@@ -71,29 +72,42 @@ def _plain(value: object) -> object:
 
 
 def plain_rows(raw: list[list[object]]) -> list[list[object]]:
-    """calamine's rows into the grid's values: "" (its empty) becomes None, integral floats int.
+    """calamine's rows made the grid's values, in place: "" (its empty) becomes None, integral
+    floats int. Returns ``raw``.
 
-    Column by column, each distinct value converted once and looked up per cell (C loops, no
-    Python call per cell), so that equal values of a column are one object: a million rows of
-    six offence names, two flags and a few thousand dates cost those objects per chunk, not a
-    million. A column of distinct values needing no change (references) is kept as it is.
+    Column by column, each distinct value is converted once and put back by a dict lookup per
+    cell, so that equal values of a column become one object: a million rows of six offence
+    names, two flags and a few thousand dates cost those objects per chunk, not a million. A
+    column of distinct values needing no change (references) is left alone.
     """
     if not raw:
-        return []
+        return raw
     # calamine's rows are all one width.
-    columns = [_plain_column(column) for column in zip(*raw, strict=True)]
-    return list(map(list, zip(*columns, strict=True)))
+    for col in range(len(raw[0])):
+        distinct = set(map(itemgetter(col), raw))
+        if (True in distinct or False in distinct) and bool in set(
+            map(type, map(itemgetter(col), raw))
+        ):
+            # True == 1 == 1.0 as set members and dict keys: such a column cell by cell. A
+            # column without a value equal to True or False has no boolean.
+            for row in raw:
+                row[col] = _plain(row[col])
+            continue
+        shared = _shared(distinct, len(raw))
+        if shared is None:
+            continue
+        get = shared.__getitem__
+        for row in raw:
+            row[col] = get(row[col])
+    return raw
 
 
-def _plain_column(column: tuple[object, ...]) -> Sequence[object]:
-    distinct = set(column)
-    # True == 1 == 1.0 as set members and dict keys: booleans are converted cell by cell. A
-    # column without a value equal to True or False has none (the cells' types only then).
-    if (True in distinct or False in distinct) and bool in set(map(type, column)):
-        return list(map(_plain, column))
+def _shared(distinct: set[object], n_cells: int) -> dict[object, object] | None:
+    """Each distinct value of a column to the one object every cell equal to it becomes; None
+    when nothing needs changing and little would be shared."""
     types = set(map(type, distinct))
-    if float not in types and "" not in distinct and len(distinct) > len(column) // 2:
-        return column  # nothing to change, and little to share
+    if float not in types and "" not in distinct and len(distinct) > n_cells // 2:
+        return None
     shared = dict(zip(distinct, distinct, strict=True))
     if float in types:
         for value in distinct:
@@ -101,7 +115,7 @@ def _plain_column(column: tuple[object, ...]) -> Sequence[object]:
                 shared[value] = int(value)  # type: ignore[call-overload]
     if "" in shared:
         shared[""] = None
-    return list(map(shared.__getitem__, column))
+    return shared
 
 
 def place(rows: list[list[object]], values: Mapping[tuple[int, int], object]) -> None:
@@ -122,9 +136,10 @@ def trim(rows: list[list[object]]) -> None:
         rows.pop()
     if not rows:
         return
-    # map(len) runs in C: on a calamine grid, already rectangular, this is all the work done.
-    width = max(map(len, rows))
-    if min(map(len, rows)) < width:
+    # map(len) runs in C: on a grid already rectangular, this one pass is all the work done.
+    widths = set(map(len, rows))
+    width = max(widths)
+    if len(widths) > 1:
         for cells in rows:
             cells.extend([None] * (width - len(cells)))
     while width and all(cells[-1] is None for cells in rows):

@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import islice, repeat
+from itertools import compress, islice, repeat
 
 from charset_normalizer import from_bytes
 
@@ -160,32 +160,42 @@ def _within_limits(data: bytes, delimiter: str, limits: Limits) -> bool:
     all rows number at most the delimiters plus the line ends plus one (quoted delimiters and
     line ends only make that more). Counted in C, chunk by chunk.
     """
-    longest = cells = 0
+    # Cut at line ends into pieces no longer than the field limit: no line is then longer, and
+    # a stretch of that length without a line end is a line that may be (the careful parse).
+    step = min(_CHUNK, limits.max_csv_field_chars)
+    separators = (delimiter.encode(), b"\n", b"\r")
+    cells = 0
     start = 0
     while start < len(data):
-        end = len(data) if len(data) - start <= _CHUNK else data.rfind(b"\n", start, start + _CHUNK)
+        end = len(data) if len(data) - start <= step else data.rfind(b"\n", start, start + step)
         if end <= start:
-            return False  # no line end in a whole chunk: a line far over the limit
-        chunk = data[start:end]
-        # Lines split at "\n" only: one ended by "\r" alone reads longer, never shorter.
-        longest = max(longest, max(map(len, chunk.split(b"\n"))))
-        cells += chunk.count(delimiter.encode()) + chunk.count(b"\n") + chunk.count(b"\r")
+            return False
+        cells += sum(data.count(separator, start, end) for separator in separators)
         start = end
-    return longest <= limits.max_csv_field_chars and cells + 1 <= limits.max_cells
+    return cells + 1 <= limits.max_cells
 
 
 def _parse_bounded(
     text: io.TextIOWrapper, delimiter: str, quotechar: str, limits: Limits, progress: RowProgress
 ) -> list[list[object]]:
     """``_parse`` of a text that ``_within_limits`` cleared: the csv module reads the lines
-    itself, and rows are converted ``PROGRESS_EVERY`` at a time in C."""
+    itself, ``PROGRESS_EVERY`` rows at a time; the rows it gives are the grid's own."""
     rows: list[list[object]] = []
     with _field_limit(limits.max_csv_field_chars), _csv_errors(limits):
         reader = csv.reader(text, delimiter=delimiter, quotechar=quotechar)
         while batch := list(islice(reader, PROGRESS_EVERY)):
-            rows += map(list, map(map, repeat(_NONE_FOR_EMPTY.get), batch, batch))
+            # Only rows with an empty field are rewritten: found in C, none in a full table.
+            for row in compress(batch, map(list.__contains__, batch, repeat(""))):
+                _empty_to_none(row)
+            rows += batch
             progress.advance(len(batch))
     return rows
+
+
+def _empty_to_none(fields: list[str]) -> list[object]:
+    """In place: the csv module's "" for an empty field becomes the grid's None."""
+    fields[:] = map(_NONE_FOR_EMPTY.get, fields, fields)  # type: ignore[assignment]
+    return fields  # type: ignore[return-value]
 
 
 def _parse(
@@ -196,7 +206,7 @@ def _parse(
     with _field_limit(limits.max_csv_field_chars), _csv_errors(limits):
         reader = csv.reader(_lines(text, limits), delimiter=delimiter, quotechar=quotechar)
         for fields in reader:
-            rows.append(list(map(_NONE_FOR_EMPTY.get, fields, fields)))
+            rows.append(_empty_to_none(fields) if "" in fields else fields)  # type: ignore[arg-type]
             cells += len(fields)
             if cells > limits.max_cells:
                 raise _too_many(len(rows), limits)

@@ -14,12 +14,12 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from typing import IO
-from xml.sax.saxutils import quoteattr
 
 from .errors import UnreadableFile
 
-# Sheet XML per chunk: about 55,000 rows of a five-column record list.
-CHUNK_BYTES = 16 * 2**20
+# Sheet XML per chunk: about 27,000 rows of a five-column record list. Two chunks are parsed at
+# once (``calamine.ChunkedWorkbook``): together they hold what one chunk of twice the size did.
+CHUNK_BYTES = 4 * 2**20
 _SHEET_DATA = b"<sheetData>"
 _ROW_END = b"</row>"
 _ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)\b[^>]*>")
@@ -74,17 +74,22 @@ class SheetCopy:
             self.package.write(chunk)
             return
         self._pending += chunk
-        cut = self._pending.rfind(_ROW_END)
-        if self._written + len(self._pending) < self.chunk_bytes or cut < 0:
-            self._write(self._pending)
-            self._pending = b""
-            return
-        cut += len(_ROW_END)
-        self.package.write(self._pending[:cut] + self._close)
-        self._pending = self._pending[cut:]
-        self.chunks.append(self.package.open_sheet())
-        self._written = 0
-        self._write(self._reopen)
+        # A piece fed may hold several chunks' worth: cut as often as it allows.
+        while self._written + len(self._pending) >= self.chunk_bytes:
+            room = max(self.chunk_bytes - self._written, 0)
+            cut = self._pending.rfind(_ROW_END, 0, room) if room else -1
+            if cut < 0:
+                cut = self._pending.find(_ROW_END)  # a row longer than the room left
+            if cut < 0:
+                break
+            cut += len(_ROW_END)
+            self.package.write(self._pending[:cut] + self._close)
+            self._pending = self._pending[cut:]
+            self.chunks.append(self.package.open_sheet())
+            self._written = 0
+            self._write(self._reopen)
+        self._write(self._pending)
+        self._pending = b""
 
     def _write(self, data: bytes) -> None:
         self.package.write(data)
@@ -185,7 +190,7 @@ class VettedPackage:
             'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             + "".join(
-                f"<Override PartName={quoteattr(p)} ContentType={quoteattr(t)}/>"
+                f'<Override PartName="{p}" ContentType="{t}"/>'  # our own names: nothing to escape
                 for p, t in overrides
             )
             + "</Types>",

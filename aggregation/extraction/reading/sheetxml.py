@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from xml.sax.saxutils import unescape
+from html import unescape  # xml.sax.saxutils' pulls in urllib and email: 40 ms a process
 
 import re2
 

@@ -15,7 +15,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from ..grid import Sheet, Visibility, Workbook
 from .archive import CHUNK, ChunkConsumer, inflate_all, open_zip, read_small_part
-from .calamine import open_workbook, read_chunks
+from .calamine import ChunkedWorkbook
 from .cells import RowProgress
 from .errors import UnreadableFile
 from .limits import Limits
@@ -44,26 +44,23 @@ def read_xlsx(data: bytes, limits: Limits, progress: RowProgress) -> Workbook:
     try:
         copies, scans = _copy_parts(archive, targets, entries, package, limits)
         path = package.finish(date1904=date1904)
-        workbook = open_workbook(path)
         sheets: list[Sheet] = []
         notes: list[str] = []
-        for entry in entries:
-            if entry.kind in ("chartsheet", "dialogsheet"):
-                notes.append(f"Sheet {entry.name!r} is a chart or dialog sheet, without cells.")
-                continue
-            if not entry.part:
-                raise UnreadableFile("corrupt", f"Sheet {entry.name!r} has no part in the archive.")
-            scan = scans[entry.part]
-            sheet = read_chunks(
-                workbook,
-                copies[entry.part].chunks,
-                entry.name,
-                entry.visibility,
-                scan.markers,
-                progress,
-            )
-            sheet.indents = _filled(sheet, scan.indents)
-            sheets.append(sheet)
+        with ChunkedWorkbook(path) as workbook:
+            for entry in entries:
+                if entry.kind in ("chartsheet", "dialogsheet"):
+                    notes.append(f"Sheet {entry.name!r} is a chart or dialog sheet, without cells.")
+                    continue
+                if not entry.part:
+                    raise UnreadableFile(
+                        "corrupt", f"Sheet {entry.name!r} has no part in the archive."
+                    )
+                scan = scans[entry.part]
+                sheet = workbook.sheet(
+                    copies[entry.part].chunks, entry.name, entry.visibility, scan.markers, progress
+                )
+                sheet.indents = _filled(sheet, scan.indents)
+                sheets.append(sheet)
         return Workbook("xlsx", sheets, notes)
     finally:
         package.close()
