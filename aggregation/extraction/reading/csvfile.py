@@ -58,6 +58,8 @@ def detect_encoding(data: bytes) -> str:
     order = utf16_without_bom(data[:_SAMPLE])
     if order and _decodes(data, order):
         return order
+    if data.isascii():  # valid UTF-8, proven in C at memory speed
+        return "utf-8"
     for encoding in ("utf-8", "cp1252"):
         if _decodes(data, encoding):
             return encoding
