@@ -282,6 +282,16 @@ class Context:
         known = [p for p in read if p.kind is not LabelKind.UNKNOWN]
         return known[0] if len(known) == 1 else None
 
+    def unmatched(self, dimension: str, label: str) -> str:
+        """Why a label reads as no term of ``dimension``, for a reason's message: it names
+        several ("could be Rape or Sexual assault"), or none."""
+        matcher = self.categories.get(dimension)
+        candidates = matcher.match(label).ambiguous if matcher is not None else ()
+        if len(candidates) > 1:
+            named = ", ".join(candidates[:-1]) + f" or {candidates[-1]}"
+            return f"could be {named} (it names more than one {dimension})"
+        return f"does not match any {dimension} in the campaign's vocabulary"
+
     def parse_period_under(self, heading: object, value: object) -> ParsedLabel | None:
         """A bare year under a heading naming the day its twelve months end ("Year ending 31
         March" over 2016), or None when the heading names no such day."""

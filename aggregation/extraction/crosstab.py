@@ -853,8 +853,7 @@ def _unknown(ctx: Context, dimension: str, raw: object, sheet: str, cell: str, t
     shown = f"'{text}'" if text else "an empty label"
     ctx.reason(
         "unknown_label",
-        f"{shown} does not match any {dimension} in the campaign's vocabulary; "
-        "its figures were not read.",
+        f"{shown} {ctx.unmatched(dimension, text)}; its figures were not read.",
         sheet,
         cell,
         label=text,

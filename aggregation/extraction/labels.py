@@ -595,6 +595,10 @@ def normalise_label(value: object, expand: Expander = NO_EXPANSION) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# What joins two labels in one: a slash, an ampersand, a semicolon, a plus, "and", "or".
+_JOINED = re.compile(r"\s*[/&;+]\s*|\s+(?:and|or)\s+")
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     term: str | None  # the canonical term, or None when no term (or more than one) fits
@@ -637,8 +641,23 @@ class CategoryMatcher:
     def match(self, value: object) -> Match:
         cached = self._cache.get(value)
         if cached is None:
-            cached = self._cache[value] = self._match(self.key(value))
+            key = self.key(value)
+            cached = self._match(key)
+            if key not in self._aliases:
+                cached = self._joined(value) or cached
+            self._cache[value] = cached
         return cached
+
+    def _joined(self, value: object) -> Match | None:
+        """A label joining the labels of two terms ("Rape / Sexual assault", "Grooming and
+        indecent images"): ambiguous, whatever the rules say of it whole (one term's rule may
+        exclude the other's words). Parts naming one term ("Rape / attempted rape") are that term.
+        """
+        parts = _JOINED.split(self._expand(clean(value)))
+        if len(parts) < 2:
+            return None
+        terms = {m.term for part in parts if (m := self._match(normalise_label(part))).term}
+        return Match(None, tuple(sorted(terms))) if len(terms) > 1 else None
 
     def _match(self, key: str) -> Match:
         if not key:

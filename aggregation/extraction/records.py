@@ -816,8 +816,8 @@ def _report_problems(
         ctx.incomplete.add((table, name))
         ctx.reason(
             "unknown_label",
-            f"'{label}' does not match any {name} in the campaign's vocabulary; its rows "
-            f"count in the totals but not in the {name} breakdown.",
+            f"'{label}' {ctx.unmatched(name, label)}; its rows count in the totals but not "
+            f"in the {name} breakdown.",
             sheet,
             f"{column_letter(columns.categories[name].index)}{r + 1}",
             label=label,

@@ -358,6 +358,33 @@ def test_a_label_fitting_two_rules_is_ambiguous_not_guessed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("label", "terms"),
+    [
+        ("Rape / Sexual assault", ("Rape", "Sexual assault")),
+        ("Sexual grooming & IIOC", ("Indecent images of children", "Sexual grooming")),
+        ("Rape or sexual assault of a child U13", ("Rape", "Sexual assault")),
+    ],
+)
+def test_a_label_joining_two_offences_is_ambiguous_even_when_one_rule_excludes_the_other(
+    label: str, terms: tuple[str, ...]
+) -> None:
+    match = CategoryMatcher(default_vocabulary(()), "offence").match(label)
+    assert match.term is None and match.ambiguous == terms
+
+
+@pytest.mark.parametrize(
+    ("label", "term"),
+    [
+        ("Rape / attempted rape", "Rape"),
+        ("Sex comms w/ child", "Sexual communication with a child"),
+        ("Cause/incite child U16 sexual activity", "Sexual activity involving a child"),
+    ],
+)
+def test_a_label_whose_parts_name_one_offence_is_that_offence(label: str, term: str) -> None:
+    assert CategoryMatcher(default_vocabulary(()), "offence").match(label).term == term
+
+
+@pytest.mark.parametrize(
     ("label", "group"),
     [
         ("Total", ""),

@@ -153,6 +153,18 @@ def test_an_unknown_label_is_reported_with_its_cell_never_guessed() -> None:
     assert [(r.label, r.cells) for r in unknown] == [("Burglary", "A4")]
 
 
+def test_a_row_naming_two_offences_waits_for_a_researcher_who_is_told_which_two() -> None:
+    rows = [r[:] for r in BASE]
+    rows.insert(3, ["Rape / Sexual assault", 1, 1])
+    rows[4] = ["Total", 11, 13]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.NEEDS_REVIEW
+    (unknown,) = [r for r in result.reasons if r.code == "unknown_label"]
+    assert unknown.cells == "A4"
+    assert "could be Rape or Sexual assault" in unknown.message
+    assert not any(o.cell in ("B4", "C4") for o in result.observations)  # not read as Rape
+
+
 @pytest.mark.parametrize(
     ("token", "code"),
     [
