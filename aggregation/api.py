@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -40,15 +41,27 @@ from requests_app.api import CampaignScopedViewSetMixin
 from requests_app.models import Campaign, Document, FOIRequest
 
 
+class DocumentFilter(django_filters.FilterSet):
+    """``?campaign=<slug>&force=<slug>``, as the requests list takes them (the longer
+    ``request__campaign__slug`` and ``request__force__slug`` still work)."""
+
+    campaign = django_filters.CharFilter(field_name="request__campaign__slug")
+    force = django_filters.CharFilter(field_name="request__force__slug")
+
+    class Meta:
+        model = Document
+        fields = {
+            "request": ["exact"],
+            "status": ["exact"],
+            "request__campaign__slug": ["exact"],
+            "request__force__slug": ["exact"],
+        }
+
+
 class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Document.objects.select_related("request__force", "request__campaign", "uploaded_by")
     serializer_class = DocumentSerializer
-    filterset_fields = {
-        "request": ["exact"],
-        "status": ["exact"],
-        "request__campaign__slug": ["exact"],
-        "request__force__slug": ["exact"],
-    }
+    filterset_class = DocumentFilter
 
     @extend_schema(request=UploadSerializer, responses={202: DocumentSerializer(many=True)})
     @action(

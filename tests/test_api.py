@@ -209,3 +209,33 @@ def test_the_openapi_schema_validates_without_warnings(as_reader):
     response = as_reader.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     assert "/api/events/" in response.json()["paths"]
+
+
+def test_the_api_root_lists_every_collection_of_both_apps(as_reader):
+    listed = as_reader.get("/api/", HTTP_ACCEPT="application/json").json()
+    # A campaign's review is read by its slug (/api/reviews/<slug>/): no list to show.
+    assert set(listed) == {
+        "forces", "campaigns", "requests", "events", "replies", "documents", "rollups"
+    }  # fmt: skip
+
+
+def test_documents_filter_by_campaign_and_force_as_requests_do(as_reader, reader, researcher):
+    from aggregation import services as document_services
+
+    kent = sent_request(researcher, force="kent", on=date(2024, 1, 2))
+    essex = sent_request(researcher, force="essex", on=date(2024, 1, 2))
+    for request in (kent, essex):
+        add_member(request.campaign, reader)
+        document_services.document_upload(
+            request=request, name="reply.csv", content=b"Age,2018/19\n13,4\n", by=researcher
+        )
+    by_campaign = as_reader.get(f"/api/documents/?campaign={kent.campaign.slug}").json()
+    assert [d["request"] for d in by_campaign["results"]] == [kent.pk]
+    assert [
+        d["request"] for d in as_reader.get("/api/documents/?force=essex").json()["results"]
+    ] == [essex.pk]
+
+
+def test_the_site_root_opens_the_admin(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
