@@ -82,7 +82,11 @@ class DocumentViewSet(CampaignScopedViewSetMixin, viewsets.ReadOnlyModelViewSet)
         documents = []
         for upload in form.validated_data["file"]:
             document, _ = services.document_upload(
-                request=foi_request, name=upload.name, content=upload.read(), by=request.user
+                request=foi_request,
+                name=upload.name,
+                content=upload.read(),
+                by=request.user,
+                answer=True,
             )
             documents.append(document)
         data = self.get_serializer(documents, many=True).data

@@ -55,6 +55,7 @@ from aggregation.rollups import COUNTED
 from requests_app import services as request_services
 from requests_app.inputs import check_length
 from requests_app.models import (
+    AWAITING_FORCE,
     NOTE_MAX_LENGTH,
     REQUEST_TEXT_MAX_LENGTH,
     RESPONSES_DIR,
@@ -128,8 +129,12 @@ def document_upload(
     by: User | None,
     result: ExtractionResult | None = None,
     letters: bool = False,
+    answer: bool = False,
 ) -> tuple[Document, bool]:
     """Keep a force's file and queue its parse; the same bytes twice are one document.
+
+    ``answer``: the file is the force's answer (a researcher uploading it): a request still
+    awaiting one is recorded answered today, and is no longer chased.
 
     ``result``, when the caller has already read the file with the campaign's vocabulary, is
     stored at once instead of a parse being queued. Returns the document and whether it is new.
@@ -141,7 +146,7 @@ def document_upload(
     with transaction.atomic():
         # One upload to a request at a time: the same bytes sent twice at once then find each
         # other here, instead of both writing a file and one failing on the content constraint.
-        FOIRequest.objects.select_for_update().only("pk").get(pk=request.pk)
+        locked = FOIRequest.objects.select_for_update().only("pk", "status").get(pk=request.pk)
         existing = Document.objects.filter(request=request, sha256=digest).first()
         if existing:
             return existing, False
@@ -159,6 +164,10 @@ def document_upload(
         except BaseException:
             document.file.delete(save=False)  # no file without its row
             raise
+        if answer and locked.status in AWAITING_FORCE:
+            request_services.foi_request_receive_response(
+                request=request, by=by, note="Recorded when the force's file was uploaded."
+            )
         if result is None:
             transaction.on_commit(lambda: enqueue_parse(document.pk))
         else:

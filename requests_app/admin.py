@@ -525,7 +525,7 @@ class FOIRequestAdmin(CampaignScopedAdmin, AuditedAdmin):
         super().save_related(request, form, formsets, change)
         for name, content in form.cleaned_data.get("responses", []):
             _, new = document_services.document_upload(
-                request=form.instance, name=name, content=content, by=request.user
+                request=form.instance, name=name, content=content, by=request.user, answer=True
             )
             if not new:
                 self.message_user(request, f"{name} was uploaded before.", messages.WARNING)

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from aggregation import demo, services
 from aggregation.models import Alias, Observation, ReviewAction, Term
 from requests_app import services as request_services
-from requests_app.models import Campaign, Document, DocumentStatus, Status
+from requests_app.models import Campaign, Document, DocumentStatus, FOIRequest, Status
 from tests.factories import add_member, make_campaign, record_list_csv, sent_request
 
 pytestmark = pytest.mark.django_db
@@ -318,6 +318,36 @@ def test_the_api_upload_answers_202_with_the_status_url(api, researcher):
     assert status["status"] == "parsed"
     observations = api.get(f"/api/documents/{body[0]['id']}/observations/").json()
     assert observations["count"] == Observation.objects.filter(document_id=body[0]["id"]).count()
+
+
+def test_an_uploaded_file_records_the_answer_on_a_request_still_awaiting_one(api, researcher):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    request = sent_request(researcher, force="kent", on=date(2024, 1, 2))
+    response = api.post(
+        f"/api/documents/upload/{request.pk}/",
+        {"file": SimpleUploadedFile("kent.xlsx", ages_file()[0])},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    request.refresh_from_db()
+    assert request.status == Status.ANSWERED
+    assert not FOIRequest.objects.open().filter(pk=request.pk).exists()  # no longer chased
+    event = request.events.latest("pk")
+    assert event.kind == "response_received" and "uploaded" in event.note
+
+
+def test_an_upload_leaves_an_answered_request_as_it_is(researcher):
+    request = sent_request(researcher, force="kent", on=date(2024, 1, 2))
+    request_services.foi_request_refuse(
+        request=request, by=researcher, exemptions=["s12"], on=date(2024, 1, 10)
+    )
+    events = request.events.count()
+    services.document_upload(
+        request=request, name="kent.xlsx", content=ages_file()[0], by=researcher, answer=True
+    )
+    request.refresh_from_db()
+    assert request.status == Status.REFUSED and request.events.count() == events
 
 
 def test_the_api_refuses_a_non_spreadsheet_naming_the_file(api, researcher):
