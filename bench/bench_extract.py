@@ -261,19 +261,23 @@ def table(results: dict[str, dict], n_campaign: int, runs: int) -> str:
 # Where the time goes (per-stage CPU of the 200,000-row file, in process, 2026-11-30; cProfile
 # for the shares): kept with the table so that the next change starts from it.
 PROFILE = """
-Where the time goes (per-stage CPU seconds in one process, 2026-11-30, this machine loaded by
-other work, so +-20%): python-calamine's plain read 1.2-1.4. Our reading layer 1.5-1.7: calamine
-parsing the vetted stored copy (no second inflate) ~1.0 and building its rows ~0.15; inflating
-the parts once through ISA-L ~0.07 (zlib took 0.12-0.14); vetting the sheet XML ~0.2 (one RE2
-pass that finds nothing notable in a usual chunk: before, Python's backtracking regexes took
-~0.6, the `_beyond` box regex alone 0.43) plus the DTD byte scan ~0.04; writing the stored copy
-~0.05; values made plain column by column ~0.22 (was ~0.45). Understanding ~0.3: finding the
-table 0.1 (was ~0.5: the body's rows are now found in C), the record list's tally ~0.18. The
-cyclic collector, paused from the read to the result, had cost a fifth of the time. The engine's
-imports cost ~0.3 s CPU per process (python-calamine's 0.02 s): the gap between the task and the
-whole-process ratio. CSV: the csv module 0.34; our reader ~0.5 (the line and cell limits proven
-on the bytes in 0.045, rows converted in C), understanding ~0.4 (dates parsed from their text,
-per-column caches and the tally over 200,000 rows).
+Where the time goes (seconds in one process, 2026-12-07, +-20% on this shared machine). xlsx:
+python-calamine's plain read 1.2-1.4 (inflate ~0.1, parse ~1.0, rows ~0.08). Ours, first, the
+vetting pass no parse may start before (it bounds what calamine allocates): every part inflated
+once through ISA-L ~0.05, the sheet XML scanned by one RE2 pass ~0.1 and copied, stored, into
+4 MB chunk sheets ~0.1, about 0.3 CPU in all. Then calamine parses the chunks two at a time on
+two threads (it frees the GIL while parsing): ~1.2 CPU in ~0.6-0.8 wall, while this thread makes
+each parsed chunk's values plain in place (~0.15; 0.43 when rows were transposed and rebuilt).
+Understanding ~0.3: the record list's tally ~0.2 (a date's period now found in one cached pass),
+the body's sparse rows ~0.06. So the CPU ratio stays ~1.5x: the vetting and the understanding
+are work a plain read does not do; the wall ratio, which a researcher waits on, meets the
+target with two cores (with one core it would equal the CPU ratio). Until 2026-12-07 the
+engine's reading layer was imported inside the task clock (~0.15 s, 0.04 of it
+xml.sax.saxutils pulling in urllib and email): it is now imported before the clock, as
+python-calamine is for the baseline. CSV: the csv module 0.30-0.36; our read adds ~0.05 (the
+line and cell limits proven on the bytes in one counting pass, an ASCII file taken as UTF-8
+without a decode pass, rows kept as the csv module gives them); understanding ~0.3 (the reader
+no longer sits in a reference cycle that kept the 200,000 rows for the collector to walk).
 """
 
 
