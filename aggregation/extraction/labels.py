@@ -17,14 +17,24 @@ from .vocabulary import Abbreviation, ForceNames, PeriodKind, Vocabulary
 
 
 # En, em and figure dashes, the minus sign, a non-breaking space and a curly apostrophe.
+# Every dash a hyphen, a non-breaking space a space, a curly apostrophe straight, and the
+# underscore of a database export's column name ("AGE_BAND", "CRIME_COUNT") a space.
 _DASHES = str.maketrans(
-    {"\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u00a0": " ", "\u2019": "'"}
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2012": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2019": "'",
+        "_": " ",
+    }
 )
 _SPACES = re.compile(r"\s+")
 
 
 def clean(value: object) -> str:
-    """Lower case, one space between words, every dash a hyphen."""
+    """Lower case, one space between words (an underscore parts them too), every dash a hyphen."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -121,12 +131,12 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 # "2018/19 (Apr-Mar)", "2018/19*".
 _PREFIX = re.compile(
     r"^(?:(?P<cal>calendar\s*year|cal\.?\s*year|cy)|(?P<fin>(?:financial|fiscal|fin\.?)\s*(?:year|yr\.?)"
-    r"|f/?y|fye?)|year|yr|period)?\s*[:\-]?\s*"
+    r"|f\.?\s*/?\s*y\.?|fye?)|year|yr|period)?\s*[:\-]?\s*"
 )
 _SUFFIX = re.compile(
     r"\s*(?:\((?:apr(?:il)?\s*-\s*mar(?:ch)?|jan(?:uary)?\s*-\s*dec(?:ember)?|[a-z]|\d|note \d+"
     r"|provisional|revised|r|p)\)|\[(?:[a-z]|\d+|note \d+)\]|\*+|†|‡"
-    r"|\(?(?:financial|fiscal)\s+year\)?|\(?f/?y\)?)*$"
+    r"|\(?(?:financial|fiscal|fin\.?)\s*(?:year|yr\.?)\)?|\(?f\.?/?y\.?\)?)*$"
 )
 # "Year ending 31 March 2016", "12 months to June 2017", "YE 31/03/19", "Financial year ending
 # March 2018": twelve months named by the day they end.
@@ -148,8 +158,8 @@ _FY_TO = re.compile(r"(?P<a>(?:19|20)\d\d)\s+to\s+(?P<b>(?:19|20)\d\d)")
 _FY_SHORT_SLASH = re.compile(r"(?P<a>\d\d)\s*/\s*(?P<b>\d\d)")
 _FY_SHORT_DASH = re.compile(r"(?P<a>\d\d)\s*-\s*(?P<b>\d\d)")  # only with an "FY" prefix
 _FY_MONTHS = re.compile(
-    r"(?:1(?:st)?\s+)?apr[a-z]*\.?\s*'?(?P<a>\d{4}|\d{2})\s*(?:-|to)\s*"
-    r"(?:31(?:st)?\s+)?mar[a-z]*\.?\s*'?(?P<b>\d{4}|\d{2})(?!\d)"
+    r"(?:1(?:st)?\s+)?apr[a-z]*\.?\s*[-']?\s*(?P<a>\d{4}|\d{2})\s*(?:-|to)\s*"
+    r"(?:31(?:st)?\s+)?mar[a-z]*\.?\s*[-']?\s*(?P<b>\d{4}|\d{2})(?!\d)"
 )
 _FY_DATES = re.compile(
     r"0?1[/.\-]0?4[/.\-](?P<a>\d{4}|\d{2})\s*(?:-|to)\s*31[/.\-]0?3[/.\-](?P<b>\d{4}|\d{2})(?!\d)"

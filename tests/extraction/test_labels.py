@@ -56,6 +56,11 @@ FY = PeriodKind.FINANCIAL_YEAR
         "2018/19 (Apr-Mar)",
         "Year ending March 2019",
         "2018-04-01 to 2019-03-31",
+        "2018/2019 financial yr",
+        "F.Y. 2018/19",
+        "2018/19 fin yr",
+        "Apr-18 to Mar-19",
+        "April-2018 to March-2019",
     ],
 )
 def test_every_financial_year_spelling_is_2018_19(label: str) -> None:

@@ -704,3 +704,20 @@ def test_dates_across_the_top_without_a_rolling_title_are_months_never_converted
     rows = [["Offence", dt.date(2017, 12, 31), dt.date(2018, 3, 31)], ["Rape", 5, 6]]
     result = understand(_sheet(rows), default_vocabulary(("2017-18",)))
     assert result.observations == [] and "months" in _codes(result)
+
+
+def test_a_database_exports_snake_case_headers_are_read_as_words() -> None:
+    rows = [
+        ["FY_END", "OFFENCE", "AGE_BAND", "CRIME_COUNT"],
+        [dt.date(2018, 3, 31), "Rape", "13-15", 9],
+        [dt.date(2018, 3, 31), "Sexual grooming", "13-15", 4],
+        [dt.date(2019, 3, 31), "Rape", "13-15", 7],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {(o.dimensions["period"], o.dimensions["offence"]): o.value for o in result.observations}
+    assert read == {
+        ("2017-18", "Rape"): 9,
+        ("2017-18", "Sexual grooming"): 4,
+        ("2018-19", "Rape"): 7,
+    }
