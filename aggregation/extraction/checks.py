@@ -238,7 +238,8 @@ def _report_unavailable(ctx: Context) -> None:
         )
         ctx.reason(
             "not_available",
-            f"{len(cells)} cells are given as not available ({', '.join(written)}: "
+            f"{_counted(len(cells), 'cell is', 'cells are')} given as not available "
+            f"({', '.join(written)}: "
             f"{meaning}): {consequence}.",
             cells[0].sheet,
             [_ref(f) for f in cells],
@@ -269,9 +270,8 @@ def _report_suppression(ctx: Context) -> None:
         parts.append("each range as written")
     ctx.reason(
         "suppressed",
-        f"{len(suppressed)} small counts are suppressed ({', '.join(markers)}): "
-        + "; ".join(parts)
-        + "; figures that include them are ranges.",
+        f"{_counted(len(suppressed), 'small count is', 'small counts are')} suppressed "
+        f"({', '.join(markers)}): " + "; ".join(parts) + "; figures that include them are ranges.",
         suppressed[0].sheet,
         [_ref(f) for f in suppressed],
         blocking=False,
@@ -412,3 +412,8 @@ def _report_outside(ctx: Context, figures: list[Figure], code: str, what: str) -
             ",".join(cells),
             blocking=False,
         )
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    """ "1 cell is", "3 cells are": a count with its words in number."""
+    return f"{n} {one if n == 1 else many}"

@@ -317,7 +317,8 @@ def read_legend(lines: list[str], pairs: list[tuple[object, object]]) -> Legend:
 
 # "Key: - nil | † 1 or 2 offences | § not available": several entries on one line.
 _KEY_PREFIX = re.compile(r"^(?:key|legend|symbols?|notes?)\s*:\s*", re.IGNORECASE)
-_ENTRY_BREAK = re.compile(r"\s*[|;]\s*")
+# Entries of one key line part at "|", ";", a tab or a run of spaces ("- = nil    ~ = 1 or 2").
+_ENTRY_BREAK = re.compile(r"\s*[|;\t]\s*|\s{2,}")
 
 
 def _entries(line: str) -> list[str]:

@@ -270,6 +270,14 @@ def test_notes_without_a_threshold_leave_the_default() -> None:
         (["Key: - nil | † 1 or 2 offences | § not available"], [], "-", ("exact", 0, 0)),
         (["Key: - nil | † 1 or 2 offences | § not available"], [], "†", ("suppressed", 1, 2)),
         (["x = not available; * = fewer than 3"], [], "*", ("suppressed", 1, 2)),
+        (["Key:  - = nil    ~ = 1 or 2 (suppressed)    r = revised"], [], "-", ("exact", 0, 0)),
+        (
+            ["Key:  - = nil    ~ = 1 or 2 (suppressed)    r = revised"],
+            [],
+            "~",
+            ("suppressed", 1, 2),
+        ),
+        (["Key:  - = nil    ~ = 1 or 2 (suppressed)    r = revised"], [], "3r", ("exact", 3, 3)),
     ],
 )
 def test_markers_mean_what_the_files_own_legend_says(lines, pairs, cell, reading) -> None:
