@@ -202,7 +202,7 @@ def _check_repeated_figures(ctx: Context) -> None:
         a, b = differ[0]
         ctx.reason(
             "tables_disagree",
-            f"Tables on {a.sheet} and {b.sheet} give different figures for the same breakdown "
+            f"{_where_tables(a.sheet, b.sheet)} give different figures for the same breakdown "
             f"({a.sheet}!{_ref(a)} gives {a.cell.raw or a.cell.value}, {b.sheet}!{_ref(b)} "
             f"{b.cell.raw or b.cell.value}); they may count different groups, or one may be "
             "revised: which counts is for a researcher.",
@@ -417,3 +417,7 @@ def _report_outside(ctx: Context, figures: list[Figure], code: str, what: str) -
 def _counted(n: int, one: str, many: str) -> str:
     """ "1 cell is", "3 cells are": a count with its words in number."""
     return f"{n} {one if n == 1 else many}"
+
+
+def _where_tables(first: str, second: str) -> str:
+    return f"Two tables on {first}" if first == second else f"Tables on {first} and {second}"

@@ -274,13 +274,17 @@ class Context:
 
     def _one_language(self, dimension: str, value: str) -> ParsedLabel | None:
         """A label in two languages ("Dan 13 / Under 13", "Cyfanswm / Total", as Welsh forces
-        write them): the one half that reads, when the other reads as nothing at all."""
+        write them): the one half that reads, when the other reads as nothing at all. A half
+        that is a catch-all word ("Other / not stated") is English, not another language."""
         halves = _BILINGUAL.split(value)
         if len(halves) != 2:
             return None
         read = [self._parse_label(dimension, half) for half in halves]
         known = [p for p in read if p.kind is not LabelKind.UNKNOWN]
-        return known[0] if len(known) == 1 else None
+        unread = [h for h, p in zip(halves, read, strict=True) if p.kind is LabelKind.UNKNOWN]
+        if len(known) != 1 or any(is_catch_all(h) for h in unread):
+            return None
+        return known[0]
 
     def unmatched(self, dimension: str, label: str) -> str:
         """Why a label reads as no term of ``dimension``, for a reason's message: it names

@@ -446,8 +446,15 @@ _CATCH_ALL_WORDS = _UNKNOWN_AGE_WORDS | {"other", "others", "any other", "none",
 
 
 def is_catch_all(text: object) -> bool:
-    """Whether a label is a catch-all that any dimension may hold ("Other", "Not recorded")."""
-    return isinstance(text, str) and text.strip().lower().rstrip(".:") in _CATCH_ALL_WORDS
+    """Whether a label is a catch-all that any dimension may hold ("Other", "Not recorded",
+    "Other / not stated")."""
+    if not isinstance(text, str):
+        return False
+    whole = text.strip().lower().rstrip(".:")
+    if whole in _CATCH_ALL_WORDS:
+        return True
+    parts = [p.strip().rstrip(".:") for p in _JOINED.split(whole)]
+    return len(parts) > 1 and all(p in _CATCH_ALL_WORDS for p in parts)
 
 
 _AGE_PREFIX = re.compile(r"^(?:victims?\s+)?(?:age[sd]?|aged)\s*:?\s*")

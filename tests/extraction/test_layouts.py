@@ -721,3 +721,26 @@ def test_a_database_exports_snake_case_headers_are_read_as_words() -> None:
         ("2017-18", "Sexual grooming"): 4,
         ("2018-19", "Rape"): 7,
     }
+
+
+def test_a_gender_tables_other_or_not_stated_column_is_never_an_unknown_age() -> None:
+    rows = [
+        ["Victim age"],
+        ["Financial year", "13", "14", "Not recorded"],
+        ["2017/18", 4, 5, 2],
+        ["2018/19", 6, 7, 1],
+        [],
+        ["Victim gender"],
+        ["Financial year", "M", "F", "Other / not stated"],
+        ["2017/18", 3, 5, 3],
+        ["2018/19", 8, 4, 2],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    unknown = {
+        o.dimensions["period"]: o.value
+        for o in result.observations
+        if o.dimensions.get("age") == "unknown"
+    }
+    assert unknown == {"2017-18": 2, "2018-19": 1}
+    assert "breakdown_not_asked" in _codes(result)
+    assert result.verdict is Verdict.PARSED, result.reasons
