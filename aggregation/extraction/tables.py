@@ -262,6 +262,14 @@ def _is_header_like(
         )
         if words and known * 2 > len(cols):
             return True
+    # A table's first row whose label cell names no axis we know ("Blwyddyn ariannol", a Welsh
+    # "Financial year") and whose other cells are words naming values ("Under 13", "13-15",
+    # "Total"), none a plain figure: headings, though "13-15" would read as a range.
+    if above is None and rest and all(isinstance(v, str) for v in rest):
+        known = sum(headings.label_like(v) for v in rest)
+        plain = any(parse_value(v).kind is ValueKind.EXACT for v in rest)
+        if not plain and known * 2 > len(rest):
+            return True
     if any(_is_date(row[c]) for c in cols):
         # Headings are never dates ("1 Apr 2018 to 31 Mar 2019" is a period), but for dates
         # across the top under an axis name ("Offence | 30/06/2015 | 30/09/2015"): the ends of

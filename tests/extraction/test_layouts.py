@@ -744,3 +744,16 @@ def test_a_gender_tables_other_or_not_stated_column_is_never_an_unknown_age() ->
     assert unknown == {"2017-18": 2, "2018-19": 1}
     assert "breakdown_not_asked" in _codes(result)
     assert result.verdict is Verdict.PARSED, result.reasons
+
+
+def test_a_header_row_whose_corner_names_no_known_axis_still_heads_its_columns() -> None:
+    # As a CSV gives it: every cell text; "13-15" would read as a suppressed range in a body.
+    rows = [
+        ["Blwyddyn ariannol", "Under 13", "13-15", "16-17", "Total"],
+        ["2017/18", "39", "19", "9", "67"],
+        ["2018/19", "62", "40", "53", "155"],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {(o.dimensions["period"], o.dimensions.get("age")): o.value for o in result.observations}
+    assert read[("2017-18", "13-15")] == 19 and read[("2018-19", None)] == 155
