@@ -92,6 +92,26 @@ def _mode(column: Column, dates: list[dt.date]) -> _Mode | None:
     return None
 
 
+def _period_end(layout: Layout, columns: list[Column]) -> Column | None:
+    """Of the columns of period dates, the one that ends each row's period: with a start and an
+    end ("12 months from" | "12 months to"), the column whose date is the later on every row."""
+    if len(columns) < 2:
+        return columns[0] if columns else None
+    sheet = layout.sheet
+    rows = layout.body_rows[:: max(len(layout.body_rows) // _SAMPLE, 1)]
+    dates = {c.index: [parse_date(sheet.value(r, c.index)) for r in rows] for c in columns}
+
+    def ends(column: Column) -> bool:
+        return all(
+            a is not None and (b is None or a >= b)
+            for other in columns
+            if other is not column
+            for a, b in zip(dates[column.index], dates[other.index], strict=True)
+        )
+
+    return next((c for c in columns if ends(c)), columns[0])
+
+
 def _twelve_months_to(date: dt.date) -> tuple[PeriodKind | None, str]:
     """The kind and canonical name of the twelve months ending on ``date``; kind None for a
     rolling year, which no campaign counts by."""
@@ -106,7 +126,8 @@ def read_period_dates(layout: Layout, ctx: Context) -> PeriodDates | None:
     """The periods of a table of counts whose period column holds dates, or None when it has no
     such column. Rows of another kind of twelve months are skipped with an informational reason;
     when no row is of the campaign's kind, a blocking reason says so and ``labels`` is empty."""
-    column = next((c for c in layout.columns_of(ColumnKind.DATE) if names_periods(layout, c)), None)
+    candidates = [c for c in layout.columns_of(ColumnKind.DATE) if names_periods(layout, c)]
+    column = _period_end(layout, candidates)
     if column is None:
         return None
     sheet = layout.sheet

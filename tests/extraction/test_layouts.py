@@ -757,3 +757,15 @@ def test_a_header_row_whose_corner_names_no_known_axis_still_heads_its_columns()
     assert result.verdict is Verdict.PARSED, result.reasons
     read = {(o.dimensions["period"], o.dimensions.get("age")): o.value for o in result.observations}
     assert read[("2017-18", "13-15")] == 19 and read[("2018-19", None)] == 155
+
+
+def test_twelve_months_given_from_and_to_are_named_by_their_end() -> None:
+    rows = [["Offence", "12 months from", "12 months to", "Offences"]]
+    for year in (2017, 2018):
+        for start, count in ((dt.date(year, 1, 1), 30), (dt.date(year, 4, 1), year - 2000)):
+            end = start.replace(year=start.year + 1) - dt.timedelta(days=1)
+            rows.append(["Rape", start, end, count])
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {o.dimensions["period"]: o.value for o in result.observations}
+    assert read == {"2017-18": 17, "2018-19": 18}  # never a rolling year's 30
