@@ -67,14 +67,17 @@ class _Axis:
 def read_counts(layout: Layout, ctx: Context) -> None:
     """Add the figures of one table of counts to ``ctx`` (or reasons why it cannot be read)."""
     values = layout.columns_of(ColumnKind.VALUE)
-    if not values or not _holds_figures(layout, values):
-        return  # a legend, a list of notes: words and markers, no count
-    sheet = layout.sheet.name
-    label_columns = layout.columns_of(ColumnKind.LABEL)
-    table_index = len(ctx.tables)
     first_col = min(c.index for c in layout.columns)
     last_col = max(c.index for c in layout.columns)
     cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
+    if not values or not _holds_figures(layout, values):
+        # A legend, a list of notes: words and markers, no count. Or shares with decimals
+        # (43.6, 36.2), no count either, but said.
+        _percentages(layout, ctx, cells)
+        return
+    sheet = layout.sheet.name
+    label_columns = layout.columns_of(ColumnKind.LABEL)
+    table_index = len(ctx.tables)
 
     if (
         _lists_sheets(layout, label_columns, ctx, cells)
@@ -355,14 +358,16 @@ def _percentages(layout: Layout, ctx: Context, cells: str) -> bool:
     title = _title(layout)
     titled = ctx.headers.role(title) is Role.PERCENT
     sheet = layout.sheet
+    # Decimals are no figure: a block of them may have no value column at all.
+    columns = layout.columns_of(ColumnKind.VALUE) or layout.columns[1:]
     numbers = [
         v
         for r in layout.body_rows
-        for c in layout.columns_of(ColumnKind.VALUE)
+        for c in columns
         if isinstance(v := sheet.value(r, c.index), int | float) and not isinstance(v, bool)
     ]
     fractions = sum(isinstance(v, float) and not v.is_integer() for v in numbers)
-    if not titled and fractions * 2 <= len(numbers):
+    if not titled and (not numbers or fractions * 2 <= len(numbers)):
         return False
     ctx.reason(
         "percentages",

@@ -280,6 +280,8 @@ def _is_header_like(
             and all(_is_date(v) for v in rest)
             and len(set(map(str, rest))) == len(rest)
         )
+    if any(isinstance(v, float) and not v.is_integer() for v in rest):
+        return False  # a number with decimals (a share, a rate) is a figure, never a heading
     values = [parse_value(v) for v in rest]
     figures = [cv for cv in values if cv.kind in _FIGURE_LIKE]
     if not figures:
@@ -423,7 +425,8 @@ def _numbers_are_labels(present: list[object], headers: list[object], role: Role
     if role in {Role.PERIOD, None}:
         numbers = [parse_value(v).value for v in present]
         if all(n is not None and 1990 <= n <= 2100 for n in numbers):
-            return role is Role.PERIOD or numbers == list(
-                range(numbers[0], numbers[0] + len(numbers))
+            # Counting up one by one takes two years at least: a lone 1990 is a count.
+            return role is Role.PERIOD or (
+                len(numbers) >= 2 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
             )
     return False

@@ -769,3 +769,35 @@ def test_twelve_months_given_from_and_to_are_named_by_their_end() -> None:
     assert result.verdict is Verdict.PARSED, result.reasons
     read = {o.dimensions["period"]: o.value for o in result.observations}
     assert read == {"2017-18": 17, "2018-19": 18}  # never a rolling year's 30
+
+
+def test_a_lone_count_that_looks_like_a_year_is_a_count() -> None:
+    rows = [
+        ["2015-16"],
+        [None, "Rape", "Sexual assault"],
+        ["Recorded offences", 1990, 0],
+    ]
+    result = understand(_sheet(rows), default_vocabulary(("2015-16",)))
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {o.dimensions["offence"]: o.value for o in result.observations}
+    assert read == {"Rape": 1990, "Sexual assault": 0}
+
+
+def test_a_block_of_shares_with_decimals_is_reported_never_read_nor_a_doubt() -> None:
+    rows = [
+        ["Number of crimes"],
+        ["Age of victim", "2017/18", "2018/19"],
+        ["Under 13", 41, 55],
+        ["13-15", 36, 22],
+        ["Total", 77, 77],
+        [],
+        ["% of annual total"],
+        ["Age of victim", "2017/18", "2018/19"],
+        ["Under 13", 53.2, 71.4],
+        ["13-15", 46.8, 28.6],
+        ["Total", 100, 100],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    assert "percentages" in _codes(result)
+    assert {o.value for o in result.observations} == {41, 55, 36, 22, 77}
