@@ -403,8 +403,11 @@ def _pdf_text(x: float, y: float, text: str) -> bytes:
     return b"BT /F1 10 Tf %.1f %.1f Td (%s) Tj ET\n" % (x, y, escaped.encode("latin-1"))
 
 
-def pdf_table_page(above: list[str], rows: list[list[str]], below: list[str] = ()) -> bytes:
-    """A page's content: lines of text, a table ruled on every side of every cell, more text."""
+def pdf_table_page(
+    above: list[str], rows: list[list[str]], below: list[str] = (), *, ruled: bool = True
+) -> bytes:
+    """A page's content: lines of text, a table ruled on every side of every cell (or set out
+    in columns without a rule), more text."""
     content = b""
     y = 800.0
     for line in above:
@@ -418,14 +421,14 @@ def pdf_table_page(above: list[str], rows: list[list[str]], below: list[str] = (
         for c, text in enumerate(row):
             content += _pdf_text(lefts[c] + 4, top - height * (r + 1) + 5, text)
     bottom = top - height * len(rows)
-    for r in range(len(rows) + 1):
+    for r in range(len(rows) + 1 if ruled else 0):
         content += b"%.1f %.1f m %.1f %.1f l S\n" % (
             lefts[0],
             top - height * r,
             lefts[-1],
             top - height * r,
         )
-    for left in lefts:
+    for left in lefts if ruled else ():
         content += b"%.1f %.1f m %.1f %.1f l S\n" % (left, top, left, bottom)
     y = bottom - 20
     for line in below:

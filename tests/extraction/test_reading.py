@@ -557,6 +557,29 @@ def test_it_reads_each_pdf_table_as_a_sheet_under_the_lines_above_it() -> None:
         assert sheet.rows == _expected_table_sheet(_ABOVE[-3:], _TABLE, _BELOW)
 
 
+def test_it_reads_a_pdf_table_set_out_in_columns_without_rules() -> None:
+    table = [
+        ["Offence", "2017/18", "2018/19"],
+        ["Sexual activity involving a child", "6", "33"],
+        ["Sexual grooming", "", "12"],  # an empty cell stays a gap in its own column
+        ["Total", "6", "45"],
+    ]
+    above = ["Leicestershire Police", "Offences by year"]
+    workbook = read_workbook(
+        h.pdf([h.pdf_table_page(above, table, ["Source: Niche"], ruled=False)])
+    )
+    (sheet,) = workbook.sheets
+    assert sheet.name == "Page 1 table 1"
+    expected = [[None if v == "" else v for v in row] for row in table]
+    assert sheet.rows == _expected_table_sheet(above, expected, ["Source: Niche"])
+
+
+def test_a_pdf_letter_whose_lines_hold_no_figures_is_never_a_table() -> None:
+    lines = ["Dear Requester,", "Thank you for your request of 3 May.", "Yours sincerely"]
+    workbook = read_workbook(h.pdf([h.pdf_table_page([], [[line] for line in lines], ruled=False)]))
+    assert [s.name for s in workbook.sheets] == ["Text"]
+
+
 def test_it_reads_two_tables_on_one_pdf_page_each_with_its_own_title() -> None:
     first = h.pdf_table_page(["Offences 2017/18"], [["Age", "N"], ["13", "4"]])
     second = h.pdf_table_page(["Offences 2018/19"], [["Age", "N"], ["13", "7"]])

@@ -70,20 +70,99 @@ def _too_many_pages(limits: Limits) -> None:
 
 
 def _page_blocks(page: pdfplumber.page.Page, progress: RowProgress) -> Iterator[Block]:
-    """The page's lines of text outside its tables, and its tables, top to bottom."""
-    found = page.find_tables()
-    boxes = [table.bbox for table in found]
+    """The page's lines of text outside its tables, and its tables, top to bottom. A page with
+    no ruled table may still set one out in columns of words (``_unruled_tables``)."""
+    found = [(table.bbox, table.extract()) for table in page.find_tables()]
+    if not found:
+        found = _unruled_tables(page.extract_words())
+    boxes = [bbox for bbox, _ in found]
     placed: list[tuple[float, int, Block]] = []
     for line in page.extract_text_lines(return_chars=False):
         middle = (line["top"] + line["bottom"]) / 2
         if not any(top <= middle <= bottom for _, top, _, bottom in boxes):
             placed.append((line["top"], 1, line["text"]))
-    for n, table in enumerate(found, start=1):
-        rows = [[cell_text(cell) for cell in row] for row in table.extract()]
+    for n, (bbox, cells) in enumerate(found, start=1):
+        rows = [[cell_text(cell) for cell in row] for row in cells]
         progress.advance(len(rows))
-        placed.append((table.bbox[1], 0, Table(f"Page {page.page_number} table {n}", rows)))
+        placed.append((bbox[1], 0, Table(f"Page {page.page_number} table {n}", rows)))
     for _, _, block in sorted(placed, key=lambda item: (item[0], item[1])):
         yield block
+
+
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom, in points
+
+
+def _unruled_tables(words: list[dict]) -> list[tuple[Box, list[list[str | None]]]]:
+    """Tables set out without rules: runs of two or more lines, each cut into cells where the
+    space between two words is wider than a word space, most holding a figure. Cells are put
+    in columns by where they lie across the page, so an empty cell stays a gap."""
+    tables = []
+    run: list[list[dict]] = []
+    for line in [*_lines_of_cells(words), []]:
+        if len(line) >= 2:
+            run.append(line)
+            continue
+        figures = sum(any(_is_figure(c["text"]) for c in cells) for cells in run)
+        if len(run) >= 2 and figures * 2 >= len(run):
+            tables.append(_grid(run))
+        run = []
+    return tables
+
+
+def _lines_of_cells(words: list[dict]) -> list[list[dict]]:
+    """Words grouped into lines (by their middle), each line's words joined into cells."""
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: ((w["top"] + w["bottom"]) / 2, w["x0"])):
+        middle = (word["top"] + word["bottom"]) / 2
+        last = lines[-1][-1] if lines else None
+        if last is not None and abs((last["top"] + last["bottom"]) / 2 - middle) <= 2:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    cut = []
+    for line in lines:
+        line.sort(key=lambda w: w["x0"])
+        cells = [dict(line[0])]
+        for word in line[1:]:
+            height = word["bottom"] - word["top"]
+            if word["x0"] - cells[-1]["x1"] > 0.6 * height:  # wider than a word space
+                cells.append(dict(word))
+            else:
+                cells[-1]["text"] += " " + word["text"]
+                cells[-1]["x1"] = word["x1"]
+                cells[-1]["bottom"] = max(cells[-1]["bottom"], word["bottom"])
+        cut.append(cells)
+    return cut
+
+
+def _is_figure(text: str) -> bool:
+    return text.replace(",", "").isdigit()
+
+
+def _grid(run: list[list[dict]]) -> tuple[Box, list[list[str | None]]]:
+    """Cells into columns: a cell joins the column whose span it overlaps, else opens one."""
+    spans: list[list[float]] = []
+    for cell in sorted((c for cells in run for c in cells), key=lambda c: c["x0"]):
+        span = next((s for s in spans if cell["x0"] <= s[1] and cell["x1"] >= s[0]), None)
+        if span is None:
+            spans.append([cell["x0"], cell["x1"]])
+        else:
+            span[0], span[1] = min(span[0], cell["x0"]), max(span[1], cell["x1"])
+    spans.sort()
+    rows: list[list[str | None]] = []
+    for cells in run:
+        row: list[str | None] = [None] * len(spans)
+        for cell in cells:
+            at = next(i for i, s in enumerate(spans) if cell["x0"] <= s[1] and cell["x1"] >= s[0])
+            row[at] = cell["text"] if row[at] is None else f"{row[at]} {cell['text']}"
+        rows.append(row)
+    box = (
+        min(c["x0"] for cells in run for c in cells),
+        min(c["top"] for cells in run for c in cells),
+        max(c["x1"] for cells in run for c in cells),
+        max(c["bottom"] for cells in run for c in cells),
+    )
+    return box, rows
 
 
 def _reason(exc: BaseException) -> UnreadableFile:
