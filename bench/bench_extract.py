@@ -28,7 +28,7 @@ SHARED = ROOT.parent / "shared"
 CAMPAIGN = SHARED / "samples" / "campaign"
 ROWS = 200_000
 BIG_ROWS = 1_000_000
-RUNS = 5
+RUNS = 9
 PERIODS = ("2015-16", "2016-17", "2017-18", "2018-19")
 OFFENCES = (
     "Sexual grooming",

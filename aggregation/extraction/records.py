@@ -294,9 +294,12 @@ class _Cached:
         cache = self.cache
         if len(cache) > _MAX_CACHED:
             cache.clear()
-        for value in set(values).difference(cache):
-            cache[value] = self.parse(value)
-        return list(map(cache.__getitem__, values))
+        try:  # a later block usually finds every value cached: one pass, no set made
+            return list(map(cache.__getitem__, values))
+        except KeyError:
+            for value in set(values).difference(cache):
+                cache[value] = self.parse(value)
+            return list(map(cache.__getitem__, values))
 
 
 def _columns_of(rows: list[list[object]], block: list[int]) -> Callable[[Column], list[object]]:
