@@ -14,8 +14,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, username: str, **options) -> None:
         password = secrets.token_urlsafe(12)
+        # A researcher's name, as the request letters are signed with it.
         user, _ = User.objects.get_or_create(
-            username=username, defaults={"email": f"{username}@example.org"}
+            username=username,
+            defaults={
+                "email": f"{username}@example.org",
+                "first_name": "Demo",
+                "last_name": "Researcher",
+            },
         )
         # A fresh password each run, so the printed login always works.
         user.is_staff = user.is_superuser = True
