@@ -671,8 +671,8 @@ def _counting_rule(
 
 
 def _missing_reason(request: FOIRequest | None, documents: dict[str, int]) -> str:
-    if request is None:
-        return "not asked"
+    if request is None:  # a target force whose request is made only when the campaign is sent
+        return "not sent"
     status = request.status
     if status == Status.REFUSED:
         codes = ", ".join(e.code for e in request.exemptions.all())

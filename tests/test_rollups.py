@@ -667,3 +667,12 @@ def test_a_force_the_campaign_did_not_ask_is_named_and_never_charted_beside_its_
     chart = html[html.index("By force, 2018-19") :]
     chart = chart[: chart.index("</svg>")]
     assert "Kent" in chart and durham.name not in chart and "durham" not in chart
+
+
+def test_coverage_of_a_campaign_not_yet_sent_says_so_for_every_force(researcher):
+    draft = make_campaign(researcher, slug="draft", forces=["kent", "essex"])
+    r = rollups.campaign_rollup(draft)
+    assert set(r["coverage"][draft.periods[-1]]["missing"].items()) == {
+        ("kent", "not sent"),
+        ("essex", "not sent"),
+    }
