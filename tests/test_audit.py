@@ -242,6 +242,11 @@ def test_each_audited_model_has_a_history_admin():
 def one_of_each(api, researcher, admin_client, request_with_document):
     """One of each audited record, each made or changed by a person through the API or admin."""
     foi_request, _ = request_with_document
+    # Acknowledged first: the upload below records the force's answer.
+    payload = {"request": foi_request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"}
+    event = RequestEvent.objects.get(
+        pk=api.post("/api/events/", payload, format="json").json()["id"]
+    )
     content = demo.ages_by_year_xlsx("Kent Police", demo.figures("other", PERIODS))
     upload = SimpleUploadedFile("other.xlsx", content)
     response = api.post(
@@ -252,10 +257,6 @@ def one_of_each(api, researcher, admin_client, request_with_document):
         f"/api/documents/{document.pk}/map-label/",
         {"label": "Odd label", "term": campaign_terms(foi_request.campaign).first().pk},
         format="json",
-    )
-    payload = {"request": foi_request.pk, "kind": "acknowledged", "occurred_on": "2024-03-04"}
-    event = RequestEvent.objects.get(
-        pk=api.post("/api/events/", payload, format="json").json()["id"]
     )
     force_alias = ForceAlias.objects.create(force=foi_request.force, alias="Kent Constab.")
     admin_client.post(
