@@ -313,8 +313,9 @@ _FIND_MONTH_YEAR = re.compile(rf"\b(?P<mon>{_MONTH})\s*[-' ]?\s*(?P<y>(?:19|20)\
 
 
 def find_period(text: str) -> PeriodLabel | None:
-    """A period named anywhere in a title or sheet name ("Offences recorded in 2018/19")."""
-    cleaned = clean(text).replace("_", "-")  # sheet names cannot hold "/": "2018_19"
+    """A period named anywhere in a title or sheet name ("Offences recorded in 2018/19"); None
+    when it names several ("Offence 2015/16 2016/17": a header row, not one table's period)."""
+    cleaned = clean(str(text).replace("_", "-"))  # sheet names cannot hold "/": "2018_19"
     if not cleaned:
         return None
     whole = parse_period(cleaned)
@@ -329,14 +330,15 @@ def find_period(text: str) -> PeriodLabel | None:
         return ending
     # Any other lone date ("extracted 05/06/2019", "as at 31 March 2019") names no period.
     cleaned = _FIND_DATE.sub(" ", cleaned)
-    for pattern in _FIND_FY:
-        for match in pattern.finditer(cleaned):
-            if found := _fy_from_pair(match):
-                return found
-    for pattern in (_FIND_FY_PREFIXED, _FIND_FY_SHORT_SLASH):
-        for match in pattern.finditer(cleaned):
-            if found := _fy_from_pair(match):
-                return found
+    for patterns in (_FIND_FY, (_FIND_FY_PREFIXED, _FIND_FY_SHORT_SLASH)):
+        years = {
+            found
+            for pattern in patterns
+            for match in pattern.finditer(cleaned)
+            if (found := _fy_from_pair(match))
+        }
+        if years:
+            return years.pop() if len(years) == 1 else None
     months = {
         f"{_full_year(m.group('y'))}-{_MONTHS[m.group('mon')[:3]]:02d}"
         for m in _FIND_MONTH_YEAR.finditer(cleaned)

@@ -170,9 +170,9 @@ def scan_sheet(sheet: Sheet, headings: HeaderReader) -> SheetScan:
         if not cols:
             if body:
                 close()
-            elif header:
-                # A blank row between a header and its body is rare; a header with no body is
-                # more likely a line of prose that looked like a header: keep it as a title.
+            elif header and not _body_follows(rows, filled, r, header, headings):
+                # A header with no body is more likely a line of prose that looked like a
+                # header: keep it as a title.
                 titles.extend(_row_text(rows[r2], filled[r2]) for r2 in header)
                 header = []
             continue
@@ -197,6 +197,21 @@ def scan_sheet(sheet: Sheet, headings: HeaderReader) -> SheetScan:
         body.append(r)
     close()
     return SheetScan(layouts, prose)
+
+
+def _body_follows(
+    rows: list[list[object]], filled: _Filled, blank: int, header: list[int], headings: HeaderReader
+) -> bool:
+    """Whether the next filled row after a blank one under ``header`` is a body row of it: a
+    blank line left between a table's headings and its figures."""
+    last = header[-1]
+    if len(filled[last]) < 2:
+        return False
+    after = next((r for r in range(blank + 1, min(blank + 3, len(rows))) if filled[r]), None)
+    if after is None or len(filled[after]) < 2:
+        return False
+    above = (filled[last][0], rows[last][filled[last][0]])
+    return not _is_header_like(rows[after], filled[after], above, headings)
 
 
 def _sparse_rows(rows: list[list[object]]) -> list[int]:

@@ -112,6 +112,17 @@ def test_find_period_in_titles_and_sheet_names(text: str, canonical: str) -> Non
     assert found is not None and found.kind is FY and found.canonical == canonical
 
 
+@pytest.mark.parametrize(
+    "text", ["Offence 2015/16 FY 2016/17 FY", "Figures for 2017/18 and 2018/19"]
+)
+def test_a_title_naming_several_financial_years_names_no_period_of_its_own(text: str) -> None:
+    assert find_period(text) is None
+
+
+def test_a_sheet_name_with_an_underscore_names_its_year() -> None:
+    assert find_period("Data_2017_18") == parse_period("2017-18")
+
+
 def test_find_period_reports_a_calendar_year_title_as_calendar() -> None:
     assert find_period("Offences in 2018").kind is PeriodKind.CALENDAR_YEAR
     assert find_period("From 1st January 2018 to 31st December 2018").canonical == "2018"

@@ -784,3 +784,22 @@ def test_a_block_of_shares_with_decimals_is_reported_never_read_nor_a_doubt() ->
     assert result.verdict is Verdict.PARSED, result.reasons
     assert "percentages" in _codes(result)
     assert {o.value for o in result.observations} == {41, 55, 36, 22, 77}
+
+
+def test_a_blank_row_between_the_header_and_the_figures_keeps_each_column_its_year() -> None:
+    rows = [
+        ["Offences by year"],
+        ["Offence", "2017/18 FY", "2018/19 FY"],
+        [],
+        ["Rape", 4, 5],
+        ["Sexual grooming", 6, 7],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {(o.dimensions["period"], o.dimensions["offence"]): o.value for o in result.observations}
+    assert read == {
+        ("2017-18", "Rape"): 4,
+        ("2018-19", "Rape"): 5,
+        ("2017-18", "Sexual grooming"): 6,
+        ("2018-19", "Sexual grooming"): 7,
+    }
