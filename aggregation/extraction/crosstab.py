@@ -80,8 +80,7 @@ def read_counts(layout: Layout, ctx: Context) -> None:
     table_index = len(ctx.tables)
 
     if (
-        _lists_sheets(layout, label_columns, ctx, cells)
-        or _counts_another_measure(layout, ctx, sheet, cells)
+        _counts_another_measure(layout, ctx, sheet, cells)
         or _totals_another_measure(layout, label_columns, ctx, cells)
         or _percentages(layout, ctx, cells)
     ):
@@ -169,10 +168,20 @@ def _holds_figures(layout: Layout, values: list[Column]) -> bool:
     )
 
 
-def _lists_sheets(layout: Layout, label_columns: list[Column], ctx: Context, cells: str) -> bool:
-    """A contents page: its labels are the workbook's other sheets ("Table 1", "Notes"), and
-    its numbers are row counts or page numbers, never figures. A summary whose rows name
-    sheets ("Rape" beside a sheet "Rape") but whose columns are periods is figures."""
+def lists_sheets(layout: Layout, ctx: Context) -> bool:
+    """A contents page, reported: its labels are the workbook's other sheets ("Table 1",
+    "Notes"), and its numbers are row counts or page numbers, its dates when each was produced:
+    never figures, nor records. A summary whose rows name sheets ("Rape" beside a sheet "Rape")
+    but whose columns are periods is figures."""
+    label_columns = layout.columns_of(ColumnKind.LABEL)
+    if not label_columns:
+        return False
+    cells = range_ref(
+        layout.first_row,
+        min(c.index for c in layout.columns),
+        layout.last_row,
+        max(c.index for c in layout.columns),
+    )
     others = ctx.sheet_names - {clean(layout.sheet.name)}
     headings = [h for c in layout.columns_of(ColumnKind.VALUE) for h in c.headers]
     if not others or any(parse_period(h) for h in headings if h is not None):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from .checks import check_merged_cells, check_scope, check_totals, drop_totals_over_forces
 from .collector import paused_collector
 from .context import Context, Figure, Hints
-from .crosstab import read_counts
+from .crosstab import lists_sheets, read_counts
 from .grid import Sheet, Visibility, Workbook, cell_ref
 from .interrupts import reraise_if_interrupt
 from .labels import clean
@@ -155,6 +155,8 @@ def understand(
             for column in layout.columns:
                 if ctx.hints.columns.get((sheet.name, column.index)) is HintKind.LABELS:
                     column.kind = ColumnKind.LABEL  # a researcher says the labels are here
+            if lists_sheets(layout, ctx):
+                continue
             if looks_like_records(layout):
                 read_records(layout, ctx)
             else:

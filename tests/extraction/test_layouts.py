@@ -803,3 +803,19 @@ def test_a_blank_row_between_the_header_and_the_figures_keeps_each_column_its_ye
         ("2017-18", "Sexual grooming"): 6,
         ("2018-19", "Sexual grooming"): 7,
     }
+
+
+def test_a_contents_sheet_with_dates_is_never_a_record_list_whatever_its_headings() -> None:
+    index = [
+        ["Worksheet", "Description", "Date produced"],
+        ["Data", "Online child sexual offences by offence, 2017/18", dt.date(2019, 5, 14)],
+        ["Definitions", "Offence definitions and counting rules", dt.date(2018, 11, 2)],
+    ]
+    data = [["Offence", "2017/18"], ["Rape", 4], ["Sexual grooming", 6], ["Total", 10]]
+    workbook = Workbook(
+        "xlsx", [Sheet("Index", index), Sheet("Data", data), Sheet("Definitions", [["x"]])]
+    )
+    result = understand(workbook, default_vocabulary(("2017-18",)))
+    assert result.verdict is Verdict.PARSED, result.reasons
+    assert "contents" in _codes(result)
+    assert {o.sheet for o in result.observations} == {"Data"}
