@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import compress, repeat
+from itertools import compress, pairwise, repeat
 from operator import sub
 
 from .grid import Sheet
@@ -149,7 +149,9 @@ def scan_sheet(sheet: Sheet, headings: HeaderReader) -> SheetScan:
         if body:
             layout = Layout(sheet, list(titles), header, body)
             _classify_columns(layout, filled, headings)
-            layouts.append(layout)
+            for part in _side_by_side(layout):
+                _settle_headers(part, headings)
+                layouts.append(part)
             titles.clear()
         header, body = [], []
 
@@ -340,6 +342,34 @@ def _classify_columns(layout: Layout, filled: _Filled, headings: HeaderReader) -
         seen_value = seen_value or kind is ColumnKind.VALUE
         dimension = heading.dimension if heading else None
         layout.columns.append(Column(c, kind, headers, role, dimension))
+
+
+def _side_by_side(layout: Layout) -> list[Layout]:
+    """Tables set side by side on the same rows ("Victims by age" | gap | "Victims by
+    gender"): parted at a column empty in every row of them, where the columns right of it
+    start with labels of their own and both sides hold figures. Otherwise the table itself."""
+    columns = layout.columns
+    rows = layout.header_rows + layout.body_rows
+    cuts = [
+        i
+        for i in range(1, len(columns))
+        if columns[i].index - columns[i - 1].index > 1
+        and columns[i].kind is ColumnKind.LABEL
+        and any(c.kind is ColumnKind.VALUE for c in columns[:i])
+        and all(_is_empty(layout.sheet.value(r, columns[i].index - 1)) for r in rows)
+    ]
+    if not cuts:
+        return [layout]
+    parts = [columns[a:b] for a, b in pairwise([0, *cuts, len(columns)])]
+    if not all(any(c.kind is ColumnKind.VALUE for c in part) for part in parts):
+        return [layout]
+    return [
+        Layout(layout.sheet, list(layout.titles), layout.header_rows, layout.body_rows, part)
+        for part in parts
+    ]
+
+
+def _settle_headers(layout: Layout, headings: HeaderReader) -> None:
     _fill_spanning_headers(layout)
     for column in layout.columns:
         # Under a band of shares ("Percentages" over "Incidents | Children"): shares, whatever

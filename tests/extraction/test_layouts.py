@@ -819,3 +819,22 @@ def test_a_contents_sheet_with_dates_is_never_a_record_list_whatever_its_heading
     assert result.verdict is Verdict.PARSED, result.reasons
     assert "contents" in _codes(result)
     assert {o.sheet for o in result.observations} == {"Data"}
+
+
+def test_two_tables_side_by_side_are_read_apart_never_as_one() -> None:
+    rows = [
+        ["Victims by age", None, None, None, "Victims by gender"],
+        ["Age of victim", "2017/18", "2018/19", None, "Gender", "2017/18", "2018/19"],
+        ["Under 13", 19, 47, None, "Male", 15, 20],
+        ["13-15", 41, 18, None, "Female", 87, 71],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {(o.dimensions["period"], o.dimensions["age"]): o.value for o in result.observations}
+    assert read == {
+        ("2017-18", "0-12"): 19,
+        ("2018-19", "0-12"): 47,
+        ("2017-18", "13-15"): 41,
+        ("2018-19", "13-15"): 18,
+    }
+    assert "breakdown_not_asked" in _codes(result)
