@@ -21,7 +21,10 @@ from .labels import clean, parse_age, parse_date, parse_period, parse_total
 from .values import FIGURE_KINDS, UNKNOWN_FIGURE_KINDS, ValueKind, parse_value
 
 _FIGURE_LIKE = FIGURE_KINDS | UNKNOWN_FIGURE_KINDS
-_MARKED_NUMBER = re.compile(r"^\s*\d[\d,]*\s*[^\w\s]{1,2}\s*$")
+# A figure with a mark beside it: "17~", "6^", "24p", "44 (r)" (the legend says what it means).
+_MARKED_NUMBER = re.compile(
+    r"^\s*\d[\d,]*\s*(?:[^\w\s]{1,2}|[a-z]|[(\[][a-z0-9]{1,2}[)\]])\s*$", re.IGNORECASE
+)
 _MAX_HEADER_ROWS = 4
 _SAMPLE_ROWS = 400  # body rows inspected to classify a column
 _PROSE_WORDS = 7  # a single cell with this many words is prose, not a label

@@ -233,7 +233,7 @@ def _explained(raw: str, token: str, legend: Legend) -> CellValue | None:
 # A legend line: a short marker, then what it means ("* = fewer than five", "x: not available",
 # "-  nil", "~ denotes a revised figure"); or a marker and its meaning in two cells.
 _LEGEND_LINE = re.compile(
-    r"^(?P<mark>[^\w\s]{1,3}|[a-z]{1,2}|\[[a-z]\]|n/a|\.\.)\s*"
+    r"^['\"\u2018\u201c]?(?P<mark>[^\w\s]{1,3}?|[a-z]{1,2}|\[[a-z]\]|n/a|\.\.)['\"\u2019\u201d]?\s*"
     r"(?:=|:|-|\u2013|\u2014|means|denotes|indicates|shows|is)?\s+(?P<meaning>\S.*)$",
     re.IGNORECASE,
 )

@@ -289,6 +289,8 @@ def test_notes_without_a_threshold_leave_the_default() -> None:
             ("suppressed", 1, 2),
         ),
         (["Key:  - = nil    ~ = 1 or 2 (suppressed)    r = revised"], [], "3r", ("exact", 3, 3)),
+        (["Key: '..' data not held;  '-' nil;  'p' provisional"], [], "24p", ("exact", 24, 24)),
+        (["Key: '..' data not held;  '-' nil;  'p' provisional"], [], "-", ("exact", 0, 0)),
     ],
 )
 def test_markers_mean_what_the_files_own_legend_says(lines, pairs, cell, reading) -> None:

@@ -838,3 +838,20 @@ def test_two_tables_side_by_side_are_read_apart_never_as_one() -> None:
         ("2018-19", "13-15"): 18,
     }
     assert "breakdown_not_asked" in _codes(result)
+
+
+def test_a_column_of_figures_marked_provisional_is_a_column_of_figures() -> None:
+    rows = [
+        ["Key: 'p' provisional"],
+        [],
+        ["Offence", "2017/18", "2018/19"],
+        ["Rape", 4, "24p"],
+        ["Sexual grooming", 6, "17p"],
+        ["Total", 10, "41p"],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {
+        (o.dimensions["period"], o.dimensions.get("offence")): o.value for o in result.observations
+    }
+    assert read[("2018-19", "Rape")] == 24 and read[("2018-19", None)] == 41
