@@ -245,6 +245,10 @@ POLICE_ABBREVIATIONS: tuple[Abbreviation, ...] = tuple(
         ("imgs", "images"),
         ("abp", "assault by penetration"),
         ("pot", "position of trust"),
+        ("servs", "services"),
+        ("svcs", "services"),
+        ("expl", "exploitation"),
+        ("explt", "exploitation"),
     )
 )
 

@@ -346,6 +346,7 @@ OFFENCE_LABELS = [
     ("Causing or inciting child sexual exploitation", "Sexual exploitation of children"),
     ("Causing or inciting child prostitution or pornography", "Sexual exploitation of children"),
     ("Abuse of children through sexual exploitation", "Sexual exploitation of children"),
+    ("Pay for sex servs of child", "Sexual exploitation of children"),
     (
         "Taking, permitting to be taken or making, distributing or publishing indecent photographs "
         "or pseudo photographs of children",
