@@ -64,6 +64,17 @@ COUNTED_NOUNS = frozenset(
         "charges",
         "outcome",
         "outcomes",
+        # Outcomes a force counts beside its crimes ("Charged/summonsed", "Convictions").
+        "charged",
+        "summonsed",
+        "cautioned",
+        "convicted",
+        "conviction",
+        "convictions",
+        "prosecution",
+        "prosecutions",
+        "detection",
+        "detections",
     }
 )
 # "Number of victims", "No. of crimes", "Count of searches", "Total victims": the noun counted.

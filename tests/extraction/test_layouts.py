@@ -855,3 +855,18 @@ def test_a_column_of_figures_marked_provisional_is_a_column_of_figures() -> None
         (o.dimensions["period"], o.dimensions.get("offence")): o.value for o in result.observations
     }
     assert read[("2018-19", "Rape")] == 24 and read[("2018-19", None)] == 41
+
+
+def test_an_outcome_column_beside_the_offences_is_another_measure() -> None:
+    rows = [
+        ["Financial year", "Recorded offences", "Victims", "Charged/summonsed"],
+        ["2017/18", 99, 71, 11],
+        ["2018/19", 150, 145, 11],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    assert {o.dimensions["period"]: o.value for o in result.observations} == {
+        "2017-18": 99,
+        "2018-19": 150,
+    }
+    assert "other_measure" in _codes(result)
