@@ -413,8 +413,10 @@ def _totals_another_measure(
     layout: Layout, label_columns: list[Column], ctx: Context, cells: str
 ) -> bool:
     """A table whose total is named by another measure ("Total fatalities" as a row or column
-    in an age table) counts that measure throughout: reported, not read."""
+    in an age table) counts that measure throughout: reported, not read. Under a title opening
+    with whose the figures are ("Victims by age"), "All victims" is their total, no other."""
     sheet = layout.sheet
+    subject = ctx.measures.subject_of(_title(layout))
     named = [(c.headers[-1], layout.header_rows[-1], c.index) for c in layout.columns if c.headers]
     named += [
         (sheet.value(r, c.index), r, c.index) for c in label_columns for r in layout.body_rows
@@ -424,6 +426,7 @@ def _totals_another_measure(
             isinstance(text, str)
             and parse_total(text) is not None
             and ctx.measures.read(text) is MeasureKind.OTHER
+            and not (subject and subject in clean(text).split())
         ):
             ctx.reason(
                 "other_measure",

@@ -131,8 +131,12 @@ class MeasureReader:
     def names_subject(self, text: str) -> bool:
         """Whether a title opens with whose the campaign's figures are ("Victims by age",
         "Table 1: Children searched, by ethnicity"): the campaign's ``Measure.subjects``."""
+        return self.subject_of(text) is not None
+
+    def subject_of(self, text: str) -> str | None:
+        """The subject word a title opens with ("victims" of "Victims by age"), or None."""
         words = re.findall(r"[a-z]+", _NUMBERING.sub("", clean(text)))
-        return bool(words) and words[0] in self._subjects
+        return words[0] if words and words[0] in self._subjects else None
 
     def counted_in_title(self, text: str) -> bool:
         """Whether a title says outright what it counts ("Number of victims by age"), rather

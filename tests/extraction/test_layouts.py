@@ -870,3 +870,19 @@ def test_an_outcome_column_beside_the_offences_is_another_measure() -> None:
         "2018-19": 150,
     }
     assert "other_measure" in _codes(result)
+
+
+def test_all_victims_under_a_victims_by_age_title_is_their_total_not_another_measure() -> None:
+    rows = [
+        ["Table A - Victims by age group"],
+        ["Age group", "2017/18", "2018/19"],
+        ["Under 10", 30, 61],
+        ["10-13", 28, 29],
+        ["18-25", 2, 5],
+        ["All victims", 60, 95],
+    ]
+    result = understand(_sheet(rows), VOCABULARY)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    read = {(o.dimensions["period"], o.dimensions.get("age")): o.value for o in result.observations}
+    assert read[("2017-18", "0-9")] == 30 and read[("2018-19", "10-13")] == 29
+    assert ("2017-18", None) not in read  # all ages, adults among them: never the under-18s
