@@ -124,6 +124,20 @@ def _sheet(rows: list[list[object]], name: str = "Sheet1", **kwargs: object) -> 
     return Workbook("xlsx", [Sheet(name, rows, **kwargs)])
 
 
+def _figures(
+    rows: list[list[object]], *dimensions: str, vocabulary=VOCABULARY
+) -> tuple[ExtractionResult, dict[object, int | None]]:
+    """One sheet understood, which must parse; its figures keyed by ``dimensions`` (the value
+    itself for one dimension, a tuple for several; None where a figure lacks one)."""
+    result = understand(_sheet(rows), vocabulary)
+    assert result.verdict is Verdict.PARSED, result.reasons
+    keys = [tuple(o.dimensions.get(d) for d in dimensions) for o in result.observations]
+    return result, {
+        (key[0] if len(key) == 1 else key): o.value
+        for key, o in zip(keys, result.observations, strict=True)
+    }
+
+
 BASE = [
     ["Offence", "2017/18", "2018/19"],
     ["Rape", 4, 5],
@@ -719,9 +733,7 @@ def test_a_database_exports_snake_case_headers_are_read_as_words() -> None:
         [dt.date(2018, 3, 31), "Sexual grooming", "13-15", 4],
         [dt.date(2019, 3, 31), "Rape", "13-15", 7],
     ]
-    result = understand(_sheet(rows), VOCABULARY)
-    assert result.verdict is Verdict.PARSED, result.reasons
-    read = {(o.dimensions["period"], o.dimensions["offence"]): o.value for o in result.observations}
+    _, read = _figures(rows, "period", "offence")
     assert read == {
         ("2017-18", "Rape"): 9,
         ("2017-18", "Sexual grooming"): 4,
@@ -736,9 +748,7 @@ def test_a_header_row_whose_corner_names_no_known_axis_still_heads_its_columns()
         ["2017/18", "39", "19", "9", "67"],
         ["2018/19", "62", "40", "53", "155"],
     ]
-    result = understand(_sheet(rows), VOCABULARY)
-    assert result.verdict is Verdict.PARSED, result.reasons
-    read = {(o.dimensions["period"], o.dimensions.get("age")): o.value for o in result.observations}
+    _, read = _figures(rows, "period", "age")
     assert read[("2017-18", "13-15")] == 19 and read[("2018-19", None)] == 155
 
 
@@ -748,9 +758,7 @@ def test_twelve_months_given_from_and_to_are_named_by_their_end() -> None:
         for start, count in ((dt.date(year, 1, 1), 30), (dt.date(year, 4, 1), year - 2000)):
             end = start.replace(year=start.year + 1) - dt.timedelta(days=1)
             rows.append(["Rape", start, end, count])
-    result = understand(_sheet(rows), VOCABULARY)
-    assert result.verdict is Verdict.PARSED, result.reasons
-    read = {o.dimensions["period"]: o.value for o in result.observations}
+    _, read = _figures(rows, "period")
     assert read == {"2017-18": 17, "2018-19": 18}  # never a rolling year's 30
 
 
@@ -760,9 +768,7 @@ def test_a_lone_count_that_looks_like_a_year_is_a_count() -> None:
         [None, "Rape", "Sexual assault"],
         ["Recorded offences", 1990, 0],
     ]
-    result = understand(_sheet(rows), default_vocabulary(("2015-16",)))
-    assert result.verdict is Verdict.PARSED, result.reasons
-    read = {o.dimensions["offence"]: o.value for o in result.observations}
+    _, read = _figures(rows, "offence", vocabulary=default_vocabulary(("2015-16",)))
     assert read == {"Rape": 1990, "Sexual assault": 0}
 
 
@@ -794,9 +800,7 @@ def test_a_blank_row_between_the_header_and_the_figures_keeps_each_column_its_ye
         ["Rape", 4, 5],
         ["Sexual grooming", 6, 7],
     ]
-    result = understand(_sheet(rows), VOCABULARY)
-    assert result.verdict is Verdict.PARSED, result.reasons
-    read = {(o.dimensions["period"], o.dimensions["offence"]): o.value for o in result.observations}
+    _, read = _figures(rows, "period", "offence")
     assert read == {
         ("2017-18", "Rape"): 4,
         ("2018-19", "Rape"): 5,
@@ -828,9 +832,7 @@ def test_two_tables_side_by_side_are_read_apart_never_as_one() -> None:
         ["Under 13", 19, 47, None, "Male", 15, 20],
         ["13-15", 41, 18, None, "Female", 87, 71],
     ]
-    result = understand(_sheet(rows), VOCABULARY)
-    assert result.verdict is Verdict.PARSED, result.reasons
-    read = {(o.dimensions["period"], o.dimensions["age"]): o.value for o in result.observations}
+    result, read = _figures(rows, "period", "age")
     assert read == {
         ("2017-18", "0-12"): 19,
         ("2018-19", "0-12"): 47,
@@ -863,12 +865,8 @@ def test_an_outcome_column_beside_the_offences_is_another_measure() -> None:
         ["2017/18", 99, 71, 11],
         ["2018/19", 150, 145, 11],
     ]
-    result = understand(_sheet(rows), VOCABULARY)
-    assert result.verdict is Verdict.PARSED, result.reasons
-    assert {o.dimensions["period"]: o.value for o in result.observations} == {
-        "2017-18": 99,
-        "2018-19": 150,
-    }
+    result, read = _figures(rows, "period")
+    assert read == {"2017-18": 99, "2018-19": 150}
     assert "other_measure" in _codes(result)
 
 
@@ -881,8 +879,6 @@ def test_all_victims_under_a_victims_by_age_title_is_their_total_not_another_mea
         ["18-25", 2, 5],
         ["All victims", 60, 95],
     ]
-    result = understand(_sheet(rows), VOCABULARY)
-    assert result.verdict is Verdict.PARSED, result.reasons
-    read = {(o.dimensions["period"], o.dimensions.get("age")): o.value for o in result.observations}
+    _, read = _figures(rows, "period", "age")
     assert read[("2017-18", "0-9")] == 30 and read[("2018-19", "10-13")] == 29
     assert ("2017-18", None) not in read  # all ages, adults among them: never the under-18s
