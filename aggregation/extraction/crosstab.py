@@ -67,9 +67,7 @@ class _Axis:
 def read_counts(layout: Layout, ctx: Context) -> None:
     """Add the figures of one table of counts to ``ctx`` (or reasons why it cannot be read)."""
     values = layout.columns_of(ColumnKind.VALUE)
-    first_col = min(c.index for c in layout.columns)
-    last_col = max(c.index for c in layout.columns)
-    cells = range_ref(layout.first_row, first_col, layout.last_row, last_col)
+    cells = _cells(layout)
     if not values or not _holds_figures(layout, values):
         # A legend, a list of notes: words and markers, no count. Or shares with decimals
         # (43.6, 36.2), no count either, but said.
@@ -168,6 +166,12 @@ def _holds_figures(layout: Layout, values: list[Column]) -> bool:
     )
 
 
+def _cells(layout: Layout) -> str:
+    """The table's range, from its first header row to its last body row ("A4:E12")."""
+    columns = [c.index for c in layout.columns]
+    return range_ref(layout.first_row, min(columns), layout.last_row, max(columns))
+
+
 def lists_sheets(layout: Layout, ctx: Context) -> bool:
     """A contents page, reported: its labels are the workbook's other sheets ("Table 1",
     "Notes"), and its numbers are row counts or page numbers, its dates when each was produced:
@@ -176,12 +180,7 @@ def lists_sheets(layout: Layout, ctx: Context) -> bool:
     label_columns = layout.columns_of(ColumnKind.LABEL)
     if not label_columns:
         return False
-    cells = range_ref(
-        layout.first_row,
-        min(c.index for c in layout.columns),
-        layout.last_row,
-        max(c.index for c in layout.columns),
-    )
+    cells = _cells(layout)
     others = ctx.sheet_names - {clean(layout.sheet.name)}
     headings = [h for c in layout.columns_of(ColumnKind.VALUE) for h in c.headers]
     if not others or any(parse_period(h) for h in headings if h is not None):

@@ -16,7 +16,6 @@ from .vocabulary import Abbreviation, ForceNames, PeriodKind, Vocabulary
 # Text clean-up shared by every parser
 
 
-# En, em and figure dashes, the minus sign, a non-breaking space and a curly apostrophe.
 # Every dash a hyphen, a non-breaking space a space, a curly apostrophe straight, and the
 # underscore of a database export's column name ("AGE_BAND", "CRIME_COUNT") a space.
 _DASHES = str.maketrans(
@@ -447,6 +446,10 @@ _UNKNOWN_AGE_WORDS = frozenset(
 _CATCH_ALL_WORDS = _UNKNOWN_AGE_WORDS | {"other", "others", "any other", "none", "n/a", "na"}
 
 
+# What joins two labels in one: a slash, an ampersand, a semicolon, a plus, "and", "or".
+_JOINED = re.compile(r"\s*[/&;+]\s*|\s+(?:and|or)\s+")
+
+
 def is_catch_all(text: object) -> bool:
     """Whether a label is a catch-all that any dimension may hold ("Other", "Not recorded",
     "Other / not stated")."""
@@ -612,10 +615,6 @@ def normalise_label(value: object, expand: Expander = NO_EXPANSION) -> str:
     text = _LETTERED_CODE.sub(" ", text)
     text = _PUNCTUATION.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
-
-
-# What joins two labels in one: a slash, an ampersand, a semicolon, a plus, "and", "or".
-_JOINED = re.compile(r"\s*[/&;+]\s*|\s+(?:and|or)\s+")
 
 
 @dataclass(frozen=True, slots=True)
